@@ -1,0 +1,170 @@
+//! # The backend contract
+//!
+//! This is the complete surface an OS backend provides. The neutral layers above it (the public
+//! [`Stack`](crate::Stack) API, the cloner registry and the [`vmove`](crate::vmove) framework) use
+//! nothing else, so a new OS is exactly one implementation of [`Backend`] plus its
+//! [`StackHandle`] type, mounted by `src/sys.rs` (the only file that names an OS).
+//!
+//! Layering (no cycles): `model` and `error` depend on nothing; this contract depends on them;
+//! `backends/<os>/` implement it and depend only on these three; `stack`, `vmove` and `ledger`
+//! sit on top and reach the OS only through this trait.
+//!
+//! | area        | operations                                                          |
+//! |-------------|---------------------------------------------------------------------|
+//! | stacks      | [`open_stack`], [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`] |
+//! | cloners     | [`cloners`] — probed from the kernel, never guessed                  |
+//! | interfaces  | [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
+//! | addresses   | [`addresses`], [`add_address`]                                       |
+//! | moves       | [`move_native`] — the kernel's own move, with an optional new name   |
+//!
+//! Rules every backend follows:
+//! - **No caller thread ever changes stack.** Linux enters a netns only on a short-lived dedicated
+//!   thread that opens a socket and hands it back; FreeBSD forks a child that `jail_attach`es and
+//!   passes a socket back over SCM_RIGHTS.
+//! - **Errors** carry the operation, the object, the stack name and the kernel's own text
+//!   (netlink extended ack; jail errmsg), classified with [`Error::from_errno`].
+//! - **Validation** of names, ids and MTUs happens above the backend (in `model`), so a backend
+//!   may assume its inputs are well-formed; it still maps every kernel refusal to a typed error.
+//! - **`unsafe`** lives only in a backend's sys layer (`backends/<os>/sys.rs`), each block with a
+//!   `SAFETY:` comment.
+//!
+//! [`open_stack`]: Backend::open_stack
+//! [`create_stack`]: Backend::create_stack
+//! [`list_stacks`]: Backend::list_stacks
+//! [`remove_stack`]: Backend::remove_stack
+//! [`stack_alive`]: Backend::stack_alive
+//! [`cloners`]: Backend::cloners
+//! [`list`]: Backend::list
+//! [`get`]: Backend::get
+//! [`create`]: Backend::create
+//! [`destroy`]: Backend::destroy
+//! [`destroy_many`]: Backend::destroy_many
+//! [`apply`]: Backend::apply
+//! [`addresses`]: Backend::addresses
+//! [`add_address`]: Backend::add_address
+//! [`move_native`]: Backend::move_native
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, StackInfo, StackSel,
+};
+
+/// An open network stack. Holding one keeps the stack alive (Linux: an open netns fd; FreeBSD: a
+/// jail reference plus a socket inside it), so a move's target cannot vanish mid-move.
+pub trait StackHandle: Send + Sync + Debug + 'static {
+    /// The name used in messages and listings (`host` for the host's own stack).
+    fn name(&self) -> &str;
+    /// A stable identity for the ledger of loans (Linux: `netns:<dev>:<inode>`; FreeBSD: `jail:<name>`).
+    fn key(&self) -> String;
+    /// A selector that reopens this same stack from another process.
+    fn selector(&self) -> StackSel;
+    /// Whether this is the host's own stack.
+    fn is_host(&self) -> bool;
+}
+
+/// Where `create` puts what it makes: by default both the interface and an epair's peer go
+/// into the stack the request is sent to.
+pub struct Placement<'a, S> {
+    /// Create the interface directly in this stack (Linux: IFLA_NET_NS_FD on create).
+    pub iface: Option<&'a S>,
+    /// Put an epair's peer directly in this stack.
+    pub peer: Option<&'a S>,
+}
+
+impl<S> Default for Placement<'_, S> {
+    fn default() -> Self {
+        Placement {
+            iface: None,
+            peer: None,
+        }
+    }
+}
+
+impl<S> Clone for Placement<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Placement<'_, S> {}
+
+/// The operations one OS provides. See the module header for the rules.
+pub trait Backend: Send + Sync {
+    type Stack: StackHandle;
+
+    /// The OS name, for `Unsupported` errors (`"Linux"`, `"FreeBSD"`).
+    fn os(&self) -> &'static str;
+
+    // ---- stacks ----
+
+    /// Opens an existing stack.
+    fn open_stack(&self, sel: &StackSel) -> Result<Arc<Self::Stack>>;
+    /// Creates a named, persistent stack visible to the OS tools (`ip netns list`, `jls`).
+    fn create_stack(&self, name: &str) -> Result<Arc<Self::Stack>>;
+    /// Lists the named stacks.
+    fn list_stacks(&self) -> Result<Vec<StackInfo>>;
+    /// Removes a named stack. The framework has already returned its loans; the kernel destroys
+    /// whatever was created inside.
+    fn remove_stack(&self, stack: &Self::Stack) -> Result<()>;
+    /// Whether the stack can still be used (it has not been torn down under us).
+    fn stack_alive(&self, stack: &Self::Stack) -> bool;
+
+    // ---- cloners ----
+
+    /// The kinds this stack can create, probed from the kernel.
+    fn cloners(&self, stack: &Self::Stack) -> Result<Vec<KindName>>;
+
+    // ---- interfaces ----
+
+    /// All interfaces of a stack, from one dump (retried if the kernel marks it interrupted).
+    fn list(&self, stack: &Self::Stack) -> Result<Vec<Interface>>;
+    /// One interface by name or index.
+    fn get(&self, stack: &Self::Stack, sel: IfSel) -> Result<Interface>;
+    /// Creates an interface. The request is sent in `stack`; `place` may put the interface or an
+    /// epair's peer directly into other stacks. Generic properties in the request (MTU, MAC,
+    /// description, group, up) are applied before this returns.
+    fn create(
+        &self,
+        stack: &Self::Stack,
+        req: &CreateRequest,
+        place: Placement<'_, Self::Stack>,
+    ) -> Result<Created>;
+    /// Destroys one interface (an epair end destroys the pair).
+    fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()>;
+    /// Destroys many interfaces through the kernel's bulk path (Linux: one group delete; the
+    /// RCU barrier is paid once). Interfaces that are already gone are not an error.
+    fn destroy_many(&self, stack: &Self::Stack, sels: &[IfSel]) -> Result<()>;
+    /// Applies a set of property changes, in [`Change`]'s documented order.
+    fn apply(&self, stack: &Self::Stack, sel: IfSel, change: &Change) -> Result<()>;
+
+    // ---- addresses ----
+
+    /// The addresses of one interface.
+    fn addresses(&self, stack: &Self::Stack, index: u32) -> Result<Vec<IfAddr>>;
+    /// Adds an address.
+    fn add_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
+
+    // ---- moves ----
+
+    /// The kernel's own move of `sel` from `from` into `to`, renamed to `new_name` when given.
+    /// Returns the interface's index in `to`. Fails with `Unsupported` for kinds the kernel cannot
+    /// move (Linux netns-local devices).
+    fn move_native(
+        &self,
+        from: &Self::Stack,
+        sel: IfSel,
+        to: &Self::Stack,
+        new_name: Option<IfName>,
+    ) -> Result<u32>;
+}
+
+/// Shorthand used by the neutral layers for "this OS cannot do that".
+pub fn unsupported_kind(os: &str, kind: KindName) -> Error {
+    Error::unsupported(
+        "create",
+        kind.as_str(),
+        format!("{os} cannot create interfaces of kind {kind}"),
+    )
+}

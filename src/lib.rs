@@ -1,0 +1,42 @@
+//! # ifclone
+//!
+//! One driver model for cloned network interfaces and network stacks on Linux (network
+//! namespaces, rtnetlink) and FreeBSD (VNET jails, cloner ioctls).
+//!
+//! - [`Stack`]: a network stack — create, open, list, remove.
+//! - Interfaces: create any kind the [cloner registry](Stack::cloners) offers, list them with
+//!   one dump, change their properties, destroy many at once through the kernel's bulk path.
+//! - [`vmove`]: move an interface to another stack under one written contract (`docs/vmove.md`)
+//!   that behaves the same on both systems.
+//!
+//! ```no_run
+//! use ifclone::{CreateRequest, KindSpec, Stack};
+//!
+//! let host = Stack::host()?;
+//! let jail = Stack::create("demo")?;
+//! // An epair with its b end placed straight into the new stack.
+//! let made = host.create_epair_across(None, &jail)?;
+//! println!("{} here, {} in {}", made.iface.name, made.peer.unwrap().name, jail.name());
+//! jail.remove()?;
+//! # Ok::<(), ifclone::Error>(())
+//! ```
+
+pub mod backend;
+pub mod error;
+mod ledger;
+pub mod model;
+mod stack;
+mod sys;
+pub mod vmove;
+
+pub use backend::{Backend, Placement, StackHandle};
+pub use error::{Context, Error, Result};
+pub use model::*;
+pub use stack::{RemoveReport, Stack};
+pub use sys::{SysStack, System};
+
+/// The backend for the OS this crate was built for.
+pub fn system() -> &'static System {
+    static SYS: std::sync::OnceLock<System> = std::sync::OnceLock::new();
+    SYS.get_or_init(System::new)
+}

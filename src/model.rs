@@ -1,0 +1,888 @@
+//! The platform-neutral data model: names, kinds, interface records, create requests and changes.
+//!
+//! Nothing in here talks to a kernel. Validation of caller input (names, vlan ids, MTU bounds)
+//! lives here so that every backend rejects bad input the same way, before any system call.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Context, Error, Result};
+
+/// Longest interface name both kernels accept (IFNAMSIZ - 1).
+pub const IFNAMSIZ_MAX: usize = 15;
+
+/// Smallest MTU ifclone accepts (FreeBSD's IF_MINMTU; Linux accepts 68 for IPv4 but ifclone keeps
+/// one bound on both systems).
+pub const MTU_MIN: u32 = 72;
+/// Largest MTU ifclone accepts (FreeBSD's IF_MAXMTU; Linux drivers cap it lower per kind).
+pub const MTU_MAX: u32 = 65535;
+
+/// A validated interface name: 1–15 bytes, no `/`, no whitespace, no NUL, not `.` or `..`.
+///
+/// Stored inline (16 bytes) so that a listing of 10 000 interfaces does not allocate per name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IfName {
+    len: u8,
+    buf: [u8; IFNAMSIZ_MAX],
+}
+
+impl IfName {
+    /// Validates `s` as an interface name.
+    pub fn new(s: &str) -> Result<IfName> {
+        Self::check(s).map_err(|why| {
+            Error::InvalidName(Box::new(
+                Context::new("validate name", s).detail(why.to_string()),
+            ))
+        })?;
+        let mut buf = [0u8; IFNAMSIZ_MAX];
+        buf[..s.len()].copy_from_slice(s.as_bytes());
+        Ok(IfName {
+            len: s.len() as u8,
+            buf,
+        })
+    }
+
+    /// The reason `s` is not a valid name, if it is not.
+    pub fn check(s: &str) -> std::result::Result<(), &'static str> {
+        if s.is_empty() {
+            return Err("name is empty");
+        }
+        if s.len() > IFNAMSIZ_MAX {
+            return Err("name is longer than 15 bytes");
+        }
+        if s == "." || s == ".." {
+            return Err("name is '.' or '..'");
+        }
+        if s.contains('/') {
+            return Err("name contains '/'");
+        }
+        if s.chars().any(|c| c.is_whitespace()) {
+            return Err("name contains whitespace");
+        }
+        if s.bytes().any(|b| b == 0 || b.is_ascii_control()) {
+            return Err("name contains a control character");
+        }
+        Ok(())
+    }
+
+    /// Builds a name from kernel bytes (NUL-terminated or not). Kernel names are trusted: only the
+    /// length is enforced.
+    pub fn from_kernel(bytes: &[u8]) -> Option<IfName> {
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let s = std::str::from_utf8(&bytes[..end]).ok()?;
+        if s.is_empty() || s.len() > IFNAMSIZ_MAX {
+            return None;
+        }
+        let mut buf = [0u8; IFNAMSIZ_MAX];
+        buf[..s.len()].copy_from_slice(s.as_bytes());
+        Some(IfName {
+            len: s.len() as u8,
+            buf,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // The constructors only store valid UTF-8.
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+impl FromStr for IfName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<IfName> {
+        IfName::new(s)
+    }
+}
+
+impl TryFrom<&str> for IfName {
+    type Error = Error;
+    fn try_from(s: &str) -> Result<IfName> {
+        IfName::new(s)
+    }
+}
+
+impl fmt::Display for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl PartialEq<str> for IfName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for IfName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// An Ethernet MAC address.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+impl fmt::Debug for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for Mac {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Mac> {
+        let bad = || {
+            Error::InvalidArgument(Box::new(
+                Context::new("parse MAC", s)
+                    .detail("expected six hex octets like 02:00:00:00:00:01"),
+            ))
+        };
+        let mut out = [0u8; 6];
+        let mut parts = s.split([':', '-']);
+        for o in out.iter_mut() {
+            let p = parts.next().ok_or_else(bad)?;
+            if p.is_empty() || p.len() > 2 {
+                return Err(bad());
+            }
+            *o = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+        }
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Mac(out))
+    }
+}
+
+/// The kinds of cloned interface ifclone knows. `epair` is Linux's veth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KindName {
+    Epair,
+    Vlan,
+    Tap,
+    Tun,
+    Bridge,
+    Macvlan,
+    Macvtap,
+    Vxlan,
+    Loopback,
+    Bond,
+    Dummy,
+}
+
+impl KindName {
+    pub const ALL: [KindName; 11] = [
+        KindName::Epair,
+        KindName::Vlan,
+        KindName::Tap,
+        KindName::Tun,
+        KindName::Bridge,
+        KindName::Macvlan,
+        KindName::Macvtap,
+        KindName::Vxlan,
+        KindName::Loopback,
+        KindName::Bond,
+        KindName::Dummy,
+    ];
+
+    /// The neutral (FreeBSD-style) name: `epair`, `vlan`, `tap`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindName::Epair => "epair",
+            KindName::Vlan => "vlan",
+            KindName::Tap => "tap",
+            KindName::Tun => "tun",
+            KindName::Bridge => "bridge",
+            KindName::Macvlan => "macvlan",
+            KindName::Macvtap => "macvtap",
+            KindName::Vxlan => "vxlan",
+            KindName::Loopback => "lo",
+            KindName::Bond => "lagg",
+            KindName::Dummy => "dummy",
+        }
+    }
+
+    /// Accepts the neutral names and the Linux aliases (`veth`, `bond`, `loopback`).
+    pub fn parse(s: &str) -> Option<KindName> {
+        Some(match s {
+            "epair" | "veth" => KindName::Epair,
+            "vlan" => KindName::Vlan,
+            "tap" => KindName::Tap,
+            "tun" => KindName::Tun,
+            "bridge" => KindName::Bridge,
+            "macvlan" => KindName::Macvlan,
+            "macvtap" => KindName::Macvtap,
+            "vxlan" => KindName::Vxlan,
+            "lo" | "loopback" => KindName::Loopback,
+            "lagg" | "bond" => KindName::Bond,
+            "dummy" => KindName::Dummy,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for KindName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The VLAN tag protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum VlanProto {
+    /// 802.1Q, ethertype 0x8100.
+    #[default]
+    Dot1Q,
+    /// 802.1ad (Q-in-Q), ethertype 0x88a8.
+    Dot1Ad,
+}
+
+impl VlanProto {
+    pub fn ethertype(self) -> u16 {
+        match self {
+            VlanProto::Dot1Q => 0x8100,
+            VlanProto::Dot1Ad => 0x88a8,
+        }
+    }
+    pub fn from_ethertype(t: u16) -> Option<VlanProto> {
+        match t {
+            0x8100 => Some(VlanProto::Dot1Q),
+            0x88a8 => Some(VlanProto::Dot1Ad),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VlanProto::Dot1Q => "802.1Q",
+            VlanProto::Dot1Ad => "802.1ad",
+        }
+    }
+    pub fn parse(s: &str) -> Option<VlanProto> {
+        match s.to_ascii_lowercase().as_str() {
+            "802.1q" | "8021q" | "dot1q" => Some(VlanProto::Dot1Q),
+            "802.1ad" | "8021ad" | "qinq" | "dot1ad" => Some(VlanProto::Dot1Ad),
+            _ => None,
+        }
+    }
+}
+
+/// macvlan / macvtap mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum MacvlanMode {
+    Private,
+    Vepa,
+    #[default]
+    Bridge,
+    Passthru,
+    Source,
+}
+
+impl MacvlanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MacvlanMode::Private => "private",
+            MacvlanMode::Vepa => "vepa",
+            MacvlanMode::Bridge => "bridge",
+            MacvlanMode::Passthru => "passthru",
+            MacvlanMode::Source => "source",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MacvlanMode> {
+        Some(match s {
+            "private" => MacvlanMode::Private,
+            "vepa" => MacvlanMode::Vepa,
+            "bridge" => MacvlanMode::Bridge,
+            "passthru" => MacvlanMode::Passthru,
+            "source" => MacvlanMode::Source,
+            _ => return None,
+        })
+    }
+}
+
+/// Administrative/operational state as the kernel reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OperState {
+    #[default]
+    Unknown,
+    NotPresent,
+    Down,
+    LowerLayerDown,
+    Testing,
+    Dormant,
+    Up,
+}
+
+impl OperState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperState::Unknown => "unknown",
+            OperState::NotPresent => "notpresent",
+            OperState::Down => "down",
+            OperState::LowerLayerDown => "lowerlayerdown",
+            OperState::Testing => "testing",
+            OperState::Dormant => "dormant",
+            OperState::Up => "up",
+        }
+    }
+}
+
+/// Where a linked interface (a vlan's parent, an epair's peer) lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinkStack {
+    /// In the same stack as the interface that points at it.
+    Same,
+    /// In another stack. `id` is the kernel's handle for that stack as seen from this one
+    /// (Linux: the peer netnsid; FreeBSD: the jail id, 0 for the host), when it is known.
+    Other { id: Option<i32> },
+}
+
+/// A reference to another interface: an epair's peer, a vlan's or macvlan's parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinkRef {
+    /// Index in the stack that holds it, when the kernel reports it.
+    pub index: Option<u32>,
+    /// Name, when known (always on FreeBSD; on Linux when the link is in the same stack).
+    pub name: Option<IfName>,
+    pub stack: LinkStack,
+}
+
+/// A kind together with its own parameters, as observed on a live interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KindInfo {
+    Epair {
+        peer: Option<LinkRef>,
+    },
+    Vlan {
+        parent: Option<LinkRef>,
+        id: u16,
+        proto: VlanProto,
+    },
+    Tap {
+        queues: u16,
+    },
+    Tun {
+        queues: u16,
+    },
+    Bridge,
+    Macvlan {
+        parent: Option<LinkRef>,
+        mode: MacvlanMode,
+    },
+    Macvtap {
+        parent: Option<LinkRef>,
+        mode: MacvlanMode,
+    },
+    Vxlan(Box<VxlanParams>),
+    Loopback,
+    Bond,
+    Dummy,
+    /// A physical device or a kind ifclone does not model; the kernel's kind string if any.
+    Other(Option<Box<str>>),
+}
+
+impl KindInfo {
+    /// The neutral kind, if this is a kind ifclone models.
+    pub fn kind(&self) -> Option<KindName> {
+        Some(match self {
+            KindInfo::Epair { .. } => KindName::Epair,
+            KindInfo::Vlan { .. } => KindName::Vlan,
+            KindInfo::Tap { .. } => KindName::Tap,
+            KindInfo::Tun { .. } => KindName::Tun,
+            KindInfo::Bridge => KindName::Bridge,
+            KindInfo::Macvlan { .. } => KindName::Macvlan,
+            KindInfo::Macvtap { .. } => KindName::Macvtap,
+            KindInfo::Vxlan(_) => KindName::Vxlan,
+            KindInfo::Loopback => KindName::Loopback,
+            KindInfo::Bond => KindName::Bond,
+            KindInfo::Dummy => KindName::Dummy,
+            KindInfo::Other(_) => return None,
+        })
+    }
+
+    /// The parent or peer this interface points at.
+    pub fn link(&self) -> Option<&LinkRef> {
+        match self {
+            KindInfo::Epair { peer } => peer.as_ref(),
+            KindInfo::Vlan { parent, .. }
+            | KindInfo::Macvlan { parent, .. }
+            | KindInfo::Macvtap { parent, .. } => parent.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            KindInfo::Other(Some(k)) => k,
+            KindInfo::Other(None) => "device",
+            k => k.kind().map(KindName::as_str).unwrap_or("device"),
+        }
+    }
+}
+
+/// vxlan parameters (both for creation and as observed).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct VxlanParams {
+    pub vni: u32,
+    /// Underlay device name; on observation only the index may be known (see `parent`).
+    pub dev: Option<IfName>,
+    pub local: Option<std::net::IpAddr>,
+    pub remote: Option<std::net::IpAddr>,
+    /// Multicast group (mutually exclusive with `remote`).
+    pub group: Option<std::net::IpAddr>,
+    /// UDP destination port; `None` means the kernel default (Linux: 8472; IANA: 4789).
+    pub port: Option<u16>,
+    pub parent: Option<LinkRef>,
+}
+
+/// One interface as the kernel reports it. Compact: about 100 bytes plus the description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub index: u32,
+    pub name: IfName,
+    pub kind: KindInfo,
+    pub mtu: u32,
+    pub mac: Option<Mac>,
+    /// Linux ifalias, FreeBSD description.
+    pub description: Option<Box<str>>,
+    /// Administratively up (IFF_UP).
+    pub up: bool,
+    pub oper: OperState,
+    /// Index of the bridge/lagg this interface is a member of, if any.
+    pub master: Option<u32>,
+    /// Interface group number (Linux `group`; 0 when unset or on FreeBSD).
+    pub group: u32,
+    /// Raw interface flags (IFF_*).
+    pub flags: u32,
+}
+
+impl Interface {
+    /// The parent or peer, also when it lives in another stack.
+    pub fn link(&self) -> Option<&LinkRef> {
+        self.kind.link()
+    }
+}
+
+/// An interface address with its prefix length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IfAddr {
+    pub addr: std::net::IpAddr,
+    pub prefix_len: u8,
+}
+
+impl fmt::Display for IfAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+impl FromStr for IfAddr {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<IfAddr> {
+        let bad =
+            |d: &str| Error::InvalidArgument(Box::new(Context::new("parse address", s).detail(d)));
+        let (a, p) = s
+            .split_once('/')
+            .ok_or_else(|| bad("expected ADDR/PREFIX"))?;
+        let addr: std::net::IpAddr = a.parse().map_err(|_| bad("bad IP address"))?;
+        let prefix_len: u8 = p.parse().map_err(|_| bad("bad prefix length"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        if prefix_len > max {
+            return Err(bad("prefix length too large"));
+        }
+        Ok(IfAddr { addr, prefix_len })
+    }
+}
+
+/// Selects an interface inside one stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfSel {
+    Name(IfName),
+    Index(u32),
+}
+
+impl fmt::Display for IfSel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IfSel::Name(n) => write!(f, "{n}"),
+            IfSel::Index(i) => write!(f, "#{i}"),
+        }
+    }
+}
+
+impl From<IfName> for IfSel {
+    fn from(n: IfName) -> IfSel {
+        IfSel::Name(n)
+    }
+}
+impl From<u32> for IfSel {
+    fn from(i: u32) -> IfSel {
+        IfSel::Index(i)
+    }
+}
+
+/// The kind and its own parameters for creating an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KindSpec {
+    /// An epair (veth pair). The main end gets the request's name; the peer gets `peer_name`,
+    /// or, when both are unset, FreeBSD naming: `epairNa` / `epairNb` with the lowest free N.
+    Epair {
+        peer_name: Option<IfName>,
+    },
+    Vlan {
+        parent: IfName,
+        id: u16,
+        proto: VlanProto,
+    },
+    Tap {
+        queues: u16,
+    },
+    Tun {
+        queues: u16,
+    },
+    Bridge,
+    Macvlan {
+        parent: IfName,
+        mode: MacvlanMode,
+    },
+    Macvtap {
+        parent: IfName,
+        mode: MacvlanMode,
+    },
+    Vxlan(Box<VxlanParams>),
+    Loopback,
+    Bond,
+    Dummy,
+}
+
+impl KindSpec {
+    pub fn kind(&self) -> KindName {
+        match self {
+            KindSpec::Epair { .. } => KindName::Epair,
+            KindSpec::Vlan { .. } => KindName::Vlan,
+            KindSpec::Tap { .. } => KindName::Tap,
+            KindSpec::Tun { .. } => KindName::Tun,
+            KindSpec::Bridge => KindName::Bridge,
+            KindSpec::Macvlan { .. } => KindName::Macvlan,
+            KindSpec::Macvtap { .. } => KindName::Macvtap,
+            KindSpec::Vxlan(_) => KindName::Vxlan,
+            KindSpec::Loopback => KindName::Loopback,
+            KindSpec::Bond => KindName::Bond,
+            KindSpec::Dummy => KindName::Dummy,
+        }
+    }
+
+    /// The same spec a live interface was created with (used by the re-create strategy).
+    /// `None` where the record lacks what creation needs (a parent only known by index in
+    /// another stack, say).
+    pub fn from_info(info: &KindInfo) -> Option<KindSpec> {
+        let name_of = |l: &Option<LinkRef>| l.as_ref().and_then(|l| l.name);
+        Some(match info {
+            KindInfo::Epair { .. } => KindSpec::Epair { peer_name: None },
+            KindInfo::Vlan { parent, id, proto } => KindSpec::Vlan {
+                parent: name_of(parent)?,
+                id: *id,
+                proto: *proto,
+            },
+            KindInfo::Tap { queues } => KindSpec::Tap { queues: *queues },
+            KindInfo::Tun { queues } => KindSpec::Tun { queues: *queues },
+            KindInfo::Bridge => KindSpec::Bridge,
+            KindInfo::Macvlan { parent, mode } => KindSpec::Macvlan {
+                parent: name_of(parent)?,
+                mode: *mode,
+            },
+            KindInfo::Macvtap { parent, mode } => KindSpec::Macvtap {
+                parent: name_of(parent)?,
+                mode: *mode,
+            },
+            KindInfo::Vxlan(p) => KindSpec::Vxlan(p.clone()),
+            KindInfo::Loopback => KindSpec::Loopback,
+            KindInfo::Bond => KindSpec::Bond,
+            KindInfo::Dummy => KindSpec::Dummy,
+            KindInfo::Other(_) => return None,
+        })
+    }
+
+    /// Checks the kind's own parameters (vlan id 1–4094, queue counts, vni) before any kernel call.
+    pub fn validate(&self, op: &'static str, object: &str) -> Result<()> {
+        let bad = |d: String| {
+            Err(Error::InvalidArgument(Box::new(
+                Context::new(op, object).detail(d),
+            )))
+        };
+        match self {
+            KindSpec::Vlan { id, .. } if *id == 0 || *id >= 4095 => {
+                bad(format!("vlan id {id} is outside 1..=4094"))
+            }
+            KindSpec::Tap { queues } | KindSpec::Tun { queues }
+                if *queues == 0 || *queues > 256 =>
+            {
+                bad(format!("queue count {queues} is outside 1..=256"))
+            }
+            KindSpec::Vxlan(p) if p.vni >= 1 << 24 => bad(format!("vni {} is over 24 bits", p.vni)),
+            KindSpec::Vxlan(p) if p.remote.is_some() && p.group.is_some() => {
+                bad("vxlan takes a remote or a group, not both".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What to create: a kind, a name, and generic properties applied at creation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateRequest {
+    /// The name. `None` lets the cloner pick (`epair` → `epair0a`, `vlan` → `vlan0`, `tap0`, …).
+    pub name: Option<IfName>,
+    pub kind: KindSpec,
+    pub mtu: Option<u32>,
+    pub mac: Option<Mac>,
+    pub description: Option<String>,
+    pub up: bool,
+    /// Interface group to put it in (Linux `group`; ignored where unsupported).
+    pub group: Option<u32>,
+}
+
+impl CreateRequest {
+    pub fn new(kind: KindSpec) -> CreateRequest {
+        CreateRequest {
+            name: None,
+            kind,
+            mtu: None,
+            mac: None,
+            description: None,
+            up: false,
+            group: None,
+        }
+    }
+
+    pub fn named(mut self, name: IfName) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// Checks everything that can be checked without the kernel.
+    pub fn validate(&self, stack: &str) -> Result<()> {
+        let object = self
+            .name
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| self.kind.kind().to_string());
+        self.kind
+            .validate("create", &object)
+            .map_err(|e| e.in_stack(stack))?;
+        if let Some(mtu) = self.mtu {
+            check_mtu(mtu, "create", &object).map_err(|e| e.in_stack(stack))?;
+        }
+        if let Some(mac) = self.mac {
+            check_mac(mac, "create", &object).map_err(|e| e.in_stack(stack))?;
+        }
+        Ok(())
+    }
+}
+
+/// A set of property changes applied to one interface, in a fixed order: name, MTU, MAC,
+/// description, group, then up/down last (so an interface only comes up once configured).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    pub name: Option<IfName>,
+    pub mtu: Option<u32>,
+    pub mac: Option<Mac>,
+    /// `Some("")` clears the description.
+    pub description: Option<String>,
+    pub up: Option<bool>,
+    pub group: Option<u32>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        *self == Change::default()
+    }
+
+    pub fn validate(&self, object: &str) -> Result<()> {
+        if let Some(mtu) = self.mtu {
+            check_mtu(mtu, "set mtu", object)?;
+        }
+        if let Some(mac) = self.mac {
+            check_mac(mac, "set mac", object)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_mtu(mtu: u32, op: &'static str, object: &str) -> Result<()> {
+    if !(MTU_MIN..=MTU_MAX).contains(&mtu) {
+        return Err(Error::InvalidArgument(Box::new(
+            Context::new(op, object).detail(format!("MTU {mtu} is outside {MTU_MIN}..={MTU_MAX}")),
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_mac(mac: Mac, op: &'static str, object: &str) -> Result<()> {
+    if mac.is_multicast() || mac.0 == [0; 6] {
+        return Err(Error::InvalidArgument(Box::new(
+            Context::new(op, object).detail(format!("{mac} is not a unicast address")),
+        )));
+    }
+    Ok(())
+}
+
+/// What a create returns: the interface, its peer for an epair, and file descriptors the kind
+/// hands back (tap/tun queues, the macvtap `/dev/tapN`).
+#[derive(Debug)]
+pub struct Created {
+    pub iface: Interface,
+    pub peer: Option<Interface>,
+    pub fds: Vec<std::os::fd::OwnedFd>,
+}
+
+/// A stack as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackInfo {
+    pub name: String,
+    /// Linux: netns inode; FreeBSD: jid.
+    pub id: u64,
+}
+
+/// How to find a stack.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StackSel {
+    /// The host's own stack (the initial netns / vnet0 as seen by this process).
+    Host,
+    /// A named stack (Linux: /run/netns/NAME; FreeBSD: a jail name).
+    Name(String),
+    /// Linux: a path to a netns file (/proc/PID/ns/net, a bind mount).
+    Path(std::path::PathBuf),
+    /// The stack a process is in.
+    Pid(u32),
+    /// FreeBSD: a jail id.
+    Id(i32),
+}
+
+impl StackSel {
+    /// Parses `host`, `pid:N`, `jid:N`, a path (contains `/`), or a name.
+    pub fn parse(s: &str) -> StackSel {
+        if s == "host" || s == "-" {
+            StackSel::Host
+        } else if let Some(p) = s.strip_prefix("pid:").and_then(|p| p.parse().ok()) {
+            StackSel::Pid(p)
+        } else if let Some(p) = s.strip_prefix("jid:").and_then(|p| p.parse().ok()) {
+            StackSel::Id(p)
+        } else if s.contains('/') {
+            StackSel::Path(s.into())
+        } else {
+            StackSel::Name(s.to_string())
+        }
+    }
+}
+
+impl fmt::Display for StackSel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackSel::Host => f.write_str("host"),
+            StackSel::Name(n) => f.write_str(n),
+            StackSel::Path(p) => write!(f, "{}", p.display()),
+            StackSel::Pid(p) => write!(f, "pid:{p}"),
+            StackSel::Id(i) => write!(f, "jid:{i}"),
+        }
+    }
+}
+
+/// Checks a stack name: like an interface name but up to 64 bytes (netns names and jail names are
+/// both path-like components).
+pub fn check_stack_name(name: &str) -> Result<()> {
+    let why = if name.is_empty() {
+        Some("stack name is empty")
+    } else if name.len() > 64 {
+        Some("stack name is longer than 64 bytes")
+    } else if name == "." || name == ".." || name == "host" {
+        Some("stack name is reserved")
+    } else if name.contains('/') {
+        Some("stack name contains '/'")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("stack name contains whitespace or control characters")
+    } else if name.bytes().all(|b| b.is_ascii_digit()) {
+        Some("stack name is all digits (reserved for ids)")
+    } else {
+        None
+    };
+    match why {
+        Some(w) => Err(Error::InvalidName(Box::new(
+            Context::new("create stack", name).detail(w),
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(IfName::new("eth0").is_ok());
+        assert!(IfName::new("a23456789012345").is_ok());
+        for bad in ["", "a234567890123456", "a/b", "a b", "a\tb", ".", ".."] {
+            assert!(
+                matches!(IfName::new(bad), Err(Error::InvalidName(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn vlan_ids() {
+        let v = |id| KindSpec::Vlan {
+            parent: IfName::new("eth0").unwrap(),
+            id,
+            proto: VlanProto::Dot1Q,
+        };
+        assert!(v(1).validate("create", "x").is_ok());
+        assert!(v(4094).validate("create", "x").is_ok());
+        assert!(v(0).validate("create", "x").is_err());
+        assert!(v(4095).validate("create", "x").is_err());
+    }
+
+    #[test]
+    fn macs() {
+        assert_eq!(
+            "02:00:00:aa:bb:0c".parse::<Mac>().unwrap().0,
+            [2, 0, 0, 0xaa, 0xbb, 0xc]
+        );
+        assert!("02:00:00:aa:bb".parse::<Mac>().is_err());
+        assert!("zz:00:00:aa:bb:cc".parse::<Mac>().is_err());
+    }
+
+    #[test]
+    fn compact() {
+        assert!(
+            std::mem::size_of::<Interface>() <= 128,
+            "{}",
+            std::mem::size_of::<Interface>()
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! The public, synchronous API: a [`Stack`] and what can be done in it. Thin by design: it
+//! validates input, then calls the backend contract; the ledger of loans is kept here so that it
+//! is the same on every OS.
+
+use std::sync::Arc;
+
+use crate::backend::{Backend, Placement, StackHandle};
+use crate::error::{Context, Error, Result};
+use crate::ledger::{Ledger, Loan};
+use crate::model::*;
+use crate::sys::{SysStack, System, RUNTIME_DIR};
+use crate::system;
+
+/// One network stack: a Linux network namespace or a FreeBSD VNET jail.
+///
+/// Cloning a `Stack` is cheap and shares the open handle; the stack stays usable (it cannot be
+/// torn down under a handle) while any clone is alive.
+#[derive(Clone, Debug)]
+pub struct Stack {
+    h: Arc<SysStack>,
+}
+
+/// What [`Stack::remove`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RemoveReport {
+    /// Interfaces returned to their home stack before removal: (name, home stack).
+    pub returned: Vec<(IfName, String)>,
+    /// Loans that could not be returned, with the reason; the kernel destroyed them with the stack.
+    pub lost: Vec<(IfName, String)>,
+}
+
+pub(crate) fn ledger() -> Ledger {
+    Ledger::new(std::path::Path::new(RUNTIME_DIR))
+}
+
+fn name_arg(op: &'static str, s: &str, stack: &str) -> Result<IfName> {
+    IfName::new(s).map_err(|e| match e {
+        Error::InvalidName(mut c) => {
+            c.op = op;
+            c.stack = Some(stack.to_string());
+            Error::InvalidName(c)
+        }
+        e => e,
+    })
+}
+
+impl Stack {
+    /// Wraps a backend handle.
+    pub fn from_handle(h: Arc<SysStack>) -> Stack {
+        Stack { h }
+    }
+
+    /// The backend handle (for [`crate::vmove`] with a custom backend).
+    pub fn handle(&self) -> &Arc<SysStack> {
+        &self.h
+    }
+
+    /// The host's own stack.
+    pub fn host() -> Result<Stack> {
+        Self::open(StackSel::Host)
+    }
+
+    /// Opens an existing stack by name, path, pid or id.
+    pub fn open(sel: StackSel) -> Result<Stack> {
+        if let StackSel::Name(n) = &sel {
+            check_stack_name(n).map_err(|e| retag(e, "open stack"))?;
+        }
+        Ok(Stack {
+            h: system().open_stack(&sel)?,
+        })
+    }
+
+    /// Opens an existing stack by its name.
+    pub fn open_name(name: &str) -> Result<Stack> {
+        Self::open(StackSel::Name(name.to_string()))
+    }
+
+    /// Creates a named, persistent stack (Linux: bind-mounted under /run/netns, visible to
+    /// `ip netns list`; FreeBSD: a persistent VNET jail).
+    pub fn create(name: &str) -> Result<Stack> {
+        check_stack_name(name)?;
+        Ok(Stack {
+            h: system().create_stack(name)?,
+        })
+    }
+
+    /// Lists the named stacks.
+    pub fn list() -> Result<Vec<StackInfo>> {
+        system().list_stacks()
+    }
+
+    /// The stack's name (`host` for the host's own).
+    pub fn name(&self) -> &str {
+        self.h.name()
+    }
+
+    /// Whether this is the host's own stack.
+    pub fn is_host(&self) -> bool {
+        self.h.is_host()
+    }
+
+    /// Removes the stack. First every interface whose home is another stack (moved in, or
+    /// created from another stack straight into this one) goes back home; then the stack is
+    /// removed and the kernel destroys what was created inside.
+    pub fn remove(self) -> Result<RemoveReport> {
+        if self.h.is_host() {
+            return Err(Error::invalid(
+                "remove stack",
+                "host",
+                "the host stack cannot be removed",
+            ));
+        }
+        let report = crate::vmove::return_loans(system(), &self.h)?;
+        system().remove_stack(&self.h)?;
+        ledger().forget(&self.h.key());
+        Ok(report)
+    }
+
+    /// The interfaces this stack borrows from others, as the ledger records them.
+    pub fn loans(&self) -> Vec<(IfName, u32, String)> {
+        ledger()
+            .loans(&self.h.key())
+            .into_iter()
+            .map(|l: Loan| (l.name, l.index, l.home.to_string()))
+            .collect()
+    }
+
+    /// The kinds this stack can create, probed from the kernel (`ifconfig -C`).
+    pub fn cloners(&self) -> Result<Vec<KindName>> {
+        system().cloners(&self.h)
+    }
+
+    /// All interfaces, from one dump.
+    pub fn interfaces(&self) -> Result<Vec<Interface>> {
+        system().list(&self.h)
+    }
+
+    /// One interface by name.
+    pub fn interface(&self, name: &str) -> Result<Interface> {
+        let n = name_arg("get", name, self.name())?;
+        system().get(&self.h, IfSel::Name(n))
+    }
+
+    /// One interface by index.
+    pub fn interface_by_index(&self, index: u32) -> Result<Interface> {
+        system().get(&self.h, IfSel::Index(index))
+    }
+
+    /// Creates an interface in this stack.
+    pub fn create_interface(&self, req: &CreateRequest) -> Result<Created> {
+        self.create_placed(req, None, None)
+    }
+
+    /// Creates an interface from this stack, placing it (`iface_in`) or an epair's peer
+    /// (`peer_in`) directly into other stacks. What lands elsewhere is recorded as a loan from
+    /// this stack, so it comes back here when that stack is removed.
+    pub fn create_placed(
+        &self,
+        req: &CreateRequest,
+        iface_in: Option<&Stack>,
+        peer_in: Option<&Stack>,
+    ) -> Result<Created> {
+        req.validate(self.name())?;
+        let sys = system();
+        let place = Placement {
+            iface: iface_in.map(|s| &*s.h),
+            peer: peer_in.map(|s| &*s.h),
+        };
+        let made = sys.create(&self.h, req, place)?;
+        if let Some(t) = iface_in.filter(|t| t.h.key() != self.h.key()) {
+            self.lend(t, &made.iface);
+        }
+        if let (Some(t), Some(p)) = (peer_in.filter(|t| t.h.key() != self.h.key()), &made.peer) {
+            self.lend(t, p);
+        }
+        Ok(made)
+    }
+
+    fn lend(&self, to: &Stack, iface: &Interface) {
+        let _ = ledger().record(
+            &to.h.key(),
+            Loan {
+                index: iface.index,
+                name: iface.name,
+                home_key: self.h.key(),
+                home: self.h.selector(),
+            },
+        );
+    }
+
+    /// Creates an epair whose b end is placed straight into `other` (Linux: one request; the
+    /// fastest way to connect two stacks).
+    pub fn create_epair_across(&self, name: Option<&str>, other: &Stack) -> Result<Created> {
+        let mut req = CreateRequest::new(KindSpec::Epair { peer_name: None });
+        if let Some(n) = name {
+            req.name = Some(name_arg("create", n, self.name())?);
+        }
+        self.create_placed(&req, None, Some(other))
+    }
+
+    /// Destroys one interface (an epair end destroys the pair).
+    pub fn destroy(&self, name: &str) -> Result<()> {
+        let n = name_arg("destroy", name, self.name())?;
+        system().destroy(&self.h, IfSel::Name(n))?;
+        Ok(())
+    }
+
+    /// Destroys many interfaces at once through the kernel's bulk path: on Linux the interfaces
+    /// are put in one interface group and the group is deleted, so the kernel's ≈16 ms barrier is
+    /// paid once instead of once per interface.
+    pub fn destroy_many<S: AsRef<str>>(&self, names: &[S]) -> Result<()> {
+        let sels = names
+            .iter()
+            .map(|n| name_arg("destroy", n.as_ref(), self.name()).map(IfSel::Name))
+            .collect::<Result<Vec<_>>>()?;
+        system().destroy_many(&self.h, &sels)
+    }
+
+    /// Applies a set of changes to one interface.
+    pub fn set(&self, name: &str, change: &Change) -> Result<()> {
+        let n = name_arg("set", name, self.name())?;
+        change.validate(name).map_err(|e| e.in_stack(self.name()))?;
+        system().apply(&self.h, IfSel::Name(n), change)
+    }
+
+    pub fn set_mtu(&self, name: &str, mtu: u32) -> Result<()> {
+        self.set(
+            name,
+            &Change {
+                mtu: Some(mtu),
+                ..Change::default()
+            },
+        )
+    }
+
+    pub fn set_mac(&self, name: &str, mac: Mac) -> Result<()> {
+        self.set(
+            name,
+            &Change {
+                mac: Some(mac),
+                ..Change::default()
+            },
+        )
+    }
+
+    /// Sets the description (Linux ifalias). An empty string clears it.
+    pub fn set_description(&self, name: &str, text: &str) -> Result<()> {
+        self.set(
+            name,
+            &Change {
+                description: Some(text.to_string()),
+                ..Change::default()
+            },
+        )
+    }
+
+    pub fn set_up(&self, name: &str, up: bool) -> Result<()> {
+        self.set(
+            name,
+            &Change {
+                up: Some(up),
+                ..Change::default()
+            },
+        )
+    }
+
+    /// Renames an interface. Linux allows this while UP since 6.2 for most devices; elsewhere
+    /// the kernel answers EBUSY, reported as [`Error::Busy`].
+    pub fn rename(&self, name: &str, new_name: &str) -> Result<()> {
+        let to = name_arg("rename", new_name, self.name())?;
+        self.set(
+            name,
+            &Change {
+                name: Some(to),
+                ..Change::default()
+            },
+        )
+    }
+
+    /// The addresses of one interface.
+    pub fn addresses(&self, name: &str) -> Result<Vec<IfAddr>> {
+        let i = self.interface(name)?;
+        system().addresses(&self.h, i.index)
+    }
+
+    /// Adds an address to an interface.
+    pub fn add_address(&self, name: &str, addr: IfAddr) -> Result<()> {
+        let i = self.interface(name)?;
+        system().add_address(&self.h, i.index, addr)
+    }
+}
+
+fn retag(e: Error, op: &'static str) -> Error {
+    match e {
+        Error::InvalidName(mut c) => {
+            c.op = op;
+            Error::InvalidName(c)
+        }
+        e => e,
+    }
+}
+
+impl From<Arc<SysStack>> for Stack {
+    fn from(h: Arc<SysStack>) -> Stack {
+        Stack { h }
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Stack>();
+    is::<System>();
+    let _ = Context::default();
+}
