@@ -33,6 +33,11 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The ledger of this OS's backend, under its runtime directory.
+    pub fn system() -> Ledger {
+        Ledger::new(Path::new(crate::sys::RUNTIME_DIR))
+    }
+
     pub fn new(runtime_dir: &Path) -> Ledger {
         Ledger {
             dir: runtime_dir.join("loans"),

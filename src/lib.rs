@@ -23,7 +23,7 @@
 
 pub mod backend;
 pub mod error;
-mod ledger;
+pub mod ledger;
 pub mod model;
 mod stack;
 mod sys;

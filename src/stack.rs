@@ -8,7 +8,7 @@ use crate::backend::{Backend, Placement, StackHandle};
 use crate::error::{Context, Error, Result};
 use crate::ledger::{Ledger, Loan};
 use crate::model::*;
-use crate::sys::{SysStack, System, RUNTIME_DIR};
+use crate::sys::{SysStack, System};
 use crate::system;
 
 /// One network stack: a Linux network namespace or a FreeBSD VNET jail.
@@ -27,10 +27,6 @@ pub struct RemoveReport {
     pub returned: Vec<(IfName, String)>,
     /// Loans that could not be returned, with the reason; the kernel destroyed them with the stack.
     pub lost: Vec<(IfName, String)>,
-}
-
-pub(crate) fn ledger() -> Ledger {
-    Ledger::new(std::path::Path::new(RUNTIME_DIR))
 }
 
 fn name_arg(op: &'static str, s: &str, stack: &str) -> Result<IfName> {
@@ -99,26 +95,9 @@ impl Stack {
         self.h.is_host()
     }
 
-    /// Removes the stack. First every interface whose home is another stack (moved in, or
-    /// created from another stack straight into this one) goes back home; then the stack is
-    /// removed and the kernel destroys what was created inside.
-    pub fn remove(self) -> Result<RemoveReport> {
-        if self.h.is_host() {
-            return Err(Error::invalid(
-                "remove stack",
-                "host",
-                "the host stack cannot be removed",
-            ));
-        }
-        let report = crate::vmove::return_loans(system(), &self.h)?;
-        system().remove_stack(&self.h)?;
-        ledger().forget(&self.h.key());
-        Ok(report)
-    }
-
     /// The interfaces this stack borrows from others, as the ledger records them.
     pub fn loans(&self) -> Vec<(IfName, u32, String)> {
-        ledger()
+        Ledger::system()
             .loans(&self.h.key())
             .into_iter()
             .map(|l: Loan| (l.name, l.index, l.home.to_string()))
@@ -177,7 +156,7 @@ impl Stack {
     }
 
     fn lend(&self, to: &Stack, iface: &Interface) {
-        let _ = ledger().record(
+        let _ = Ledger::system().record(
             &to.h.key(),
             Loan {
                 index: iface.index,

@@ -1,0 +1,223 @@
+//! The per-kind move drivers: each kind fills in a small ops table, the way FreeBSD's if_clone
+//! and Linux's rtnl_link_ops do; the framework (`exec.rs`) owns the algorithm.
+//!
+//! A driver says which strategy the kind moves with by default, which strategies a caller may
+//! force, whether two copies may coexist during a re-create, and how to save its own parameters
+//! (`save_vparams`) so that `apply_vparams` can re-create or verify them in the target.
+
+use crate::model::{Change, Interface, KindInfo, KindName, KindSpec};
+use crate::vmove::Strategy;
+
+/// One kind's move operations.
+#[derive(Debug)]
+pub struct MoveDriver {
+    /// `None` for interfaces ifclone does not model (physical devices).
+    pub kind: Option<KindName>,
+    pub default: Strategy,
+    /// Strategies a caller may force.
+    pub allowed: &'static [Strategy],
+    /// An identical twin cannot exist while the source does (a vlan id is unique per parent), so
+    /// Recreate destroys the source before creating the copy.
+    pub exclusive: bool,
+}
+
+use Strategy::{Native, NoMove, Recreate};
+
+static DRIVERS: &[MoveDriver] = &[
+    MoveDriver {
+        kind: Some(KindName::Epair),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Vlan),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: true,
+    },
+    MoveDriver {
+        kind: Some(KindName::Tap),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Tun),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Macvlan),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Macvtap),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Vxlan),
+        default: Native,
+        allowed: &[Native, Recreate],
+        // One vxlan per (vni, port, dev) in a stack: the copy is made in another stack, so it
+        // may coexist.
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Dummy),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Bridge),
+        default: Recreate,
+        allowed: &[Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Bond),
+        default: Recreate,
+        allowed: &[Recreate],
+        exclusive: false,
+    },
+    MoveDriver {
+        kind: Some(KindName::Loopback),
+        default: Recreate,
+        allowed: &[Recreate],
+        exclusive: false,
+    },
+];
+
+static PHYSICAL: MoveDriver = MoveDriver {
+    kind: None,
+    default: Native,
+    allowed: &[Native],
+    exclusive: false,
+};
+
+/// The driver of a kind (`None`: a device ifclone does not model).
+pub fn driver(kind: Option<KindName>) -> &'static MoveDriver {
+    kind.and_then(|k| DRIVERS.iter().find(|d| d.kind == Some(k)))
+        .unwrap_or(&PHYSICAL)
+}
+
+impl MoveDriver {
+    /// The strategy for a move: the forced one if allowed, else the kind's default.
+    pub fn choose(&self, forced: Option<Strategy>) -> Result<Strategy, String> {
+        match forced {
+            None => Ok(self.default),
+            Some(NoMove) => Err("strategy nomove refuses every move".into()),
+            Some(s) if self.allowed.contains(&s) => Ok(s),
+            Some(s) => Err(format!(
+                "kind {} cannot be moved with strategy {s} (allowed: {})",
+                self.kind.map(|k| k.as_str()).unwrap_or("device"),
+                self.allowed
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// The saved parameters of one interface: the generic ones plus the kind's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VParams {
+    pub iface: Interface,
+    /// How to create the same kind again (`None`: cannot be re-created).
+    pub spec: Option<KindSpec>,
+    pub addresses: Vec<crate::model::IfAddr>,
+}
+
+/// `ifc_save_vparams`: what must survive the move.
+pub fn save_vparams(iface: &Interface, addresses: Vec<crate::model::IfAddr>) -> VParams {
+    VParams {
+        iface: iface.clone(),
+        spec: KindSpec::from_info(&iface.kind),
+        addresses: addresses
+            .into_iter()
+            .filter(|a| !is_link_local(a))
+            .collect(),
+    }
+}
+
+/// IPv6 link-local addresses belong to the kernel; they are never copied.
+pub fn is_link_local(a: &crate::model::IfAddr) -> bool {
+    match a.addr {
+        std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+        std::net::IpAddr::V4(_) => false,
+    }
+}
+
+/// `ifc_apply_vparams`: the change that makes `now` look like `saved` (generic parameters; `up`
+/// is left out and applied last by the framework).
+pub fn apply_vparams(saved: &Interface, now: &Interface) -> Change {
+    let mut c = Change::default();
+    if saved.mtu != now.mtu {
+        c.mtu = Some(saved.mtu);
+    }
+    if saved.mac.is_some() && saved.mac != now.mac {
+        c.mac = saved.mac;
+    }
+    if saved.description != now.description {
+        c.description = Some(saved.description.as_deref().unwrap_or("").to_string());
+    }
+    c
+}
+
+/// The differences between the saved record and the one observed in the target, for
+/// verification. Indexes, oper state and link stacks are expected to change.
+pub fn differences(saved: &Interface, now: &Interface, expect_name: &str) -> Vec<String> {
+    let mut d = Vec::new();
+    if now.name.as_str() != expect_name {
+        d.push(format!("name is {} (expected {expect_name})", now.name));
+    }
+    if now.mtu != saved.mtu {
+        d.push(format!("mtu is {} (expected {})", now.mtu, saved.mtu));
+    }
+    if saved.mac.is_some() && now.mac != saved.mac {
+        d.push(format!("mac is {:?} (expected {:?})", now.mac, saved.mac));
+    }
+    if now.description != saved.description {
+        d.push(format!(
+            "description is {:?} (expected {:?})",
+            now.description, saved.description
+        ));
+    }
+    if now.up != saved.up {
+        d.push(format!("up is {} (expected {})", now.up, saved.up));
+    }
+    match (&saved.kind, &now.kind) {
+        (
+            KindInfo::Vlan { id, proto, .. },
+            KindInfo::Vlan {
+                id: id2, proto: p2, ..
+            },
+        ) => {
+            // id 0: the kernel would not tell (FreeBSD answers EPERM to SIOCGETVLAN outside the
+            // vlan's home VNET); nothing to compare.
+            if *id2 != 0 && (id != id2 || proto != p2) {
+                d.push(format!(
+                    "vlan is {id2} {} (expected {id} {})",
+                    p2.as_str(),
+                    proto.as_str()
+                ));
+            }
+        }
+        (KindInfo::Epair { peer: Some(_) }, KindInfo::Epair { peer: None }) => {
+            d.push("epair lost its peer".into())
+        }
+        (a, b) if a.kind() != b.kind() => {
+            d.push(format!("kind is {} (expected {})", b.name(), a.name()))
+        }
+        _ => {}
+    }
+    d
+}

@@ -1,0 +1,698 @@
+//! The move algorithm, in one place: pre-check, save, move, restore, verify, record — and the
+//! rollback that undoes a failed move. Drivers only supply their ops table (`drivers.rs`); the
+//! backend only supplies the contract's operations.
+
+use std::collections::HashSet;
+
+use crate::backend::{Backend, Placement, StackHandle};
+use crate::error::{Context, Error, Result};
+use crate::ledger::{Ledger, Loan};
+use crate::model::*;
+use crate::vmove::drivers::{apply_vparams, differences, save_vparams, VParams};
+use crate::vmove::plan::{plan, Plan, Step};
+use crate::vmove::{MoveOptions, Receipt, Strategy};
+
+/// One interface of a move, with its saved state and its progress.
+struct Item {
+    src_name: IfName,
+    final_name: IfName,
+    tmp_name: IfName,
+    saved: VParams,
+    /// epair re-create: the peer's saved parameters (it lives in the source stack).
+    peer: Option<VParams>,
+    peer_tmp: Option<IfName>,
+    plan: Plan,
+    /// Current index in the source stack.
+    src_index: u32,
+    /// Index in the target once the interface (or its copy) is there.
+    tgt_index: Option<u32>,
+    /// epair re-create: index of the new peer (in the source stack).
+    new_peer_index: Option<u32>,
+    /// Bridge ports attached to it (for the receipt).
+    ports: usize,
+    receipt: Receipt,
+}
+
+/// What has been done, with enough to undo it.
+enum Done {
+    Moved(usize),
+    Created(usize),
+    DestroyedSource(usize),
+    Recorded(usize, Option<Loan>),
+}
+
+fn ctx(op: &'static str, object: impl Into<String>, stack: &str) -> Context {
+    Context::new(op, object).stack(stack)
+}
+
+fn tmp_name(seq: usize, salt: char) -> IfName {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id() & 0xffff;
+    // "vm" + salt + 4 hex (pid) + up to 8 hex: at most 15 bytes.
+    let s = format!(
+        "vm{salt}{pid:04x}{:x}",
+        (n as usize ^ (seq << 12)) & 0xffff_ffff
+    );
+    IfName::new(&s[..s.len().min(15)]).expect("temporary names are valid")
+}
+
+/// Runs one move of `moves` (source name, optional new name) from `from` into `to`.
+pub fn run<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    from: &B::Stack,
+    moves: &[(IfName, Option<IfName>)],
+    to: &B::Stack,
+    opts: &MoveOptions,
+) -> Result<Vec<Receipt>> {
+    let mut items = precheck_and_save(b, from, moves, to, opts)?;
+    let mut journal: Vec<Done> = Vec::new();
+
+    // Items with the same plan run step by step together (so a bulk step like DestroySource
+    // is one kernel request); groups run one after another, all in one transaction.
+    let mut groups: Vec<(Plan, Vec<usize>)> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        match groups.iter_mut().find(|(p, _)| *p == it.plan) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((it.plan.clone(), vec![i])),
+        }
+    }
+
+    let mut outcome = Ok(());
+    'groups: for (plan, group) in &groups {
+        for step in &plan.steps {
+            if let Err(e) = do_step(
+                b,
+                ledger,
+                from,
+                to,
+                opts,
+                *step,
+                group,
+                &mut items,
+                &mut journal,
+            ) {
+                outcome = Err(e);
+                break 'groups;
+            }
+        }
+    }
+
+    match outcome {
+        Ok(()) => Ok(items.into_iter().map(|it| it.receipt).collect()),
+        Err(e) => {
+            let problems = rollback(b, ledger, from, to, &mut items, journal);
+            Err(if problems.is_empty() {
+                e.with_detail(
+                    "rolled back: the interface is in its source stack with its saved parameters",
+                )
+            } else {
+                e.with_detail(format!("ROLLBACK INCOMPLETE: {}", problems.join("; ")))
+            })
+        }
+    }
+}
+
+fn precheck_and_save<B: Backend>(
+    b: &B,
+    from: &B::Stack,
+    moves: &[(IfName, Option<IfName>)],
+    to: &B::Stack,
+    opts: &MoveOptions,
+) -> Result<Vec<Item>> {
+    let first = moves.first().map(|m| m.0.to_string()).unwrap_or_default();
+    if from.key() == to.key() {
+        return Err(Error::InvalidArgument(Box::new(
+            ctx("move", &first, from.name()).detail("source and target are the same stack"),
+        )));
+    }
+    if !b.stack_alive(to) {
+        return Err(Error::NotFound(Box::new(
+            ctx("move", &first, to.name()).detail("the target stack is gone"),
+        )));
+    }
+    let src = b.list(from)?;
+    let tgt = b.list(to)?;
+    let tgt_names: HashSet<&str> = tgt.iter().map(|i| i.name.as_str()).collect();
+    let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
+    let mut finals = HashSet::new();
+    let mut cloners: Option<Vec<KindName>> = None;
+    let mut items = Vec::with_capacity(moves.len());
+
+    for (seq, (name, new_name)) in moves.iter().enumerate() {
+        let iface = src.iter().find(|i| i.name == *name).ok_or_else(|| {
+            Error::NotFound(Box::new(
+                ctx("move", name.as_str(), from.name())
+                    .detail("no such interface in the source stack"),
+            ))
+        })?;
+        let kind = iface.kind.kind();
+        let plan = plan(kind, opts).map_err(|why| {
+            Error::Unsupported(Box::new(
+                ctx("move", name.as_str(), from.name()).detail(why),
+            ))
+        })?;
+        let final_name = new_name.unwrap_or(*name);
+        if !finals.insert(final_name) {
+            return Err(Error::InvalidArgument(Box::new(
+                ctx("move", final_name.as_str(), to.name())
+                    .detail("the same final name twice in one move"),
+            )));
+        }
+        if tgt_names.contains(final_name.as_str()) {
+            return Err(Error::Exists(Box::new(
+                ctx("move", final_name.as_str(), to.name())
+                    .detail("an interface with this name already exists in the target stack"),
+            )));
+        }
+        // Moving a vlan's parent unconfigures the vlan on FreeBSD; refuse on both systems.
+        if let Some(v) = src.iter().find(|v| {
+            matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
+                if p.stack == LinkStack::Same && p.index == Some(iface.index))
+        }) {
+            return Err(Error::Busy(Box::new(
+                ctx("move", name.as_str(), from.name()).detail(format!(
+                    "it is the parent of vlan {}; move or destroy the vlan first",
+                    v.name
+                )),
+            )));
+        }
+        let addresses = b.addresses(from, iface.index)?;
+        let saved = save_vparams(iface, addresses);
+        let mut peer = None;
+        let mut peer_tmp = None;
+        if plan.strategy == Strategy::Recreate {
+            if saved.spec.is_none() {
+                return Err(Error::Unsupported(Box::new(ctx("move", name.as_str(), from.name()).detail(
+                    "its parameters are not all known (a parent in another stack?), so it cannot be re-created",
+                ))));
+            }
+            let k = kind.expect("recreate needs a modelled kind");
+            let offered = match &cloners {
+                Some(c) => c,
+                None => cloners.insert(b.cloners(to)?),
+            };
+            if !offered.contains(&k) {
+                return Err(Error::Unsupported(Box::new(
+                    ctx("move", name.as_str(), to.name()).detail(format!(
+                        "re-create needs kind {k}, which the target stack cannot create"
+                    )),
+                )));
+            }
+            if k == KindName::Epair {
+                let p = iface
+                    .link()
+                    .filter(|l| l.stack == LinkStack::Same)
+                    .and_then(|l| l.index);
+                let p = p
+                    .and_then(|pi| src.iter().find(|i| i.index == pi))
+                    .ok_or_else(|| {
+                        Error::Unsupported(Box::new(
+                            ctx("move", name.as_str(), from.name())
+                                .detail("re-creating an epair needs its peer in the source stack"),
+                        ))
+                    })?;
+                if moving.contains(&p.name) {
+                    return Err(Error::InvalidArgument(Box::new(
+                        ctx("move", name.as_str(), from.name()).detail(format!(
+                            "its peer {} is in the same re-create move; move one end",
+                            p.name
+                        )),
+                    )));
+                }
+                let pa = b.addresses(from, p.index)?;
+                peer = Some(save_vparams(p, pa));
+                peer_tmp = Some(tmp_name(seq, 'p'));
+            }
+        }
+        let ports = src.iter().filter(|i| i.master == Some(iface.index)).count();
+        let receipt = Receipt {
+            name: Some(final_name),
+            index: 0,
+            from: from.name().to_string(),
+            to: to.name().to_string(),
+            strategy: Some(plan.strategy),
+            ..Receipt::default()
+        };
+        items.push(Item {
+            src_name: *name,
+            final_name,
+            tmp_name: tmp_name(seq, 't'),
+            src_index: iface.index,
+            saved,
+            peer,
+            peer_tmp,
+            plan,
+            tgt_index: None,
+            new_peer_index: None,
+            ports,
+            receipt,
+        });
+    }
+    Ok(items)
+}
+
+fn create_request(saved: &VParams, name: IfName, peer_name: Option<IfName>) -> CreateRequest {
+    let mut kind = saved.spec.clone().expect("checked in pre-check");
+    if let KindSpec::Epair { peer_name: p } = &mut kind {
+        *p = peer_name;
+    }
+    let i = &saved.iface;
+    CreateRequest {
+        name: Some(name),
+        kind,
+        mtu: Some(i.mtu),
+        mac: i.mac,
+        description: i.description.as_deref().map(str::to_string),
+        up: false,
+        group: None,
+    }
+}
+
+fn set<B: Backend>(b: &B, s: &B::Stack, index: u32, c: Change) -> Result<()> {
+    if c.is_empty() {
+        return Ok(());
+    }
+    b.apply(s, IfSel::Index(index), &c)
+}
+
+fn add_missing<B: Backend>(b: &B, s: &B::Stack, index: u32, want: &[IfAddr]) -> Result<()> {
+    let have = b.addresses(s, index)?;
+    for a in want.iter().filter(|a| !have.contains(a)) {
+        match b.add_address(s, index, *a) {
+            Err(e) if e.is_exists() => {}
+            r => r?,
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn do_step<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    from: &B::Stack,
+    to: &B::Stack,
+    opts: &MoveOptions,
+    step: Step,
+    group: &[usize],
+    items: &mut [Item],
+    journal: &mut Vec<Done>,
+) -> Result<()> {
+    match step {
+        Step::PreCheck | Step::Save => Ok(()),
+        Step::DestroySource => {
+            let sels: Vec<IfSel> = group
+                .iter()
+                .map(|&i| IfSel::Index(items[i].src_index))
+                .collect();
+            let r = if sels.len() == 1 {
+                b.destroy(from, sels[0])
+            } else {
+                b.destroy_many(from, &sels)
+            };
+            // Journal what is really gone, whatever the call returned.
+            for &i in group {
+                let gone = r.is_ok()
+                    || matches!(b.get(from, IfSel::Index(items[i].src_index)), Err(e) if e.is_not_found());
+                if gone {
+                    journal.push(Done::DestroyedSource(i));
+                }
+            }
+            r
+        }
+        _ => {
+            for &i in group {
+                item_step(b, ledger, from, to, opts, step, i, items, journal)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item_step<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    from: &B::Stack,
+    to: &B::Stack,
+    opts: &MoveOptions,
+    step: Step,
+    i: usize,
+    items: &mut [Item],
+    journal: &mut Vec<Done>,
+) -> Result<()> {
+    let it = &mut items[i];
+    match step {
+        Step::MoveNative => {
+            let rename = (it.final_name != it.src_name).then_some(it.final_name);
+            let idx = b.move_native(from, IfSel::Index(it.src_index), to, rename)?;
+            it.tgt_index = Some(idx);
+            journal.push(Done::Moved(i));
+        }
+        Step::CreateInTarget | Step::CreatePairAcross => {
+            let req = create_request(&it.saved, it.tmp_name, it.peer_tmp);
+            let made = b.create(
+                from,
+                &req,
+                Placement {
+                    iface: Some(to),
+                    peer: None,
+                },
+            )?;
+            it.tgt_index = Some(made.iface.index);
+            it.new_peer_index = made.peer.as_ref().map(|p| p.index);
+            journal.push(Done::Created(i));
+        }
+        Step::RestoreParams => {
+            let idx = it.tgt_index.expect("in target");
+            let now = b.get(to, IfSel::Index(idx))?;
+            let c = apply_vparams(&it.saved.iface, &now);
+            note_restored(&mut it.receipt, &c);
+            set(b, to, idx, c)?;
+        }
+        Step::RenameInTarget => {
+            let idx = it.tgt_index.expect("in target");
+            set(
+                b,
+                to,
+                idx,
+                Change {
+                    name: Some(it.final_name),
+                    ..Change::default()
+                },
+            )?;
+        }
+        Step::RestorePeer => {
+            let (peer, pidx) = (
+                it.peer.as_ref().expect("epair"),
+                it.new_peer_index.expect("peer"),
+            );
+            set(
+                b,
+                from,
+                pidx,
+                Change {
+                    name: Some(peer.iface.name),
+                    ..Change::default()
+                },
+            )?;
+            restore_on(b, from, pidx, peer, true)?;
+        }
+        Step::RestoreAddresses => {
+            let idx = it.tgt_index.expect("in target");
+            add_missing(b, to, idx, &it.saved.addresses)?;
+            it.receipt.addresses = it.saved.addresses.clone();
+            if !it.saved.addresses.is_empty() {
+                it.receipt.restored.push("addresses".into());
+            }
+        }
+        Step::Up => {
+            if it.saved.iface.up {
+                let idx = it.tgt_index.expect("in target");
+                set(
+                    b,
+                    to,
+                    idx,
+                    Change {
+                        up: Some(true),
+                        ..Change::default()
+                    },
+                )?;
+                it.receipt.restored.push("up".into());
+            }
+        }
+        Step::Verify => {
+            let idx = it.tgt_index.expect("in target");
+            if !b.stack_alive(to) {
+                return Err(Error::NotFound(Box::new(
+                    ctx("move", it.src_name.as_str(), to.name())
+                        .detail("the target stack was removed during the move"),
+                )));
+            }
+            let now = b.get(to, IfSel::Index(idx))?;
+            let diffs = differences(&it.saved.iface, &now, it.final_name.as_str());
+            if !diffs.is_empty() {
+                return Err(Error::Kernel(Box::new(
+                    ctx("verify move", it.final_name.as_str(), to.name()).detail(diffs.join(", ")),
+                )));
+            }
+            it.receipt.index = idx;
+            it.receipt.not_carried = not_carried(it, opts);
+        }
+        Step::RecordLoan => {
+            let idx = it.tgt_index.expect("in target");
+            let prior = ledger.take(&from.key(), it.src_index);
+            let (home_key, home) = match &prior {
+                Some(l) => (l.home_key.clone(), l.home.clone()),
+                None => (from.key(), from.selector()),
+            };
+            if home_key != to.key() {
+                ledger
+                    .record(
+                        &to.key(),
+                        Loan {
+                            index: idx,
+                            name: it.final_name,
+                            home_key,
+                            home,
+                        },
+                    )
+                    .map_err(|e| {
+                        Error::Kernel(Box::new(
+                            ctx("record loan", it.final_name.as_str(), to.name())
+                                .detail(e.to_string()),
+                        ))
+                    })?;
+            }
+            // A re-created peer that was itself a loan keeps its record under its new index.
+            if let (Some(p), Some(np)) = (&it.peer, it.new_peer_index) {
+                if let Some(mut l) = ledger.take(&from.key(), p.iface.index) {
+                    l.index = np;
+                    let _ = ledger.record(&from.key(), l);
+                }
+            }
+            journal.push(Done::Recorded(i, prior));
+        }
+        Step::PreCheck | Step::Save | Step::DestroySource => unreachable!("group steps"),
+    }
+    Ok(())
+}
+
+fn note_restored(r: &mut Receipt, c: &Change) {
+    for (set, what) in [
+        (c.mtu.is_some(), "mtu"),
+        (c.mac.is_some(), "mac"),
+        (c.description.is_some(), "description"),
+    ] {
+        if set {
+            r.restored.push(what.into());
+        }
+    }
+}
+
+/// Makes the interface at `index` in `s` match `saved`: generic parameters, addresses (when
+/// `addresses`), then UP last.
+fn restore_on<B: Backend>(
+    b: &B,
+    s: &B::Stack,
+    index: u32,
+    saved: &VParams,
+    addresses: bool,
+) -> Result<()> {
+    let now = b.get(s, IfSel::Index(index))?;
+    set(b, s, index, apply_vparams(&saved.iface, &now))?;
+    if addresses {
+        add_missing(b, s, index, &saved.addresses)?;
+    }
+    if saved.iface.up && !now.up {
+        set(
+            b,
+            s,
+            index,
+            Change {
+                up: Some(true),
+                ..Change::default()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
+    let mut v = Vec::new();
+    let i = &it.saved.iface;
+    if let Some(m) = i.master {
+        v.push(format!(
+            "membership of bridge/lagg #{m} (the kernel detaches a member that leaves the stack)"
+        ));
+    }
+    if !opts.carry_addresses && !it.saved.addresses.is_empty() {
+        let a: Vec<String> = it.saved.addresses.iter().map(|a| a.to_string()).collect();
+        v.push(format!(
+            "addresses {} (dropped by the kernel; see MoveOptions::carry_addresses)",
+            a.join(" ")
+        ));
+    }
+    if !it.saved.addresses.is_empty() {
+        v.push("routes through the interface (they go with its addresses)".into());
+    }
+    if let KindInfo::Vlan {
+        parent: Some(p), ..
+    }
+    | KindInfo::Macvlan {
+        parent: Some(p), ..
+    }
+    | KindInfo::Macvtap {
+        parent: Some(p), ..
+    } = &i.kind
+    {
+        let name = p
+            .name
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| format!("#{}", p.index.unwrap_or(0)));
+        v.push(format!("parent {name} stays in stack {}", it.receipt.from));
+    }
+    if it.plan.strategy == Strategy::Recreate {
+        v.push(format!(
+            "interface index (was {}, re-created as {})",
+            i.index,
+            it.tgt_index.unwrap_or(0)
+        ));
+        match i.kind {
+            KindInfo::Tap { .. } | KindInfo::Tun { .. } => {
+                v.push("open queue file descriptors (they refer to the destroyed device)".into())
+            }
+            KindInfo::Bridge | KindInfo::Bond if it.ports > 0 => v.push(format!(
+                "{} member port(s) (they stay in the source stack, detached)",
+                it.ports
+            )),
+            KindInfo::Epair { .. } => v.push(format!(
+                "peer {} re-created: new index {}",
+                it.peer
+                    .as_ref()
+                    .map(|p| p.iface.name.to_string())
+                    .unwrap_or_default(),
+                it.new_peer_index.unwrap_or(0)
+            )),
+            _ => {}
+        }
+    }
+    v
+}
+
+/// Undoes the journal: destroy what was created, re-create what was destroyed, move back what
+/// was moved, restore the ledger, then re-apply the saved parameters in the source stack.
+/// Returns the problems it could not fix (empty: fully rolled back).
+fn rollback<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    from: &B::Stack,
+    to: &B::Stack,
+    items: &mut [Item],
+    journal: Vec<Done>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut touched = Vec::new();
+    // 1. The ledger first (pure bookkeeping).
+    for d in journal.iter().rev() {
+        if let Done::Recorded(i, prior) = d {
+            let it = &items[*i];
+            if let Some(t) = it.tgt_index {
+                ledger.take(&to.key(), t);
+            }
+            if let Some(l) = prior {
+                let _ = ledger.record(&from.key(), l.clone());
+            }
+        }
+    }
+    // 2. Destroy everything created in the target (an epair copy takes its new peer with it).
+    let created: Vec<usize> = journal
+        .iter()
+        .filter_map(|d| {
+            if let Done::Created(i) = d {
+                Some(*i)
+            } else {
+                None
+            }
+        })
+        .collect();
+    for &i in &created {
+        let it = &items[i];
+        if let Some(t) = it.tgt_index {
+            match b.destroy(to, IfSel::Index(t)) {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => problems.push(format!(
+                    "could not destroy the copy of {} in {}: {e}",
+                    it.src_name,
+                    to.name()
+                )),
+            }
+        }
+        touched.push(i);
+    }
+    // 3. Re-create destroyed sources from their saved parameters.
+    for d in &journal {
+        if let Done::DestroyedSource(i) = d {
+            let it = &mut items[*i];
+            let req = create_request(
+                &it.saved,
+                it.src_name,
+                it.peer.as_ref().map(|p| p.iface.name),
+            );
+            match b.create(from, &req, Placement::default()) {
+                Ok(made) => {
+                    it.src_index = made.iface.index;
+                    if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
+                        if let Err(e) = restore_on(b, from, np.index, p, true) {
+                            problems.push(format!(
+                                "peer {} re-created but not restored: {e}",
+                                p.iface.name
+                            ));
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!(
+                    "could not re-create {} in {}: {e}",
+                    it.src_name,
+                    from.name()
+                )),
+            }
+            touched.push(*i);
+        }
+    }
+    // 4. Move back what the kernel moved, latest first.
+    for d in journal.iter().rev() {
+        if let Done::Moved(i) = d {
+            let it = &mut items[*i];
+            let t = it.tgt_index.expect("moved");
+            let rename = (it.final_name != it.src_name).then_some(it.src_name);
+            match b.move_native(to, IfSel::Index(t), from, rename) {
+                Ok(idx) => it.src_index = idx,
+                Err(e) => problems.push(format!(
+                    "could not move {} back from {}: {e}",
+                    it.final_name,
+                    to.name()
+                )),
+            }
+            touched.push(*i);
+        }
+    }
+    // 5. Re-apply the saved parameters (UP and addresses are what the kernels drop).
+    touched.sort_unstable();
+    touched.dedup();
+    for i in touched {
+        let it = &items[i];
+        if let Err(e) = restore_on(b, from, it.src_index, &it.saved, true) {
+            problems.push(format!(
+                "{} is back in {} but not fully restored: {e}",
+                it.src_name,
+                from.name()
+            ));
+        }
+    }
+    problems
+}
