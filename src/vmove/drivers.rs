@@ -195,22 +195,18 @@ pub fn differences(saved: &Interface, now: &Interface, expect_name: &str) -> Vec
         d.push(format!("up is {} (expected {})", now.up, saved.up));
     }
     match (&saved.kind, &now.kind) {
+        // id 0: the kernel would not tell (FreeBSD answers EPERM to SIOCGETVLAN outside the
+        // vlan's home VNET); nothing to compare.
         (
             KindInfo::Vlan { id, proto, .. },
             KindInfo::Vlan {
                 id: id2, proto: p2, ..
             },
-        ) => {
-            // id 0: the kernel would not tell (FreeBSD answers EPERM to SIOCGETVLAN outside the
-            // vlan's home VNET); nothing to compare.
-            if *id2 != 0 && (id != id2 || proto != p2) {
-                d.push(format!(
-                    "vlan is {id2} {} (expected {id} {})",
-                    p2.as_str(),
-                    proto.as_str()
-                ));
-            }
-        }
+        ) if *id2 != 0 && (id != id2 || proto != p2) => d.push(format!(
+            "vlan is {id2} {} (expected {id} {})",
+            p2.as_str(),
+            proto.as_str()
+        )),
         (KindInfo::Epair { peer: Some(_) }, KindInfo::Epair { peer: None }) => {
             d.push("epair lost its peer".into())
         }
