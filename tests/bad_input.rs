@@ -1,0 +1,477 @@
+//! Bad input, class by class: each gives a typed error whose message names the operation and
+//! the stack, AND leaves the system unchanged — the host's and the test stack's interfaces (as
+//! `ip -d -j link` shows them) and the list of stacks are the same before and after.
+//!
+//! The tests of this file take one lock, so the before/after pictures of one test are not
+//! disturbed by the others. Run as root.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use common::*;
+use ifclone::{
+    Change, CreateRequest, IfName, KindSpec, Mac, MacvlanMode, Stack, StackSel, VlanProto,
+};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+const BAD_NAMES: [&str; 5] = ["", "a234567890123456", "a/b", "a b", "a\tb"];
+
+struct Picture {
+    host: BTreeMap<String, serde_json::Value>,
+    stack: BTreeMap<String, serde_json::Value>,
+    stacks: Vec<String>,
+}
+
+fn picture(g: &StackGuard) -> Picture {
+    let mut stacks = os_stacks();
+    stacks.sort();
+    Picture {
+        host: snapshot("host"),
+        stack: snapshot(g.name()),
+        stacks,
+    }
+}
+
+/// Runs `body` in a fresh stack that holds the epair `pa`/`pb`, and checks that nothing changed
+/// in the host, in the stack, or in the list of stacks. `ours` are names the body tried to use.
+fn unchanged(tag: &str, ours: &[&str], body: impl FnOnce(&StackGuard)) {
+    let _l = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let g = StackGuard::new(tag);
+    g.create_interface(
+        &CreateRequest::new(KindSpec::Epair {
+            peer_name: Some(n("pb")),
+        })
+        .named(n("pa")),
+    )
+    .expect("create pa/pb");
+    let before = picture(&g);
+    body(&g);
+    let after = picture(&g);
+    assert_same_links(g.name(), &before.stack, &after.stack, true, ours, tag);
+    assert_same_links("host", &before.host, &after.host, false, ours, tag);
+    let mine = format!("{STACK_PREFIX}{}-", std::process::id());
+    let filt = |v: &[String]| -> Vec<String> {
+        v.iter().filter(|s| s.starts_with(&mine)).cloned().collect()
+    };
+    assert_eq!(
+        filt(&before.stacks),
+        filt(&after.stacks),
+        "{tag}: the list of stacks changed"
+    );
+    if before.stacks != after.stacks {
+        eprintln!("{tag}: note: stacks of others changed meanwhile (ignored)");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid names
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn invalid_names_everywhere() {
+    unchanged("badnames", &[], |g| {
+        let host = Stack::host().expect("host");
+        for bad in BAD_NAMES {
+            let e = expect_err(IfName::new(bad), "InvalidName", &format!("IfName {bad:?}"));
+            drop(e);
+
+            let e = expect_err(
+                g.create_epair_across(Some(bad), &host),
+                "InvalidName",
+                &format!("create {bad:?}"),
+            );
+            assert_msg_has(&e, &["create", g.name()]);
+
+            let e = expect_err(
+                g.rename("pa", bad),
+                "InvalidName",
+                &format!("rename pa to {bad:?}"),
+            );
+            assert_msg_has(&e, &["rename", g.name()]);
+
+            let e = expect_err(
+                g.rename(bad, "ok0"),
+                "InvalidName",
+                &format!("rename {bad:?}"),
+            );
+            assert_msg_has(&e, &[g.name()]);
+
+            let e = expect_err(g.destroy(bad), "InvalidName", &format!("destroy {bad:?}"));
+            assert_msg_has(&e, &["destroy", g.name()]);
+
+            let e = expect_err(
+                g.destroy_many(&["pa", bad]),
+                "InvalidName",
+                &format!("destroy_many with {bad:?}"),
+            );
+            assert_msg_has(&e, &["destroy", g.name()]);
+
+            let e = expect_err(g.interface(bad), "InvalidName", &format!("get {bad:?}"));
+            assert_msg_has(&e, &["get", g.name()]);
+
+            let e = expect_err(
+                g.set_mtu(bad, 1400),
+                "InvalidName",
+                &format!("set on {bad:?}"),
+            );
+            assert_msg_has(&e, &[g.name()]);
+
+            let e = expect_err(
+                g.addresses(bad),
+                "InvalidName",
+                &format!("addresses of {bad:?}"),
+            );
+            assert_msg_has(&e, &[g.name()]);
+
+            // The host: names are checked before anything reaches its kernel.
+            let e = expect_err(host.destroy(bad), "InvalidName", "destroy on the host");
+            assert_msg_has(&e, &["destroy", "host"]);
+            let e = expect_err(host.interface(bad), "InvalidName", "get on the host");
+            assert_msg_has(&e, &["get", "host"]);
+        }
+    });
+}
+
+#[test]
+fn invalid_stack_names() {
+    unchanged("badstacks", &[], |_g| {
+        let long = "s".repeat(65);
+        for bad in [
+            "",
+            "a/b",
+            "a b",
+            "a\tb",
+            ".",
+            "..",
+            "host",
+            "123",
+            long.as_str(),
+        ] {
+            let e = expect_err(
+                Stack::create(bad),
+                "InvalidName",
+                &format!("create stack {bad:?}"),
+            );
+            assert_msg_has(&e, &["create stack"]);
+            if bad != "host" {
+                expect_err(
+                    Stack::open_name(bad),
+                    "InvalidName",
+                    &format!("open stack {bad:?}"),
+                );
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Out-of-range arguments, caught before the kernel
+// ---------------------------------------------------------------------------------------------
+
+/// vlan ids are checked before the kernel, so this holds even where the kernel has no 8021q.
+#[test]
+fn vlan_id_out_of_range() {
+    unchanged("vlanid", &["vl0"], |g| {
+        for id in [0u16, 4095, 4096, u16::MAX] {
+            for proto in [VlanProto::Dot1Q, VlanProto::Dot1Ad] {
+                let req = CreateRequest::new(KindSpec::Vlan {
+                    parent: n("pa"),
+                    id,
+                    proto,
+                })
+                .named(n("vl0"));
+                let e = expect_err(
+                    g.create_interface(&req),
+                    "InvalidArgument",
+                    &format!("vlan id {id}"),
+                );
+                assert_msg_has(&e, &["create", "vl0", g.name(), &id.to_string()]);
+                assert_eq!(e.errno(), None, "vlan id {id} reached the kernel: {e}");
+            }
+        }
+    });
+}
+
+#[test]
+fn queue_count_and_vni_out_of_range() {
+    unchanged("queues", &["tq0", "vx0"], |g| {
+        for q in [0u16, 257] {
+            let e = expect_err(
+                g.create_interface(
+                    &CreateRequest::new(KindSpec::Tap { queues: q }).named(n("tq0")),
+                ),
+                "InvalidArgument",
+                &format!("tap with {q} queues"),
+            );
+            assert_msg_has(&e, &["create", g.name()]);
+        }
+        let p = ifclone::VxlanParams {
+            vni: 1 << 24,
+            ..Default::default()
+        };
+        let e = expect_err(
+            g.create_interface(&CreateRequest::new(KindSpec::Vxlan(Box::new(p))).named(n("vx0"))),
+            "InvalidArgument",
+            "vni over 24 bits",
+        );
+        assert_msg_has(&e, &["create", g.name()]);
+    });
+}
+
+#[test]
+fn mtu_out_of_range() {
+    unchanged("mtu", &["mt0"], |g| {
+        for mtu in [10u32, 70000] {
+            let e = expect_err(
+                g.set_mtu("pa", mtu),
+                "InvalidArgument",
+                &format!("set mtu {mtu}"),
+            );
+            assert_msg_has(&e, &["mtu", "pa", g.name()]);
+            assert_eq!(e.errno(), None, "mtu {mtu} reached the kernel: {e}");
+
+            let mut req = CreateRequest::new(KindSpec::Bridge).named(n("mt0"));
+            req.mtu = Some(mtu);
+            let e = expect_err(
+                g.create_interface(&req),
+                "InvalidArgument",
+                &format!("create with mtu {mtu}"),
+            );
+            assert_msg_has(&e, &["create", g.name()]);
+
+            // Part of a larger change: nothing of it is applied.
+            let e = expect_err(
+                g.set(
+                    "pa",
+                    &Change {
+                        description: Some("never".into()),
+                        mtu: Some(mtu),
+                        up: Some(true),
+                        ..Change::default()
+                    },
+                ),
+                "InvalidArgument",
+                &format!("change with mtu {mtu}"),
+            );
+            assert_msg_has(&e, &[g.name()]);
+        }
+    });
+}
+
+#[test]
+fn multicast_mac() {
+    unchanged("mcmac", &["mc0"], |g| {
+        let mc: Mac = "01:00:5e:00:00:01".parse().unwrap();
+        let e = expect_err(
+            g.set_mac("pa", mc),
+            "InvalidArgument",
+            "set a multicast mac",
+        );
+        assert_msg_has(&e, &["mac", "pa", g.name()]);
+        let zero = Mac([0; 6]);
+        expect_err(g.set_mac("pa", zero), "InvalidArgument", "set the zero mac");
+
+        let mut req = CreateRequest::new(KindSpec::Bridge).named(n("mc0"));
+        req.mac = Some(mc);
+        let e = expect_err(
+            g.create_interface(&req),
+            "InvalidArgument",
+            "create with a multicast mac",
+        );
+        assert_msg_has(&e, &["create", g.name()]);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Missing things
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_parent_for_macvlan() {
+    unchanged("noparent-mv", &["mv0", "mt0"], |g| {
+        for mode in [MacvlanMode::Bridge, MacvlanMode::Private] {
+            let e = expect_err(
+                g.create_interface(
+                    &CreateRequest::new(KindSpec::Macvlan {
+                        parent: n("nosuch0"),
+                        mode,
+                    })
+                    .named(n("mv0")),
+                ),
+                "NotFound",
+                "macvlan on a missing parent",
+            );
+            assert_msg_has(&e, &["create", "nosuch0", g.name()]);
+        }
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Macvtap {
+                    parent: n("nosuch0"),
+                    mode: MacvlanMode::Bridge,
+                })
+                .named(n("mt0")),
+            ),
+            "NotFound",
+            "macvtap on a missing parent",
+        );
+        assert_msg_has(&e, &["create", "nosuch0", g.name()]);
+    });
+}
+
+/// The parent is resolved before the kernel sees the request, so this holds even where the
+/// kernel has no 8021q.
+#[test]
+fn unknown_parent_for_vlan() {
+    unchanged("noparent-vl", &["vl0"], |g| {
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Vlan {
+                    parent: n("nosuch0"),
+                    id: 100,
+                    proto: VlanProto::Dot1Q,
+                })
+                .named(n("vl0")),
+            ),
+            "NotFound",
+            "vlan on a missing parent",
+        );
+        assert_msg_has(&e, &["create", "nosuch0", g.name()]);
+    });
+}
+
+#[test]
+fn missing_stack() {
+    unchanged("nostack", &[], |_g| {
+        let name = unique_stack_name("absent");
+        let e = expect_err(Stack::open_name(&name), "NotFound", "open a missing stack");
+        assert_msg_has(&e, &["open", &name]);
+        #[cfg(target_os = "linux")]
+        {
+            let e = expect_err(
+                Stack::open(StackSel::Path(format!("/run/netns/{name}").into())),
+                "NotFound",
+                "open a missing path",
+            );
+            assert_msg_has(&e, &[&name]);
+        }
+        // A pid that no process has (above the kernel's pid_max limit of 2^22).
+        expect_err(
+            Stack::open(StackSel::Pid(4_194_305 + 17)),
+            "NotFound",
+            "open a missing pid",
+        );
+        assert!(!os_stacks().contains(&name));
+    });
+}
+
+#[test]
+fn destroy_missing_interface() {
+    unchanged("nodestroy", &["nosuch0"], |g| {
+        let e = expect_err(
+            g.destroy("nosuch0"),
+            "NotFound",
+            "destroy a missing interface",
+        );
+        assert_msg_has(&e, &["destroy", "nosuch0", g.name()]);
+        let e = expect_err(
+            g.interface("nosuch0"),
+            "NotFound",
+            "get a missing interface",
+        );
+        assert_msg_has(&e, &["get", "nosuch0", g.name()]);
+        let e = expect_err(
+            g.set_mtu("nosuch0", 1400),
+            "NotFound",
+            "set on a missing one",
+        );
+        assert_msg_has(&e, &["nosuch0", g.name()]);
+        let e = expect_err(
+            g.rename("nosuch0", "other0"),
+            "NotFound",
+            "rename a missing one",
+        );
+        assert_msg_has(&e, &["nosuch0", g.name()]);
+        expect_err(
+            g.addresses("nosuch0"),
+            "NotFound",
+            "addresses of a missing one",
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names that exist
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn create_existing_name() {
+    unchanged("exists", &["pa", "pb", "new0", "new1"], |g| {
+        // The same kind, another kind, and an epair whose peer name is taken: the kernel refuses
+        // the whole request, so no half of it stays behind.
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Epair {
+                    peer_name: Some(n("new1")),
+                })
+                .named(n("pa")),
+            ),
+            "Exists",
+            "epair named like an existing one",
+        );
+        assert_msg_has(&e, &["create", "pa", g.name()]);
+        let e = expect_err(
+            g.create_interface(&CreateRequest::new(KindSpec::Bridge).named(n("pb"))),
+            "Exists",
+            "bridge named like an existing one",
+        );
+        assert_msg_has(&e, &["create", "pb", g.name()]);
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Epair {
+                    peer_name: Some(n("pb")),
+                })
+                .named(n("new0")),
+            ),
+            "Exists",
+            "epair whose peer name exists",
+        );
+        assert_msg_has(&e, &["create", g.name()]);
+        let e = expect_err(
+            g.create_interface(&CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("pa"))),
+            "Exists",
+            "tap named like an existing one",
+        );
+        assert_msg_has(&e, &["create", "pa", g.name()]);
+    });
+}
+
+#[test]
+fn rename_onto_an_existing_name() {
+    unchanged("rnexists", &["pa", "pb"], |g| {
+        let e = expect_err(
+            g.rename("pa", "pb"),
+            "Exists",
+            "rename onto an existing name",
+        );
+        assert_msg_has(&e, &["pa", g.name()]);
+    });
+}
+
+#[test]
+fn create_existing_stack() {
+    unchanged("stexists", &[], |g| {
+        let e = expect_err(
+            Stack::create(g.name()),
+            "Exists",
+            "create an existing stack",
+        );
+        assert_msg_has(&e, &["create", g.name()]);
+    });
+}

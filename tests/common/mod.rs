@@ -1,0 +1,474 @@
+//! Shared helpers for the integration tests that run against the real kernel (as root).
+//!
+//! - Unique names: every stack is `ifct-<pid>-<n>-<tag>`, every interface a test has to create
+//!   in the host stack is `ifct<pid>x<n>` (≤ 15 bytes), so parallel tests and parallel runs never
+//!   collide, and a leftover check can find anything a crashed run left behind.
+//! - Cleanup on failure: [`StackGuard`] removes its stack in `Drop` (through the library, with
+//!   `ip netns del` as the fallback); [`HostIfGuard`] destroys a host interface in `Drop`.
+//! - Independent observation: what the library did is checked with the OS's own tools, never
+//!   with the library itself. On Linux that is `ip -d -j link` ([`ip_links`], [`ip_link`]); the
+//!   neutral [`observe`] / [`observe_all`] / [`os_stacks`] / [`snapshot`] wrap it, so test files
+//!   that only use those compile everywhere. Linux-only details (`linkinfo.info_data`) are read
+//!   from [`Obs::raw`] inside `#[cfg(target_os = "linux")]` blocks.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+#[cfg(target_os = "linux")]
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ifclone::{Error, Stack};
+use serde_json::Value;
+
+/// Every stack the tests create starts with this.
+pub const STACK_PREFIX: &str = "ifct-";
+/// Every interface the tests create in the host stack starts with this.
+pub const HOST_IF_PREFIX: &str = "ifct";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn next() -> u32 {
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A fresh stack name: `ifct-<pid>-<n>-<tag>`.
+pub fn unique_stack_name(tag: &str) -> String {
+    let tag: String = tag.chars().take(24).collect();
+    format!("{STACK_PREFIX}{}-{}-{tag}", std::process::id(), next())
+}
+
+/// A fresh interface name for the host stack: `ifct<pid>x<n>`, at most 15 bytes.
+pub fn unique_host_ifname() -> String {
+    let n = format!("{HOST_IF_PREFIX}{}x{}", std::process::id(), next());
+    assert!(n.len() <= 15, "{n} is too long for an interface name");
+    n
+}
+
+/// Whether we may run the kernel tests at all. They need root; without it they fail loudly
+/// rather than pass vacuously.
+pub fn require_root() {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "the kernel integration tests must run as root"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------------------------
+
+/// A test stack that is removed when the guard drops, even when the test panics.
+pub struct StackGuard {
+    stack: Option<Stack>,
+    name: String,
+}
+
+impl StackGuard {
+    /// Creates a fresh stack `ifct-<pid>-<n>-<tag>`; panics (after cleaning up) if that fails.
+    pub fn new(tag: &str) -> StackGuard {
+        require_root();
+        let name = unique_stack_name(tag);
+        match catch_unwind(|| Stack::create(&name)) {
+            Ok(Ok(stack)) => StackGuard {
+                stack: Some(stack),
+                name,
+            },
+            Ok(Err(e)) => {
+                os_remove_stack(&name);
+                panic!("Stack::create({name}) failed: {e}");
+            }
+            Err(p) => {
+                os_remove_stack(&name);
+                std::panic::resume_unwind(p);
+            }
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn stack(&self) -> &Stack {
+        self.stack.as_ref().expect("stack already removed")
+    }
+
+    /// Removes the stack now through the library and returns what `Stack::remove` said. The
+    /// guard still makes sure it is gone (OS fallback) when it drops.
+    pub fn remove(&mut self) -> ifclone::Result<ifclone::RemoveReport> {
+        let s = self.stack.take().expect("stack already removed");
+        s.remove()
+    }
+}
+
+impl std::ops::Deref for StackGuard {
+    type Target = Stack;
+    fn deref(&self) -> &Stack {
+        self.stack()
+    }
+}
+
+impl Drop for StackGuard {
+    fn drop(&mut self) {
+        if let Some(s) = self.stack.take() {
+            // A backend panic here must not abort the test binary (a panic while unwinding).
+            match catch_unwind(AssertUnwindSafe(|| s.remove())) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => eprintln!("StackGuard: Stack::remove({}) failed: {e}", self.name),
+                Err(_) => eprintln!("StackGuard: Stack::remove({}) panicked", self.name),
+            }
+        }
+        if os_stacks().iter().any(|n| n == &self.name) {
+            os_remove_stack(&self.name);
+        }
+    }
+}
+
+/// An interface in the host stack, destroyed when the guard drops. Prefer creating everything
+/// inside test stacks; use this only where a test must touch the host.
+pub struct HostIfGuard {
+    pub name: String,
+}
+
+impl HostIfGuard {
+    pub fn new(name: impl Into<String>) -> HostIfGuard {
+        HostIfGuard { name: name.into() }
+    }
+}
+
+impl Drop for HostIfGuard {
+    fn drop(&mut self) {
+        assert!(
+            self.name != "lo" && !self.name.starts_with("eth"),
+            "refusing to destroy host interface {}",
+            self.name
+        );
+        if observe("host", &self.name).is_none() {
+            return;
+        }
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            Stack::host().and_then(|h| h.destroy(&self.name))
+        }));
+        if !matches!(r, Ok(Ok(()))) || observe("host", &self.name).is_some() {
+            os_destroy_host_if(&self.name);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions on errors
+// ---------------------------------------------------------------------------------------------
+
+/// The variant name of an error, for messages.
+pub fn variant(e: &Error) -> &'static str {
+    match e {
+        Error::NotFound(_) => "NotFound",
+        Error::Exists(_) => "Exists",
+        Error::InvalidName(_) => "InvalidName",
+        Error::InvalidArgument(_) => "InvalidArgument",
+        Error::Unsupported(_) => "Unsupported",
+        Error::PermissionDenied(_) => "PermissionDenied",
+        Error::Busy(_) => "Busy",
+        Error::Kernel(_) => "Kernel",
+    }
+}
+
+/// Asserts `r` is an error of the variant `want` (by name) and returns it.
+#[track_caller]
+pub fn expect_err<T: std::fmt::Debug>(r: ifclone::Result<T>, want: &str, what: &str) -> Error {
+    match r {
+        Ok(v) => panic!("{what}: expected Error::{want}, got Ok({v:?})"),
+        Err(e) => {
+            assert_eq!(variant(&e), want, "{what}: expected Error::{want}, got {e}");
+            e
+        }
+    }
+}
+
+/// Asserts the error's message names every one of `parts` (operation, object, stack, …).
+#[track_caller]
+pub fn assert_msg_has(e: &Error, parts: &[&str]) {
+    let s = e.to_string();
+    for p in parts {
+        assert!(s.contains(p), "error message {s:?} does not contain {p:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neutral observation
+// ---------------------------------------------------------------------------------------------
+
+/// One interface as the OS's own tool reports it.
+#[derive(Clone, Debug)]
+pub struct Obs {
+    pub index: u32,
+    pub name: String,
+    pub mtu: u32,
+    /// Lower-case `aa:bb:cc:dd:ee:ff`.
+    pub mac: Option<String>,
+    /// Administratively up.
+    pub up: bool,
+    pub alias: Option<String>,
+    /// The OS's kind string (Linux `info_kind`: `veth`, `tun`, `bridge`, …).
+    pub kind: Option<String>,
+    /// The tool's full record (Linux: one element of `ip -d -j link`).
+    pub raw: Value,
+}
+
+/// All interfaces of a stack (`"host"` for the host's own), from the OS's tool.
+pub fn observe_all(stack: &str) -> Vec<Obs> {
+    os_observe_all(stack)
+}
+
+/// One interface of a stack, from the OS's tool.
+pub fn observe(stack: &str, ifname: &str) -> Option<Obs> {
+    observe_all(stack).into_iter().find(|o| o.name == ifname)
+}
+
+/// Interface names of a stack, from the OS's tool.
+pub fn os_names(stack: &str) -> Vec<String> {
+    observe_all(stack).into_iter().map(|o| o.name).collect()
+}
+
+/// A comparable picture of a stack's interfaces (by name), without what changes on its own
+/// (timers, counters).
+pub fn snapshot(stack: &str) -> BTreeMap<String, Value> {
+    observe_all(stack)
+        .into_iter()
+        .map(|o| (o.name.clone(), normalize(o.raw)))
+        .collect()
+}
+
+fn normalize(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| !k.ends_with("_timer") && k != "stats" && k != "stats64");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// Names an auto-named cloner could pick (`epair3a`, `vlan0`, `tap1`, `veth0`, …).
+pub fn looks_auto_named(n: &str) -> bool {
+    const PREFIXES: [&str; 13] = [
+        "epair", "veth", "vlan", "tap", "tun", "bridge", "macvlan", "macvtap", "vxlan", "dummy",
+        "bond", "lagg", "ifct",
+    ];
+    PREFIXES.iter().any(|p| n.starts_with(p))
+}
+
+/// Asserts a stack looks the same as before. `private` stacks (a test's own) must be exactly
+/// equal. For the host, interfaces other activity on the machine may have added or removed
+/// are tolerated (with a note on stderr) unless they are `eth0`/`lo`, one of `ours`, or carry a
+/// name a cloner would pick.
+#[track_caller]
+pub fn assert_same_links(
+    stack: &str,
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+    private: bool,
+    ours: &[&str],
+    what: &str,
+) {
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    for n in names {
+        let (b, a) = (before.get(n), after.get(n));
+        if b == a {
+            continue;
+        }
+        let strict = private
+            || n == "eth0"
+            || n == "lo"
+            || ours.contains(&n.as_str())
+            || (b.is_none() && looks_auto_named(n));
+        if strict {
+            panic!(
+                "{what}: interface {n} in stack {stack} changed\n before: {}\n after:  {}",
+                b.map(|v| v.to_string())
+                    .unwrap_or_else(|| "<absent>".into()),
+                a.map(|v| v.to_string())
+                    .unwrap_or_else(|| "<absent>".into()),
+            );
+        }
+        eprintln!("{what}: note: {n} in {stack} changed meanwhile (not ours; ignored)");
+    }
+}
+
+/// The named stacks as the OS's own tool lists them (Linux: `ip netns list`).
+pub fn os_stacks() -> Vec<String> {
+    os_list_stacks()
+}
+
+/// What a crashed or leaky run left behind: stacks starting with `ifct-` and host interfaces
+/// starting with `ifct`. CI runs the same check as a shell snippet after the suite.
+pub fn leftovers() -> Vec<String> {
+    let mut v: Vec<String> = os_stacks()
+        .into_iter()
+        .filter(|n| n.starts_with(STACK_PREFIX))
+        .map(|n| format!("stack {n}"))
+        .collect();
+    v.extend(
+        os_names("host")
+            .into_iter()
+            .filter(|n| n.starts_with(HOST_IF_PREFIX))
+            .map(|n| format!("host interface {n}")),
+    );
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linux: iproute2
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `ip` with `args` and returns its output (never panics on a non-zero status).
+#[cfg(target_os = "linux")]
+pub fn ip(args: &[&str]) -> Output {
+    Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ip {args:?}: {e}"))
+}
+
+/// Runs `ip` with `args` and says whether it succeeded.
+#[cfg(target_os = "linux")]
+pub fn ip_ok(args: &[&str]) -> bool {
+    ip(args).status.success()
+}
+
+/// `ip [-n STACK] -d -j link`, parsed. `"host"` means the host stack (no `-n`).
+#[cfg(target_os = "linux")]
+pub fn ip_links(stack_name: &str) -> Vec<Value> {
+    let mut args = vec![];
+    if stack_name != "host" {
+        args.extend(["-n", stack_name]);
+    }
+    args.extend(["-d", "-j", "link", "show"]);
+    let out = ip(&args);
+    assert!(
+        out.status.success(),
+        "ip {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.trim().is_empty() {
+        return vec![];
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(v)) => v,
+        other => panic!("ip {args:?}: unexpected output {other:?}"),
+    }
+}
+
+/// One element of [`ip_links`] by interface name.
+#[cfg(target_os = "linux")]
+pub fn ip_link(stack: &str, ifname: &str) -> Option<Value> {
+    ip_links(stack)
+        .into_iter()
+        .find(|v| v["ifname"].as_str() == Some(ifname))
+}
+
+/// `linkinfo.info_data` of an `ip -d -j` record (Null when absent).
+#[cfg(target_os = "linux")]
+pub fn info_data(v: &Value) -> &Value {
+    &v["linkinfo"]["info_data"]
+}
+
+/// `ip [-n STACK] -j addr show dev IFNAME` as `addr/prefix` strings.
+#[cfg(target_os = "linux")]
+pub fn ip_addrs(stack: &str, ifname: &str) -> Vec<String> {
+    let mut args = vec![];
+    if stack != "host" {
+        args.extend(["-n", stack]);
+    }
+    args.extend(["-j", "addr", "show", "dev", ifname]);
+    let out = ip(&args);
+    assert!(out.status.success(), "ip {args:?} failed");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]));
+    let mut r = vec![];
+    for l in v.as_array().into_iter().flatten() {
+        for a in l["addr_info"].as_array().into_iter().flatten() {
+            if let (Some(ip), Some(p)) = (a["local"].as_str(), a["prefixlen"].as_u64()) {
+                r.push(format!("{ip}/{p}"));
+            }
+        }
+    }
+    r
+}
+
+#[cfg(target_os = "linux")]
+fn os_observe_all(stack: &str) -> Vec<Obs> {
+    ip_links(stack)
+        .into_iter()
+        .map(|v| Obs {
+            index: v["ifindex"].as_u64().unwrap_or(0) as u32,
+            name: v["ifname"].as_str().unwrap_or("").to_string(),
+            mtu: v["mtu"].as_u64().unwrap_or(0) as u32,
+            mac: v["address"].as_str().map(str::to_ascii_lowercase),
+            up: v["flags"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x == "UP")),
+            alias: v["ifalias"].as_str().map(str::to_string),
+            kind: v["linkinfo"]["info_kind"].as_str().map(str::to_string),
+            raw: v,
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn os_list_stacks() -> Vec<String> {
+    // `ip netns list` reads /run/netns; `ip -j netns list` prints nothing when it is empty.
+    let out = ip(&["-j", "netns", "list"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]));
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn os_remove_stack(name: &str) {
+    assert!(name.starts_with(STACK_PREFIX), "refusing to remove {name}");
+    let _ = ip(&["netns", "del", name]);
+}
+
+#[cfg(target_os = "linux")]
+fn os_destroy_host_if(name: &str) {
+    let _ = ip(&["link", "del", "dev", name]);
+}
+
+/// Runs a command inside a stack (Linux: `ip netns exec`).
+#[cfg(target_os = "linux")]
+pub fn exec_in(stack: &str, cmd: &[&str]) -> Output {
+    let mut args = vec!["netns", "exec", stack];
+    args.extend_from_slice(cmd);
+    ip(&args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other systems: the observation layer is not written yet (FreeBSD: ifconfig, jls).
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(not(target_os = "linux"))]
+fn os_observe_all(_stack: &str) -> Vec<Obs> {
+    unimplemented!("observation through ifconfig is not written yet")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn os_list_stacks() -> Vec<String> {
+    unimplemented!("observation through jls is not written yet")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn os_remove_stack(_name: &str) {}
+
+#[cfg(not(target_os = "linux"))]
+fn os_destroy_host_if(_name: &str) {}

@@ -1,0 +1,219 @@
+//! Generic properties on the real kernel: MTU, MAC, description, up/down, rename, get by name
+//! and index, addresses — each checked with the OS's own tool. Run as root.
+
+mod common;
+
+use common::*;
+use ifclone::{Change, CreateRequest, IfAddr, IfName, KindSpec, Mac};
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+/// A test stack with one epair `pa`/`pb` in it.
+fn stack_with_pair(tag: &str) -> StackGuard {
+    let g = StackGuard::new(tag);
+    g.create_interface(
+        &CreateRequest::new(KindSpec::Epair {
+            peer_name: Some(n("pb")),
+        })
+        .named(n("pa")),
+    )
+    .expect("create pa/pb");
+    g
+}
+
+#[track_caller]
+fn os(g: &StackGuard, name: &str) -> Obs {
+    observe(g.name(), name).unwrap_or_else(|| panic!("{name} not in {}", g.name()))
+}
+
+#[test]
+fn set_mtu() {
+    let g = stack_with_pair("mtu");
+    g.set_mtu("pa", 1400).expect("set mtu 1400");
+    assert_eq!(os(&g, "pa").mtu, 1400);
+    assert_eq!(g.interface("pa").unwrap().mtu, 1400);
+    assert_eq!(os(&g, "pb").mtu, 1500, "the peer keeps its MTU");
+    g.set_mtu("pa", 9000).expect("set mtu 9000");
+    assert_eq!(os(&g, "pa").mtu, 9000);
+}
+
+#[test]
+fn set_mac() {
+    let g = stack_with_pair("mac");
+    let mac: Mac = "02:00:5e:10:20:30".parse().unwrap();
+    g.set_mac("pa", mac).expect("set mac");
+    assert_eq!(os(&g, "pa").mac.as_deref(), Some("02:00:5e:10:20:30"));
+    assert_eq!(g.interface("pa").unwrap().mac, Some(mac));
+}
+
+#[test]
+fn set_description_and_clear_it() {
+    let g = stack_with_pair("descr");
+    g.set_description("pa", "uplink").expect("set description");
+    assert_eq!(os(&g, "pa").alias.as_deref(), Some("uplink"));
+    assert_eq!(
+        g.interface("pa").unwrap().description.as_deref(),
+        Some("uplink")
+    );
+    g.set_description("pa", "").expect("clear description");
+    assert_eq!(os(&g, "pa").alias, None);
+    assert_eq!(g.interface("pa").unwrap().description, None);
+}
+
+#[test]
+fn up_and_down() {
+    let g = stack_with_pair("updown");
+    assert!(!os(&g, "pa").up);
+    g.set_up("pa", true).expect("up");
+    assert!(os(&g, "pa").up);
+    assert!(g.interface("pa").unwrap().up);
+    g.set_up("pb", true).expect("up the peer");
+    assert!(os(&g, "pb").up);
+    g.set_up("pa", false).expect("down");
+    assert!(!os(&g, "pa").up);
+    assert!(!g.interface("pa").unwrap().up);
+}
+
+#[test]
+fn rename_while_down() {
+    let g = stack_with_pair("rndown");
+    let idx = os(&g, "pa").index;
+    g.rename("pa", "renamed0").expect("rename while down");
+    assert!(observe(g.name(), "pa").is_none());
+    let o = os(&g, "renamed0");
+    assert_eq!(o.index, idx, "rename keeps the index");
+    let i = g.interface("renamed0").expect("get the new name");
+    assert_eq!(i.index, idx);
+    expect_err(g.interface("pa"), "NotFound", "get the old name");
+    // The peer follows the new name.
+    #[cfg(target_os = "linux")]
+    assert_eq!(ip_link(g.name(), "pb").unwrap()["link"], "renamed0");
+}
+
+/// Linux ≥ 6.2 renames most devices while up; other kernels say EBUSY. Either way the state
+/// must be consistent: renamed and still up, or unchanged.
+#[test]
+fn rename_while_up_is_ok_or_busy() {
+    let g = stack_with_pair("rnup");
+    g.set_up("pa", true).expect("up");
+    let idx = os(&g, "pa").index;
+    match g.rename("pa", "renamed1") {
+        Ok(()) => {
+            assert!(observe(g.name(), "pa").is_none());
+            let o = os(&g, "renamed1");
+            assert_eq!(o.index, idx);
+            assert!(o.up, "still up after the rename");
+            assert!(g.interface("renamed1").unwrap().up);
+        }
+        Err(e) => {
+            assert_eq!(variant(&e), "Busy", "rename while up: {e}");
+            let o = os(&g, "pa");
+            assert!(o.up);
+            assert!(observe(g.name(), "renamed1").is_none());
+        }
+    }
+}
+
+#[test]
+fn change_applies_everything_in_order() {
+    let g = stack_with_pair("change");
+    let mac: Mac = "02:11:22:33:44:55".parse().unwrap();
+    g.set(
+        "pa",
+        &Change {
+            name: Some(n("wan0")),
+            mtu: Some(1280),
+            mac: Some(mac),
+            description: Some("uplink".into()),
+            up: Some(true),
+            group: Some(7),
+        },
+    )
+    .expect("apply a full change");
+    let o = os(&g, "wan0");
+    assert_eq!(o.mtu, 1280);
+    assert_eq!(o.mac.as_deref(), Some("02:11:22:33:44:55"));
+    assert_eq!(o.alias.as_deref(), Some("uplink"));
+    assert!(o.up);
+    let i = g.interface("wan0").unwrap();
+    assert_eq!(i.group, 7);
+    #[cfg(target_os = "linux")]
+    assert_eq!(o.raw["group"], "7", "{}", o.raw);
+}
+
+#[test]
+fn create_with_properties() {
+    let g = StackGuard::new("createprops");
+    let mac: Mac = "02:aa:bb:cc:dd:01".parse().unwrap();
+    let mut req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("cb")),
+    })
+    .named(n("ca"));
+    req.mtu = Some(1400);
+    req.mac = Some(mac);
+    req.description = Some("uplink".into());
+    req.up = true;
+    let made = g.create_interface(&req).expect("create with properties");
+    assert_eq!(made.iface.mtu, 1400);
+    assert_eq!(made.iface.mac, Some(mac));
+    assert_eq!(made.iface.description.as_deref(), Some("uplink"));
+    assert!(made.iface.up);
+    let o = os(&g, "ca");
+    assert_eq!(o.mtu, 1400);
+    assert_eq!(o.mac.as_deref(), Some("02:aa:bb:cc:dd:01"));
+    assert_eq!(o.alias.as_deref(), Some("uplink"));
+    assert!(o.up);
+}
+
+#[test]
+fn get_by_name_and_by_index() {
+    let g = stack_with_pair("get");
+    let o = os(&g, "pb");
+    let by_name = g.interface("pb").expect("get by name");
+    assert_eq!(by_name.index, o.index);
+    assert_eq!(by_name.name, "pb");
+    assert_eq!(by_name.mtu, o.mtu);
+    assert_eq!(by_name.mac.map(|m| m.to_string()), o.mac);
+    let by_index = g.interface_by_index(o.index).expect("get by index");
+    assert_eq!(by_index, by_name);
+    let lo = g.interface("lo").expect("get lo");
+    assert_eq!(lo.index, os(&g, "lo").index);
+    expect_err(
+        g.interface_by_index(999_999),
+        "NotFound",
+        "get a missing index",
+    );
+}
+
+#[test]
+fn addresses_v4_and_v6() {
+    let g = stack_with_pair("addr");
+    assert!(g.addresses("pa").expect("addresses").is_empty());
+    let a4: IfAddr = "192.0.2.1/24".parse().unwrap();
+    let a6: IfAddr = "2001:db8::1/64".parse().unwrap();
+    g.add_address("pa", a4).expect("add v4");
+    g.add_address("pa", a6).expect("add v6");
+    let got = g.addresses("pa").expect("addresses");
+    assert!(got.contains(&a4), "{got:?}");
+    assert!(got.contains(&a6), "{got:?}");
+    #[cfg(target_os = "linux")]
+    {
+        let os_addrs = ip_addrs(g.name(), "pa");
+        assert!(
+            os_addrs.contains(&"192.0.2.1/24".to_string()),
+            "{os_addrs:?}"
+        );
+        assert!(
+            os_addrs.contains(&"2001:db8::1/64".to_string()),
+            "{os_addrs:?}"
+        );
+        assert!(ip_addrs(g.name(), "pb").is_empty());
+    }
+    expect_err(
+        g.add_address("pa", a4),
+        "Exists",
+        "add the same address twice",
+    );
+}

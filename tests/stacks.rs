@@ -1,0 +1,257 @@
+//! Stacks on the real kernel: create, list, open (by name, path, pid, host), remove, and the
+//! newcomer scenario of the README. Run as root; every test makes its own `ifct-…` stacks.
+
+mod common;
+
+use common::*;
+use ifclone::{Stack, StackHandle, StackSel};
+
+#[test]
+fn create_is_visible_to_the_os_and_to_list() {
+    let g = StackGuard::new("visible");
+    assert_eq!(g.name(), g.stack().name());
+    assert!(!g.is_host());
+    assert!(
+        os_stacks().iter().any(|n| n == g.name()),
+        "{} not in the OS listing {:?}",
+        g.name(),
+        os_stacks()
+    );
+    let listed = Stack::list().expect("Stack::list");
+    assert!(
+        listed.iter().any(|s| s.name == g.name()),
+        "{} not in Stack::list() {listed:?}",
+        g.name()
+    );
+    // A fresh stack holds only its loopback.
+    let names = os_names(g.name());
+    assert_eq!(names, vec!["lo".to_string()], "fresh stack has {names:?}");
+    let ifs = g.interfaces().expect("interfaces of a fresh stack");
+    assert_eq!(ifs.len(), 1, "{ifs:?}");
+    assert_eq!(ifs[0].name, "lo");
+}
+
+#[test]
+fn list_ids_are_distinct() {
+    let a = StackGuard::new("ida");
+    let b = StackGuard::new("idb");
+    let listed = Stack::list().expect("Stack::list");
+    let ia = listed
+        .iter()
+        .find(|s| s.name == a.name())
+        .expect("a listed");
+    let ib = listed
+        .iter()
+        .find(|s| s.name == b.name())
+        .expect("b listed");
+    assert_ne!(ia.id, ib.id, "two stacks with one id: {ia:?} {ib:?}");
+}
+
+#[test]
+fn open_by_name_is_the_same_stack() {
+    let g = StackGuard::new("byname");
+    let s = Stack::open_name(g.name()).expect("open by name");
+    assert_eq!(s.name(), g.name());
+    assert_eq!(s.handle().key(), g.handle().key());
+    assert!(!s.is_host());
+    let s2 = Stack::open(StackSel::Name(g.name().to_string())).expect("open StackSel::Name");
+    assert_eq!(s2.handle().key(), g.handle().key());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_by_path_is_the_same_stack() {
+    let g = StackGuard::new("bypath");
+    let path = std::path::PathBuf::from(format!("/run/netns/{}", g.name()));
+    let s = Stack::open(StackSel::Path(path.clone())).expect("open by path");
+    assert_eq!(s.handle().key(), g.handle().key(), "{path:?}");
+    assert!(!s.is_host());
+    // The same through the selector parser.
+    let s2 = Stack::open(StackSel::parse(path.to_str().unwrap())).expect("open parsed path");
+    assert_eq!(s2.handle().key(), g.handle().key());
+}
+
+#[test]
+fn open_by_own_pid_is_the_host() {
+    require_root();
+    let host = Stack::host().expect("Stack::host");
+    assert!(host.is_host());
+    assert_eq!(host.name(), "host");
+    let me = Stack::open(StackSel::Pid(std::process::id())).expect("open by own pid");
+    assert_eq!(
+        me.handle().key(),
+        host.handle().key(),
+        "this process runs in the host stack"
+    );
+    // And what it lists is what the OS lists for the host.
+    let mut lib: Vec<String> = me
+        .interfaces()
+        .expect("interfaces of the host")
+        .iter()
+        .map(|i| i.name.to_string())
+        .collect();
+    lib.sort();
+    let mut os = os_names("host");
+    os.sort();
+    for n in ["lo", "eth0"] {
+        if os.iter().any(|o| o == n) {
+            assert!(lib.iter().any(|l| l == n), "{n} missing from {lib:?}");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_by_proc_self_path_is_the_host() {
+    require_root();
+    let host = Stack::host().expect("Stack::host");
+    let s = Stack::open(StackSel::Path("/proc/self/ns/net".into())).expect("open /proc/self");
+    assert_eq!(s.handle().key(), host.handle().key());
+}
+
+#[test]
+fn handles_stay_usable_while_the_guard_lives() {
+    let g = StackGuard::new("handle");
+    let clone = g.stack().clone();
+    assert_eq!(clone.handle().key(), g.handle().key());
+    assert!(clone.interfaces().is_ok());
+}
+
+#[test]
+fn create_existing_name_is_exists() {
+    let g = StackGuard::new("exists");
+    let before = os_stacks();
+    let e = expect_err(
+        Stack::create(g.name()),
+        "Exists",
+        "create an existing stack",
+    );
+    assert_msg_has(&e, &[g.name()]);
+    // The existing stack is untouched and still listed once.
+    let after = os_stacks();
+    assert_eq!(
+        after.iter().filter(|n| *n == g.name()).count(),
+        1,
+        "{after:?}"
+    );
+    assert!(before.iter().any(|n| n == g.name()));
+    assert!(g.interfaces().is_ok(), "the existing stack still works");
+}
+
+#[test]
+fn open_missing_is_not_found_and_names_the_stack() {
+    require_root();
+    let name = unique_stack_name("missing");
+    let e = expect_err(Stack::open_name(&name), "NotFound", "open a missing stack");
+    assert_msg_has(&e, &[&name]);
+    assert!(
+        !os_stacks().iter().any(|n| n == &name),
+        "opening {name} created it"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_missing_path_is_not_found() {
+    require_root();
+    let name = unique_stack_name("nopath");
+    let path = format!("/run/netns/{name}");
+    let e = expect_err(
+        Stack::open(StackSel::Path(path.clone().into())),
+        "NotFound",
+        "open a missing path",
+    );
+    assert_msg_has(&e, &[&name]);
+}
+
+#[test]
+fn remove_makes_it_gone() {
+    let mut g = StackGuard::new("remove");
+    let name = g.name().to_string();
+    let report = g.remove().expect("Stack::remove");
+    assert!(report.lost.is_empty(), "{report:?}");
+    assert!(report.returned.is_empty(), "{report:?}");
+    assert!(
+        !os_stacks().iter().any(|n| n == &name),
+        "{name} still in the OS listing"
+    );
+    let listed = Stack::list().expect("Stack::list");
+    assert!(!listed.iter().any(|s| s.name == name), "{listed:?}");
+    expect_err(Stack::open_name(&name), "NotFound", "open a removed stack");
+    // And the name can be used again.
+    let again = Stack::create(&name).expect("re-create the removed name");
+    assert!(os_stacks().iter().any(|n| n == &name));
+    again.remove().expect("remove again");
+    assert!(!os_stacks().iter().any(|n| n == &name));
+}
+
+#[test]
+fn remove_destroys_what_was_created_inside() {
+    let mut g = StackGuard::new("rminside");
+    let made = g
+        .create_interface(
+            &ifclone::CreateRequest::new(ifclone::KindSpec::Bridge)
+                .named(ifclone::IfName::new("br7").unwrap()),
+        )
+        .expect("bridge in the stack");
+    assert_eq!(made.iface.name, "br7");
+    g.remove().expect("remove");
+    assert!(!os_stacks().iter().any(|n| n == g.name()));
+}
+
+#[test]
+fn host_cannot_be_removed() {
+    require_root();
+    let host = Stack::host().expect("Stack::host");
+    let e = expect_err(host.remove(), "InvalidArgument", "remove the host stack");
+    assert_msg_has(&e, &["host"]);
+    assert!(os_names("host").iter().any(|n| n == "lo"));
+}
+
+/// The README's first example: an epair from the host with its b end straight in a new stack,
+/// both ends visible to the OS tools, each in its own stack.
+#[cfg(target_os = "linux")]
+#[test]
+fn newcomer_epair_across_from_the_host() {
+    let g = StackGuard::new("newcomer");
+    let host = Stack::host().expect("Stack::host");
+    let a_name = unique_host_ifname();
+    let _host_if = HostIfGuard::new(&a_name);
+    let made = host
+        .create_epair_across(Some(&a_name), g.stack())
+        .expect("create_epair_across");
+    let peer = made.peer.as_ref().expect("an epair returns its peer");
+    assert_eq!(made.iface.name, a_name.as_str());
+
+    // `ip link` on the host shows the a end, a veth whose peer lives in another netns.
+    let a = ip_link("host", &a_name).expect("a end on the host");
+    assert_eq!(a["linkinfo"]["info_kind"], "veth");
+    assert!(a.get("link_netnsid").is_some(), "{a}");
+    assert!(ip_link("host", peer.name.as_str()).is_none() || peer.name == a_name.as_str());
+
+    // `ip netns exec NS ip link` shows the b end.
+    let out = exec_in(g.name(), &["ip", "-j", "link"]);
+    assert!(out.status.success());
+    let inside: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = inside
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ifname"].as_str() == Some(peer.name.as_str()))
+        .unwrap_or_else(|| panic!("{} not inside {}: {inside}", peer.name, g.name()));
+    assert_eq!(b["ifindex"].as_u64(), Some(peer.index as u64));
+    assert_eq!(a["ifindex"].as_u64(), Some(made.iface.index as u64));
+
+    // The library agrees about the peer being elsewhere.
+    let a_lib = host.interface(&a_name).expect("get the a end");
+    let link = a_lib.link().expect("the a end knows its peer");
+    assert!(
+        matches!(link.stack, ifclone::LinkStack::Other { .. }),
+        "{link:?}"
+    );
+
+    // Destroying one end destroys the pair, on both sides.
+    host.destroy(&a_name).expect("destroy the a end");
+    assert!(ip_link("host", &a_name).is_none());
+    assert!(ip_link(g.name(), peer.name.as_str()).is_none());
+}

@@ -1,0 +1,215 @@
+//! Kinds that need kernel features the development host lacks (8021q, bonding, dummy). Every
+//! test here is ignored by default; CI runs them in a qemu guest that has those modules:
+//! `ci/test-vm.sh` (cargo test … -- --include-ignored under ci/run-in-vm.sh). Run as root.
+
+mod common;
+
+use common::*;
+use ifclone::{
+    CreateRequest, IfName, Interface, KindInfo, KindName, KindSpec, LinkStack, Stack, VlanProto,
+};
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+/// A test stack with the epair `pa`/`pb` to hang vlans on.
+fn stack_with_pair(tag: &str) -> (StackGuard, Interface) {
+    let g = StackGuard::new(tag);
+    let made = g
+        .create_interface(
+            &CreateRequest::new(KindSpec::Epair {
+                peer_name: Some(n("pb")),
+            })
+            .named(n("pa")),
+        )
+        .expect("create pa/pb");
+    (g, made.iface)
+}
+
+#[track_caller]
+fn destroy_and_check_gone(g: &StackGuard, name: &str) {
+    g.destroy(name)
+        .unwrap_or_else(|e| panic!("destroy {name}: {e}"));
+    assert!(observe(g.name(), name).is_none(), "{name} still there");
+    assert!(!g
+        .interfaces()
+        .expect("interfaces")
+        .iter()
+        .any(|i| i.name == name));
+}
+
+fn vlan(proto: VlanProto) {
+    let (g, parent) = stack_with_pair(&format!("vlan-{}", proto.as_str()));
+    let made = g
+        .create_interface(
+            &CreateRequest::new(KindSpec::Vlan {
+                parent: n("pa"),
+                id: 100,
+                proto,
+            })
+            .named(n("vl100")),
+        )
+        .unwrap_or_else(|e| panic!("create vlan {}: {e}", proto.as_str()));
+    assert_eq!(made.iface.name, "vl100");
+    match &made.iface.kind {
+        KindInfo::Vlan {
+            parent: p,
+            id,
+            proto: got,
+        } => {
+            assert_eq!(*id, 100);
+            assert_eq!(*got, proto);
+            let p = p.as_ref().expect("vlan knows its parent");
+            assert_eq!(p.index, Some(parent.index), "{p:?}");
+            assert_eq!(p.stack, LinkStack::Same);
+            assert_eq!(p.name, Some(n("pa")));
+        }
+        k => panic!("expected a vlan record, got {k:?}"),
+    }
+    let o = observe(g.name(), "vl100").expect("vl100 for the OS");
+    assert_eq!(o.index, made.iface.index);
+    let listed = g.interfaces().expect("interfaces");
+    assert!(listed
+        .iter()
+        .any(|i| i.name == "vl100" && i.kind == made.iface.kind));
+    #[cfg(target_os = "linux")]
+    {
+        let v = ip_link(g.name(), "vl100").unwrap();
+        assert_eq!(v["linkinfo"]["info_kind"], "vlan", "{v}");
+        assert_eq!(info_data(&v)["protocol"], proto.as_str(), "{v}");
+        assert_eq!(info_data(&v)["id"], 100, "{v}");
+        assert_eq!(v["link"], "pa", "{v}");
+    }
+    destroy_and_check_gone(&g, "vl100");
+    assert!(observe(g.name(), "pa").is_some(), "the parent survives");
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn vlan_dot1q() {
+    vlan(VlanProto::Dot1Q);
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn vlan_dot1ad() {
+    vlan(VlanProto::Dot1Ad);
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn vlan_auto_name_and_existing_id() {
+    let (g, _) = stack_with_pair("vlanauto");
+    let spec = KindSpec::Vlan {
+        parent: n("pa"),
+        id: 7,
+        proto: VlanProto::Dot1Q,
+    };
+    let made = g
+        .create_interface(&CreateRequest::new(spec.clone()))
+        .expect("vlan with an automatic name");
+    assert_eq!(made.iface.name, "vlan0", "the cloner's own name");
+    assert!(observe(g.name(), "vlan0").is_some());
+    // The same id on the same parent again: the kernel refuses, nothing is left.
+    let before = snapshot(g.name());
+    let e = expect_err(
+        g.create_interface(&CreateRequest::new(spec).named(n("again7"))),
+        "Exists",
+        "a second vlan 7 on pa",
+    );
+    assert_msg_has(&e, &["create", g.name()]);
+    assert_eq!(before, snapshot(g.name()));
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn bond() {
+    let g = StackGuard::new("bond");
+    let made = g
+        .create_interface(&CreateRequest::new(KindSpec::Bond).named(n("bo0")))
+        .expect("create bond");
+    assert_eq!(made.iface.name, "bo0");
+    assert_eq!(made.iface.kind, KindInfo::Bond);
+    let o = observe(g.name(), "bo0").expect("bo0 for the OS");
+    assert_eq!(o.index, made.iface.index);
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        ip_link(g.name(), "bo0").unwrap()["linkinfo"]["info_kind"],
+        "bond"
+    );
+    assert_eq!(g.interface("bo0").unwrap().kind, KindInfo::Bond);
+    destroy_and_check_gone(&g, "bo0");
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn dummy() {
+    let g = StackGuard::new("dummy");
+    let made = g
+        .create_interface(&CreateRequest::new(KindSpec::Dummy).named(n("du0")))
+        .expect("create dummy");
+    assert_eq!(made.iface.name, "du0");
+    assert_eq!(made.iface.kind, KindInfo::Dummy);
+    let o = observe(g.name(), "du0").expect("du0 for the OS");
+    assert_eq!(o.index, made.iface.index);
+    assert_eq!(o.mtu, made.iface.mtu);
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        ip_link(g.name(), "du0").unwrap()["linkinfo"]["info_kind"],
+        "dummy"
+    );
+    g.set_mtu("du0", 1400).expect("set mtu on a dummy");
+    assert_eq!(observe(g.name(), "du0").unwrap().mtu, 1400);
+    destroy_and_check_gone(&g, "du0");
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn cloners_include_vlan_bond_dummy() {
+    let g = StackGuard::new("vmcloners");
+    // Let the kernel load the modules first, as `ip` would.
+    #[cfg(target_os = "linux")]
+    {
+        for k in ["bond", "dummy"] {
+            let _ = ip(&["-n", g.name(), "link", "add", "probe0", "type", k]);
+            let _ = ip(&["-n", g.name(), "link", "del", "probe0"]);
+        }
+        let _ = ip(&[
+            "-n",
+            g.name(),
+            "link",
+            "add",
+            "pp0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "pp1",
+        ]);
+        let _ = ip(&[
+            "-n",
+            g.name(),
+            "link",
+            "add",
+            "link",
+            "pp0",
+            "name",
+            "probe1",
+            "type",
+            "vlan",
+            "id",
+            "5",
+        ]);
+        let _ = ip(&["-n", g.name(), "link", "del", "pp0"]);
+    }
+    let host = Stack::host()
+        .expect("host")
+        .cloners()
+        .expect("host cloners");
+    let inside = g.cloners().expect("stack cloners");
+    for k in [KindName::Vlan, KindName::Bond, KindName::Dummy] {
+        assert!(host.contains(&k), "host cloners {host:?} lack {k}");
+        assert!(inside.contains(&k), "stack cloners {inside:?} lack {k}");
+    }
+}
