@@ -19,6 +19,8 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ifclone::{Error, Stack};
+
+pub mod moves;
 use serde_json::Value;
 
 /// Every stack the tests create starts with this.
@@ -98,6 +100,12 @@ impl StackGuard {
     pub fn remove(&mut self) -> ifclone::Result<ifclone::RemoveReport> {
         let s = self.stack.take().expect("stack already removed");
         s.remove()
+    }
+
+    /// The stack was removed by other means (another handle, `ip netns del`): drop only checks
+    /// that it is gone.
+    pub fn forget(&mut self) {
+        self.stack = None;
     }
 }
 

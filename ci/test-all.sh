@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test of ifclone, as root on a fresh Debian 12 machine: lint, the host suite on the real
+# kernel, a leftover check, the VM suite (vlan/bond/dummy in a qemu guest), the FreeBSD
+# type-check and lint. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "ci/test-all.sh must run as root (it creates network namespaces)" >&2; exit 1; }
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "dependencies"
+bash ci/install-deps.sh
+
+step "format and lint (Linux)"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+
+step "host suite (real kernel, root)"
+cargo test --all-targets
+cargo test --doc
+
+step "leftover check"
+bash ci/leftovers.sh
+
+step "VM suite (vlan, bond, dummy under qemu)"
+bash ci/test-vm.sh
+
+step "FreeBSD type-check and lint"
+bash ci/freebsd-check.sh
+
+echo
+echo "all tests passed"

@@ -1,0 +1,198 @@
+//! Helpers for the vmove tests: what must survive a move, observed with the OS's own tool, and
+//! a backend wrapper that fails its N-th mutating call (fault injection).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ifclone::backend::{Backend, Placement};
+use ifclone::{
+    Change, CreateRequest, Created, Error, IfAddr, IfName, IfSel, Interface, KindName, StackInfo,
+    StackSel, SysStack,
+};
+
+use super::{observe, Obs};
+
+/// The observable properties the vmove contract keeps (index excluded: not promised).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Props {
+    pub name: String,
+    pub kind: Option<String>,
+    pub mtu: u32,
+    pub mac: Option<String>,
+    pub alias: Option<String>,
+    pub up: bool,
+}
+
+impl From<Obs> for Props {
+    fn from(o: Obs) -> Props {
+        Props {
+            name: o.name,
+            kind: o.kind,
+            mtu: o.mtu,
+            mac: o.mac,
+            alias: o.alias,
+            up: o.up,
+        }
+    }
+}
+
+/// The contract's properties of `name` in `stack`, from the OS's tool; panics if absent.
+#[track_caller]
+pub fn props(stack: &str, name: &str) -> Props {
+    observe(stack, name)
+        .unwrap_or_else(|| panic!("{name} is not in stack {stack}"))
+        .into()
+}
+
+/// The properties every scenario sets before a move.
+pub const MTU: u32 = 1400;
+pub const DESCR: &str = "uplink";
+
+/// Sets MTU 1400, description "uplink", `mac`, and UP through the library.
+pub fn configure(stack: &ifclone::Stack, name: &str, mac: &str) {
+    stack
+        .set(
+            name,
+            &Change {
+                mtu: Some(MTU),
+                mac: Some(mac.parse().unwrap()),
+                description: Some(DESCR.into()),
+                up: Some(true),
+                ..Change::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("configure {name}: {e}"));
+}
+
+/// A locally administered MAC unique to this process and `n`.
+pub fn mac(n: u8) -> String {
+    let p = std::process::id();
+    format!(
+        "02:{:02x}:{:02x}:{:02x}:00:{n:02x}",
+        (p >> 16) & 0xff,
+        (p >> 8) & 0xff,
+        p & 0xff
+    )
+}
+
+/// Asserts `name` in `stack` carries what `configure` set.
+#[track_caller]
+pub fn assert_configured(stack: &str, name: &str, mac: &str) {
+    let p = props(stack, name);
+    assert_eq!(p.mtu, MTU, "{name} in {stack}: mtu");
+    assert_eq!(p.mac.as_deref(), Some(mac), "{name} in {stack}: mac");
+    assert_eq!(
+        p.alias.as_deref(),
+        Some(DESCR),
+        "{name} in {stack}: description"
+    );
+    assert!(p.up, "{name} in {stack}: not up");
+}
+
+/// A backend that delegates to the real one but fails its `fail_at`-th mutating call (create,
+/// destroy, destroy_many, apply, add_address, move_native), counting from 1. `after` runs a
+/// hook right after the given mutating call succeeded (to break the system mid-move).
+pub struct Faulty {
+    pub fail_at: usize,
+    pub count: AtomicUsize,
+    pub after: Option<(usize, Box<dyn Fn() + Send + Sync>)>,
+}
+
+impl Faulty {
+    pub fn failing_at(n: usize) -> Faulty {
+        Faulty {
+            fail_at: n,
+            count: AtomicUsize::new(0),
+            after: None,
+        }
+    }
+
+    /// How many mutating calls were made.
+    pub fn calls(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    fn tick<T>(&self, what: &str, f: impl FnOnce() -> ifclone::Result<T>) -> ifclone::Result<T> {
+        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.fail_at {
+            return Err(Error::Kernel(Box::new(
+                ifclone::Context::new("injected", what)
+                    .detail(format!("injected failure at mutating call {n}")),
+            )));
+        }
+        let r = f()?;
+        if let Some((at, hook)) = &self.after {
+            if *at == n {
+                hook();
+            }
+        }
+        Ok(r)
+    }
+}
+
+fn sys() -> &'static ifclone::System {
+    ifclone::system()
+}
+
+impl Backend for Faulty {
+    type Stack = SysStack;
+    fn os(&self) -> &'static str {
+        sys().os()
+    }
+    fn open_stack(&self, sel: &StackSel) -> ifclone::Result<Arc<SysStack>> {
+        sys().open_stack(sel)
+    }
+    fn create_stack(&self, name: &str) -> ifclone::Result<Arc<SysStack>> {
+        sys().create_stack(name)
+    }
+    fn list_stacks(&self) -> ifclone::Result<Vec<StackInfo>> {
+        sys().list_stacks()
+    }
+    fn remove_stack(&self, s: &SysStack) -> ifclone::Result<()> {
+        sys().remove_stack(s)
+    }
+    fn stack_alive(&self, s: &SysStack) -> bool {
+        sys().stack_alive(s)
+    }
+    fn cloners(&self, s: &SysStack) -> ifclone::Result<Vec<KindName>> {
+        sys().cloners(s)
+    }
+    fn list(&self, s: &SysStack) -> ifclone::Result<Vec<Interface>> {
+        sys().list(s)
+    }
+    fn get(&self, s: &SysStack, sel: IfSel) -> ifclone::Result<Interface> {
+        sys().get(s, sel)
+    }
+    fn create(
+        &self,
+        s: &SysStack,
+        req: &CreateRequest,
+        place: Placement<'_, SysStack>,
+    ) -> ifclone::Result<Created> {
+        self.tick("create", || sys().create(s, req, place))
+    }
+    fn destroy(&self, s: &SysStack, sel: IfSel) -> ifclone::Result<()> {
+        self.tick("destroy", || sys().destroy(s, sel))
+    }
+    fn destroy_many(&self, s: &SysStack, sels: &[IfSel]) -> ifclone::Result<()> {
+        self.tick("destroy_many", || sys().destroy_many(s, sels))
+    }
+    fn apply(&self, s: &SysStack, sel: IfSel, c: &Change) -> ifclone::Result<()> {
+        self.tick("apply", || sys().apply(s, sel, c))
+    }
+    fn addresses(&self, s: &SysStack, index: u32) -> ifclone::Result<Vec<IfAddr>> {
+        sys().addresses(s, index)
+    }
+    fn add_address(&self, s: &SysStack, index: u32, a: IfAddr) -> ifclone::Result<()> {
+        self.tick("add_address", || sys().add_address(s, index, a))
+    }
+    fn move_native(
+        &self,
+        from: &SysStack,
+        sel: IfSel,
+        to: &SysStack,
+        n: Option<IfName>,
+    ) -> ifclone::Result<u32> {
+        self.tick("move_native", || sys().move_native(from, sel, to, n))
+    }
+}

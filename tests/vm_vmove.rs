@@ -1,0 +1,121 @@
+//! The vlan half of the vmove scenarios. The host kernel has no 8021q, so every test here is
+//! ignored on the host and run by CI inside a qemu guest (`ci/test-vm.sh`, with
+//! `--include-ignored`). Real kernel, as root.
+
+mod common;
+
+use common::moves::*;
+use common::*;
+use ifclone::vmove::{self, MoveOptions, Strategy};
+use ifclone::{CreateRequest, Error, IfName, KindInfo, KindSpec, LinkStack, Stack, VlanProto};
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+/// A with a veth parent `vp0` (up) and vlan `v100` on it, configured; returns the vlan's MAC.
+fn vlan_setup(a: &Stack, proto: VlanProto) -> String {
+    let req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("vp1")),
+    })
+    .named(n("vp0"));
+    a.create_interface(&req).unwrap();
+    a.set_up("vp0", true).unwrap();
+    let req = CreateRequest::new(KindSpec::Vlan {
+        parent: n("vp0"),
+        id: 100,
+        proto,
+    })
+    .named(n("v100"));
+    a.create_interface(&req).unwrap();
+    let m = mac(0x71);
+    configure(a, "v100", &m);
+    m
+}
+
+#[track_caller]
+fn assert_vlan(stack: &Stack, parent_elsewhere: bool, proto: VlanProto) {
+    let i = stack.interface("v100").unwrap();
+    match &i.kind {
+        KindInfo::Vlan {
+            id,
+            proto: p,
+            parent: Some(parent),
+        } => {
+            assert_eq!((*id, *p), (100, proto));
+            assert_eq!(
+                matches!(parent.stack, LinkStack::Other { .. }),
+                parent_elsewhere,
+                "{parent:?}"
+            );
+        }
+        k => panic!("kind {k:?}"),
+    }
+    // Independently, with ip.
+    let v = ip_link(stack.name(), "v100").expect("v100 in ip -d -j link");
+    let d = info_data(&v);
+    assert_eq!(d["id"].as_u64(), Some(100), "{v}");
+    assert_eq!(d["protocol"].as_str(), Some(proto.as_str()), "{v}");
+    assert_eq!(v.get("link_netnsid").is_some(), parent_elsewhere, "{v}");
+}
+
+/// The same scenario as the epair one: configure, move, check in S, move back, check again.
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn vlan_move_keeps_everything() {
+    for proto in [VlanProto::Dot1Q, VlanProto::Dot1Ad] {
+        let a = StackGuard::new("vm-a");
+        let s = StackGuard::new("vm-s");
+        let m = vlan_setup(&a, proto);
+        let r = vmove::vmove(&a, "v100", &s, &MoveOptions::default()).unwrap();
+        assert_eq!(r.strategy, Some(Strategy::Native));
+        assert!(
+            r.not_carried.iter().any(|x| x.contains("parent vp0")),
+            "{r}"
+        );
+        assert_configured(s.name(), "v100", &m);
+        assert_vlan(&s, true, proto);
+        vmove::vmove(&s, "v100", &a, &MoveOptions::default()).unwrap();
+        assert_configured(a.name(), "v100", &m);
+        assert_vlan(&a, false, proto);
+    }
+}
+
+/// Forced Recreate on a vlan (exclusive kind: the source goes first) gives the same result.
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn vlan_recreate_matches_native() {
+    let a = StackGuard::new("vm-a");
+    let s = StackGuard::new("vm-s");
+    let m = vlan_setup(&a, VlanProto::Dot1Q);
+    let opts = MoveOptions {
+        strategy: Some(Strategy::Recreate),
+        ..MoveOptions::default()
+    };
+    let r = vmove::vmove(&a, "v100", &s, &opts).unwrap();
+    assert_eq!(r.strategy, Some(Strategy::Recreate));
+    assert_configured(s.name(), "v100", &m);
+    assert_vlan(&s, true, VlanProto::Dot1Q);
+}
+
+/// Moving a vlan's parent would unconfigure the vlan on FreeBSD: refused on both systems, and
+/// nothing changes.
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn moving_a_vlan_parent_is_refused() {
+    let a = StackGuard::new("vm-a");
+    let s = StackGuard::new("vm-s");
+    vlan_setup(&a, VlanProto::Dot1Q);
+    let before = snapshot(a.name());
+    let e = vmove::vmove(&a, "vp0", &s, &MoveOptions::default()).unwrap_err();
+    assert!(matches!(e, Error::Busy(_)), "{e}");
+    assert_msg_has(&e, &["v100"]);
+    assert_same_links(
+        a.name(),
+        &before,
+        &snapshot(a.name()),
+        true,
+        &[],
+        "refused parent move",
+    );
+}
