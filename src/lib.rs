@@ -35,6 +35,10 @@ pub use model::*;
 pub use stack::{RemoveReport, Stack};
 pub use sys::{SysStack, System};
 
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The backend for the OS this crate was built for.
 pub fn system() -> &'static System {
     static SYS: std::sync::OnceLock<System> = std::sync::OnceLock::new();
