@@ -173,7 +173,7 @@ impl System {
         let mut i =
             got.ok_or_else(|| Error::not_found("get", sel.to_string()).in_stack(s.name()))?;
         // Name the peer/parent when it is in the same stack (one more lookup by index).
-        if let Some(l) = i.link().copied() {
+        if let Some(l) = kinds::link_of(&i.kind).copied() {
             if l.stack == LinkStack::Same && l.name.is_none() {
                 if let Some(idx) = l.index {
                     let req = link::get_request(idx, None);
@@ -223,8 +223,10 @@ impl System {
 
     /// Undo of a create: destroys what was made and returns `err`.
     fn undo(&self, home: &SysStack, name: IfName, err: Error) -> Error {
-        let _ = self.destroy_in(home, IfSel::Name(name));
-        err
+        match self.destroy_in(home, IfSel::Name(name)) {
+            Ok(()) => err.with_detail(format!("while creating {name}; it was destroyed again")),
+            Err(d) => err.with_detail(format!("while creating {name}; destroying it failed: {d}")),
+        }
     }
 
     fn create_rtnl(

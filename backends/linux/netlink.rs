@@ -370,7 +370,7 @@ mod tests {
             p.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
             p.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
             p.extend_from_slice(v.as_bytes());
-            while p.len() % 4 != 0 {
+            while !p.len().is_multiple_of(4) {
                 p.push(0);
             }
             // an offset attribute after it, which is ignored

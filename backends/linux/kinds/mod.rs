@@ -94,6 +94,8 @@ pub fn i32_of(v: &[u8]) -> Option<i32> {
 /// loopback device (which has no kind).
 pub fn parse(kind: Option<&[u8]>, data: Option<&[u8]>, ctx: LinkCtx, loopback: bool) -> KindInfo {
     let data = data.unwrap_or(&[]);
+    // IFLA_INFO_KIND is NUL-terminated.
+    let kind = kind.map(|k| &k[..k.iter().position(|&b| b == 0).unwrap_or(k.len())]);
     match kind {
         Some(b"veth") => veth::parse(ctx),
         Some(b"vlan") => vlan::parse(data, ctx),
@@ -106,13 +108,10 @@ pub fn parse(kind: Option<&[u8]>, data: Option<&[u8]>, ctx: LinkCtx, loopback: b
         Some(b"dummy") => dummy::parse(),
         None if loopback => KindInfo::Loopback,
         None => KindInfo::Other(None),
-        Some(k) => {
-            let end = k.iter().position(|&b| b == 0).unwrap_or(k.len());
-            match std::str::from_utf8(&k[..end]) {
-                Ok("") | Err(_) => KindInfo::Other(None),
-                Ok(s) => KindInfo::Other(Some(s.into())),
-            }
-        }
+        Some(k) => match std::str::from_utf8(k) {
+            Ok("") | Err(_) => KindInfo::Other(None),
+            Ok(s) => KindInfo::Other(Some(s.into())),
+        },
     }
 }
 
@@ -140,7 +139,7 @@ pub fn fill_names(ifaces: &mut [crate::model::Interface]) {
             .map(|p| ifs[p].name)
     };
     for n in 0..ifaces.len() {
-        let Some(l) = ifaces[n].kind.link().copied() else {
+        let Some(l) = link_of(&ifaces[n].kind).copied() else {
             continue;
         };
         if l.stack != LinkStack::Same || l.name.is_some() {
@@ -150,6 +149,14 @@ pub fn fill_names(ifaces: &mut [crate::model::Interface]) {
             continue;
         };
         set_link_name(&mut ifaces[n].kind, name);
+    }
+}
+
+/// The interface's peer or parent, including a vxlan's underlay device.
+pub fn link_of(k: &KindInfo) -> Option<&LinkRef> {
+    match k {
+        KindInfo::Vxlan(p) => p.parent.as_ref(),
+        k => k.link(),
     }
 }
 

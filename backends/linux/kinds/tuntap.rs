@@ -5,7 +5,7 @@
 use super::{nlas, u32_of, u8_of};
 use crate::model::KindInfo;
 
-const IFLA_TUN_TYPE: u16 = 4;
+const IFLA_TUN_TYPE: u16 = 3;
 const IFLA_TUN_NUM_QUEUES: u16 = 8;
 const IFLA_TUN_NUM_DISABLED_QUEUES: u16 = 9;
 
