@@ -489,10 +489,10 @@ impl System {
             }
         }
         m.attributes.push(LinkAttribute::LinkInfo(info));
-        match s
+        let answer = s
             .nl()
-            .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)
-        {
+            .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL);
+        match answer {
             Err(e) if e.errno == libc::EOPNOTSUPP => Ok(!e
                 .msg
                 .as_deref()
@@ -626,13 +626,13 @@ impl Backend for System {
 
     fn apply(&self, s: &SysStack, sel: IfSel, change: &Change) -> Result<()> {
         // A rename needs the index: IFLA_IFNAME then carries the new name.
+        let object = sel.to_string();
         let mut sel = sel;
         if change.name.is_some() {
             if let IfSel::Name(_) = sel {
                 sel = IfSel::Index(self.get_in(s, sel)?.index);
             }
         }
-        let object = sel.to_string();
         if let Some(n) = change.name {
             let mut m = sel_msg(sel);
             m.attributes.push(LinkAttribute::IfName(n.to_string()));
