@@ -704,15 +704,19 @@ impl Backend for System {
         from.nl()
             .ack(RouteNetlinkMessage::NewLink(m), 0)
             .map_err(|e| {
-                let einval = e.errno == libc::EINVAL;
-                let err = kerr(e, "move", object.clone(), from);
-                if einval {
-                    err.with_detail(format!(
-                        "to stack {}; the Linux kernel cannot move netns-local devices",
-                        to.name()
-                    ))
+                // The kernel refuses netns-local devices with EINVAL ("The interface netns is
+                // immutable" on recent kernels).
+                let local = e.errno == libc::EINVAL
+                    && e.msg.as_deref().is_some_and(|m| m.contains("immutable"));
+                let err = kerr(e, "move", object.clone(), from)
+                    .with_detail(format!("to stack {}", to.name()));
+                if local {
+                    Error::Unsupported(Box::new(err.context().clone().detail(format!(
+                        "{}; the Linux kernel cannot move netns-local devices",
+                        err.context().detail.as_deref().unwrap_or("")
+                    ))))
                 } else {
-                    err.with_detail(format!("to stack {}", to.name()))
+                    err
                 }
             })?;
         let there = new_name.unwrap_or(i.name);
