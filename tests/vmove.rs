@@ -72,7 +72,7 @@ fn epair_move_keeps_everything_and_still_pairs() {
         "{r}"
     );
     assert_configured(a.name(), "mva0", &m);
-    assert!(ip_addrs(a.name(), "mva0").is_empty());
+    assert!(addrs(a.name(), "mva0").is_empty());
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn carry_addresses_readds_them() {
         ..MoveOptions::default()
     };
     let r = vmove::vmove(&a, "mca0", &s, &opts).unwrap();
-    assert_eq!(ip_addrs(s.name(), "mca0"), vec!["10.78.0.1/24".to_string()]);
+    assert_eq!(addrs(s.name(), "mca0"), vec!["10.78.0.1/24".to_string()]);
     assert!(r.restored.contains(&"addresses".to_string()), "{r}");
 }
 

@@ -196,3 +196,14 @@ impl Backend for Faulty {
         self.tick("move_native", || sys().move_native(from, sel, to, n))
     }
 }
+
+/// The addresses of `name` in `stack` (from `ip`), without IPv6 link-local ones, which belong to
+/// the kernel and are never carried (docs/vmove.md), sorted.
+pub fn addrs(stack: &str, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = super::ip_addrs(stack, name)
+        .into_iter()
+        .filter(|a| !a.starts_with("fe80:"))
+        .collect();
+    v.sort();
+    v
+}
