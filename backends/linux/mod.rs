@@ -155,7 +155,8 @@ impl System {
         Ok(self.list_in(s)?.into_iter().map(|i| i.name).collect())
     }
 
-    fn get_in(&self, s: &SysStack, sel: IfSel) -> Result<Interface> {
+    /// One GETLINK; the peer/parent name is left unset (see `get_in`).
+    fn get_raw(&self, s: &SysStack, sel: IfSel) -> Result<Interface> {
         let req = match sel {
             IfSel::Name(n) => link::get_request(0, Some(&n)),
             IfSel::Index(i) => link::get_request(i, None),
@@ -170,8 +171,11 @@ impl System {
                 }
             })
             .map_err(|e| kerr(e, "get", sel.to_string(), s))?;
-        let mut i =
-            got.ok_or_else(|| Error::not_found("get", sel.to_string()).in_stack(s.name()))?;
+        got.ok_or_else(|| Error::not_found("get", sel.to_string()).in_stack(s.name()))
+    }
+
+    fn get_in(&self, s: &SysStack, sel: IfSel) -> Result<Interface> {
+        let mut i = self.get_raw(s, sel)?;
         // Name the peer/parent when it is in the same stack (one more lookup by index).
         if let Some(l) = kinds::link_of(&i.kind).copied() {
             if l.stack == LinkStack::Same && l.name.is_none() {
@@ -390,11 +394,25 @@ impl System {
                 };
                 self.post_create(home, name, &c)?;
             }
-            let iface = self.get_in(home, IfSel::Name(name))?;
+            // One lookup per end: the names of the peer / parent are known from the request, so
+            // the extra lookup `get_in` does to name them is not needed here.
+            let mut iface = self.get_raw(home, IfSel::Name(name))?;
             let peer = match peer {
-                Some(p) => Some(self.get_in(peer_home, IfSel::Name(p))?),
+                Some(p) => {
+                    let mut pi = self.get_raw(peer_home, IfSel::Name(p))?;
+                    if peer_home.same(home) {
+                        kinds::set_link_name(&mut iface.kind, p);
+                        kinds::set_link_name(&mut pi.kind, name);
+                    }
+                    Some(pi)
+                }
                 None => None,
             };
+            if let Some(parent_name) = kinds::parent_name(&req.kind) {
+                if home.same(stack) {
+                    kinds::set_link_name(&mut iface.kind, parent_name);
+                }
+            }
             let mut fds = Vec::new();
             if kind == KindName::Macvtap {
                 fds.push(self.open_macvtap(home, &iface)?);

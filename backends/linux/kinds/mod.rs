@@ -3,7 +3,7 @@
 
 use netlink_packet_core::{NlaBuffer, NlasIterator, NLA_TYPE_MASK};
 
-use crate::model::{IfName, KindInfo, LinkRef, LinkStack};
+use crate::model::{IfName, KindInfo, KindSpec, LinkRef, LinkStack};
 
 pub mod bond;
 pub mod bridge;
@@ -180,5 +180,16 @@ pub fn set_link_name(k: &mut KindInfo, name: IfName) {
             }
         }
         _ => {}
+    }
+}
+
+/// The parent (or vxlan underlay) a create request names, if any.
+pub fn parent_name(spec: &KindSpec) -> Option<IfName> {
+    match spec {
+        KindSpec::Vlan { parent, .. }
+        | KindSpec::Macvlan { parent, .. }
+        | KindSpec::Macvtap { parent, .. } => Some(*parent),
+        KindSpec::Vxlan(p) => p.dev,
+        _ => None,
     }
 }
