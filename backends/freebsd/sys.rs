@@ -168,14 +168,28 @@ pub fn cloners(fd: BorrowedFd<'_>) -> Result<Vec<String>, Errno> {
     Err(libc::EAGAIN)
 }
 
-/// SIOCGIFGROUP: the interface's group names.
+/// SIOCGIFGROUP: the interface's group names. A first call with `ifgr_len = 0` asks for the
+/// size; the kernel refuses (EINVAL) a buffer too small for every group, so a group added in
+/// between is answered with one more round.
 pub fn groups(fd: BorrowedFd<'_>, name: &str) -> Result<Vec<String>, Errno> {
-    let mut buf = vec![0u8; 32 * IFG_REQ_SIZE];
-    let mut g = req::groupreq(name, buf.len(), buf.as_mut_ptr() as usize);
-    // SAFETY: `ifgr_groups` points at `buf` (writable, `ifgr_len` bytes) alive for the call.
-    unsafe { raw_ioctl(fd, SIOCGIFGROUP, (&mut g as *mut IfGroupReq).cast())? };
-    let used = (g.ifgr_len as usize).min(buf.len());
-    Ok(req::parse_name_slots(&buf[..used], used / IFG_REQ_SIZE))
+    let mut last = libc::EINVAL;
+    for _ in 0..3 {
+        let mut probe = req::groupreq(name, 0, 0);
+        // SAFETY: `probe` is a live 40-byte `struct ifgroupreq`; with `ifgr_len = 0` the kernel
+        // only writes the needed length into it and reads no pointer.
+        unsafe { raw_ioctl(fd, SIOCGIFGROUP, (&mut probe as *mut IfGroupReq).cast())? };
+        let len = (probe.ifgr_len as usize).max(IFG_REQ_SIZE) + 4 * IFG_REQ_SIZE;
+        let mut buf = vec![0u8; len];
+        let mut g = req::groupreq(name, buf.len(), buf.as_mut_ptr() as usize);
+        // SAFETY: `ifgr_groups` points at `buf` (writable, `ifgr_len` bytes) alive for the call.
+        match unsafe { raw_ioctl(fd, SIOCGIFGROUP, (&mut g as *mut IfGroupReq).cast()) } {
+            // The kernel fills whole 16-byte slots and leaves the rest zeroed.
+            Ok(()) => return Ok(req::parse_name_slots(&buf, len / IFG_REQ_SIZE)),
+            Err(libc::EINVAL) => last = libc::EINVAL,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 /// SIOCGIFCONF: every interface of the socket's VNET with each of its addresses (AF_LINK
