@@ -108,6 +108,28 @@ pub const SOCKADDR_IN_SIZE: usize = 16;
 /// `struct in_aliasreq`: name[16], addr, broadaddr, mask (3 × sockaddr_in), int vhid.
 pub const IN_ALIASREQ_SIZE: usize = IFNAMSIZ + 3 * SOCKADDR_IN_SIZE + 4;
 
+/// `struct sockaddr_in6` (with `sin6_len`).
+pub const SOCKADDR_IN6_SIZE: usize = 28;
+/// `struct in6_ifreq` (netinet6/in6_var.h): name[16] then a union whose largest member is
+/// `struct icmp6_ifstat`, 34 × uint64_t = 272 bytes (8-aligned).
+pub const IN6_IFREQ_SIZE: usize = IFNAMSIZ + 34 * 8;
+/// `struct in6_aliasreq`: name[16], addr, dstaddr, prefixmask (3 × sockaddr_in6 = 84), int
+/// flags (100), `struct in6_addrlifetime` (two time_t, two u_int32_t; 8-aligned at 104), int
+/// vhid (128), padded to 8.
+pub const IN6_ALIASREQ_SIZE: usize = 136;
+/// Offsets inside `struct in6_aliasreq`.
+pub mod in6_aliasreq_off {
+    pub const ADDR: usize = 16;
+    pub const DSTADDR: usize = 44;
+    pub const PREFIXMASK: usize = 72;
+    pub const FLAGS: usize = 100;
+    pub const VLTIME: usize = 120;
+    pub const PLTIME: usize = 124;
+    pub const VHID: usize = 128;
+}
+/// ND6_INFINITE_LIFETIME, for addresses that never expire.
+pub const ND6_INFINITE_LIFETIME: u32 = 0xffff_ffff;
+
 // ---- request values ----
 
 const I: u8 = b'i';
@@ -122,6 +144,8 @@ pub const SIOCSIFNAME: IoctlReq = iow(I, 40, IFREQ);
 pub const SIOCSIFDESCR: IoctlReq = iow(I, 41, IFREQ);
 pub const SIOCGIFDESCR: IoctlReq = iowr(I, 42, IFREQ);
 pub const SIOCAIFADDR: IoctlReq = iow(I, 43, IN_ALIASREQ_SIZE);
+pub const SIOCAIFADDR_IN6: IoctlReq = iow(I, 27, IN6_ALIASREQ_SIZE);
+pub const SIOCGIFNETMASK_IN6: IoctlReq = iowr(I, 37, IN6_IFREQ_SIZE);
 pub const SIOCGIFMTU: IoctlReq = iowr(I, 51, IFREQ);
 pub const SIOCSIFMTU: IoctlReq = iow(I, 52, IFREQ);
 pub const SIOCSETVLAN: IoctlReq = iow(I, 57, IFREQ);
@@ -176,6 +200,7 @@ const _: () = {
     assert!(size_of::<IfGroupReq>() == 40);
     assert!(size_of::<IfConf>() == 16);
     assert!(IN_ALIASREQ_SIZE == 68);
+    assert!(IN6_IFREQ_SIZE == 288);
 
     // The table in docs/freebsd-ifnet.md §1.3 (and golang.org/x/sys zerrors_freebsd_amd64).
     assert!(SIOCSIFFLAGS == 0x8020_6910);
@@ -187,6 +212,9 @@ const _: () = {
     assert!(SIOCSIFDESCR == 0x8020_6929);
     assert!(SIOCGIFDESCR == 0xC020_692A);
     assert!(SIOCAIFADDR == 0x8044_692B);
+    // netinet6/in6_var.h; 0x8088691b is also what Go FreeBSD tun code uses.
+    assert!(SIOCAIFADDR_IN6 == 0x8088_691B);
+    assert!(SIOCGIFNETMASK_IN6 == 0xC120_6925);
     assert!(SIOCGIFMTU == 0xC020_6933);
     assert!(SIOCSIFMTU == 0x8020_6934);
     assert!(SIOCSETVLAN == 0x8020_6939);

@@ -18,7 +18,7 @@ mod ops;
 mod pure;
 mod sys;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,11 +40,11 @@ pub struct SysStack {
     jid: i32,
     /// Taken (closed) by `remove_stack`: an open socket holds a reference on the jail and would
     /// keep its VNET from being torn down.
-    sock: Mutex<Option<Arc<OwnedFd>>>,
+    sock: Mutex<Option<Arc<sys::Socks>>>,
 }
 
 impl SysStack {
-    fn new(name: String, jid: i32, fd: OwnedFd) -> SysStack {
+    fn new(name: String, jid: i32, fd: sys::Socks) -> SysStack {
         SysStack {
             name,
             jid,
@@ -54,7 +54,7 @@ impl SysStack {
 
     fn host() -> Result<SysStack> {
         let fd =
-            sys::dgram_socket().map_err(|e| pure::errs::kerr("open stack", "host", "host", e))?;
+            sys::host_sockets().map_err(|e| pure::errs::kerr("open stack", "host", "host", e))?;
         Ok(SysStack::new("host".into(), 0, fd))
     }
 
@@ -86,7 +86,7 @@ impl SysStack {
     }
 
     /// The socket in this stack's VNET.
-    pub(crate) fn sock(&self) -> Result<Arc<OwnedFd>> {
+    pub(crate) fn sock(&self) -> Result<Arc<sys::Socks>> {
         self.sock
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -104,7 +104,8 @@ impl SysStack {
     fn with<T>(&self, f: impl FnOnce(&On<'_>) -> Result<T>) -> Result<T> {
         let fd = self.sock()?;
         f(&On {
-            fd: fd.as_fd(),
+            fd: fd.inet.as_fd(),
+            fd6: fd.inet6.as_ref().map(|f| f.as_fd()),
             stack: &self.name,
         })
     }

@@ -20,10 +20,11 @@ use super::SysStack;
 use crate::error::{Error, Result};
 use crate::model::*;
 
-fn on<'a>(s: &'a SysStack, fd: &'a std::os::fd::OwnedFd) -> On<'a> {
+fn on<'a>(s: &'a SysStack, fd: &'a super::sys::Socks) -> On<'a> {
     // Lifetimes: the returned On borrows `fd`, which callers keep alive.
     On {
-        fd: fd.as_fd(),
+        fd: fd.inet.as_fd(),
+        fd6: fd.inet6.as_ref().map(|f| f.as_fd()),
         stack: s.name_str(),
     }
 }

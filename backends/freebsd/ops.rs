@@ -22,7 +22,10 @@ use crate::model::*;
 /// A VNET to act on: its socket and its stack name (for errors).
 #[derive(Clone, Copy)]
 pub struct On<'a> {
+    /// AF_INET (or AF_LOCAL) socket: interface ioctls and IPv4 addresses.
     pub fd: BorrowedFd<'a>,
+    /// AF_INET6 socket, when the kernel has INET6: IPv6 addresses.
+    pub fd6: Option<BorrowedFd<'a>>,
     pub stack: &'a str,
 }
 
@@ -233,35 +236,53 @@ impl<'a> On<'a> {
         }
     }
 
-    /// IPv4 addresses of the interface with `index` (IPv6 is not implemented yet).
+    fn fd6(&self, op: &'static str, object: &str) -> Result<BorrowedFd<'a>> {
+        self.fd6.ok_or_else(|| {
+            Error::unsupported(op, object, "this kernel has no INET6 (no AF_INET6 socket)")
+                .in_stack(self.stack)
+        })
+    }
+
+    /// The IPv4 and IPv6 addresses of the interface with `index`, from SIOCGIFCONF, with their
+    /// prefix lengths from SIOCGIFNETMASK / SIOCGIFNETMASK_IN6.
     pub fn addresses(&self, index: u32) -> Result<Vec<IfAddr>> {
         let buf = sys::ifconf(self.fd).map_err(|e| self.err("list", "addresses", e))?;
         let entries = req::parse_ifconf(&buf);
-        let mut name = None;
-        for e in &entries {
-            if e.family == AF_LINK {
-                if let Some((i, _)) = req::parse_sockaddr_dl(&e.sa) {
-                    if i == index {
-                        name = Some(e.name);
+        let name = entries
+            .iter()
+            .filter(|e| e.family == AF_LINK)
+            .find(|e| req::parse_sockaddr_dl(&e.sa).map(|d| d.0) == Some(index))
+            .map(|e| e.name)
+            .ok_or_else(|| self.err("list addresses", &format!("#{index}"), libc::ENXIO))?;
+        let n = name.as_str();
+        let mut out = Vec::new();
+        for e in entries.iter().filter(|e| e.name == name) {
+            if e.family == AF_INET {
+                if let Some(a) = req::parse_sockaddr_in(&e.sa) {
+                    let mut r = req::netmask_query(n, a);
+                    match sys::plain(self.fd, Plain::GetNetmask, &mut r) {
+                        Ok(()) => out.push(IfAddr {
+                            addr: a.into(),
+                            prefix_len: req::prefix_of(&r),
+                        }),
+                        // Removed in between.
+                        Err(libc::EADDRNOTAVAIL) => {}
+                        Err(er) => return Err(self.err("get netmask", n, er)),
                     }
                 }
-            }
-        }
-        let name =
-            name.ok_or_else(|| self.err("list addresses", &format!("#{index}"), libc::ENXIO))?;
-        let mut out = Vec::new();
-        for e in entries
-            .iter()
-            .filter(|e| e.name == name && e.family == AF_INET)
-        {
-            if let Some(a) = req::parse_sockaddr_in(&e.sa) {
-                let mut r = req::netmask_query(name.as_str(), a);
-                sys::plain(self.fd, Plain::GetNetmask, &mut r)
-                    .map_err(|er| self.err("get netmask", name.as_str(), er))?;
-                out.push(IfAddr {
-                    addr: a.into(),
-                    prefix_len: req::prefix_of(&r),
-                });
+            } else if e.family == AF_INET6 {
+                if let Some(a) = req::parse_sockaddr_in6(&e.sa) {
+                    let fd6 = self.fd6("get netmask", n)?;
+                    let mut r = req::netmask6_query(n, a);
+                    match sys::netmask6(fd6, &mut r) {
+                        Ok(()) => out.push(IfAddr {
+                            addr: a.into(),
+                            prefix_len: req::prefix6_of(&r),
+                        }),
+                        Err(libc::EADDRNOTAVAIL) => {}
+                        Err(er) => return Err(self.err("get netmask", n, er).with_detail(a)),
+                    }
+                }
             }
         }
         Ok(out)
@@ -269,18 +290,19 @@ impl<'a> On<'a> {
 
     pub fn add_address(&self, index: u32, addr: IfAddr) -> Result<()> {
         let name = self.name_of(IfSel::Index(index))?;
+        let n = name.as_str();
         match addr.addr {
             std::net::IpAddr::V4(a) => {
-                let areq = req::in_aliasreq(name.as_str(), a, addr.prefix_len);
+                let areq = req::in_aliasreq(n, a, addr.prefix_len);
                 sys::add_inet(self.fd, &areq)
-                    .map_err(|e| self.err("add address", name.as_str(), e).with_detail(addr))
+                    .map_err(|e| self.err("add address", n, e).with_detail(addr))
             }
-            std::net::IpAddr::V6(_) => Err(Error::unsupported(
-                "add address",
-                name.as_str(),
-                "IPv6 addresses are not implemented in the FreeBSD backend yet",
-            )
-            .in_stack(self.stack)),
+            std::net::IpAddr::V6(a) => {
+                let fd6 = self.fd6("add address", n)?;
+                let areq = req::in6_aliasreq(n, a, addr.prefix_len);
+                sys::add_inet6(fd6, &areq)
+                    .map_err(|e| self.err("add address", n, e).with_detail(addr))
+            }
         }
     }
 }

@@ -371,6 +371,68 @@ pub fn in_aliasreq(name: &str, addr: std::net::Ipv4Addr, prefix: u8) -> [u8; IN_
     out
 }
 
+fn sockaddr_in6(addr: std::net::Ipv6Addr) -> [u8; SOCKADDR_IN6_SIZE] {
+    let mut s = [0u8; SOCKADDR_IN6_SIZE];
+    s[0] = SOCKADDR_IN6_SIZE as u8;
+    s[1] = AF_INET6;
+    s[8..24].copy_from_slice(&addr.octets());
+    s
+}
+
+/// Whether the kernel stores a zone id inside the address (KAME: link-local unicast and
+/// interface/link-local multicast carry it in bytes 2–3).
+fn has_embedded_scope(o: &[u8; 16]) -> bool {
+    (o[0] == 0xfe && o[1] & 0xc0 == 0x80) || (o[0] == 0xff && matches!(o[1] & 0x0f, 1 | 2))
+}
+
+/// An IPv6 address out of a `sockaddr_in6` (len, family, port, flowinfo, addr, scope_id),
+/// with the kernel's embedded zone id cleared as getifaddrs(3) does.
+pub fn parse_sockaddr_in6(sa: &[u8]) -> Option<std::net::Ipv6Addr> {
+    if sa.len() < 24 || sa[1] != AF_INET6 {
+        return None;
+    }
+    let mut o = [0u8; 16];
+    o.copy_from_slice(&sa[8..24]);
+    if has_embedded_scope(&o) {
+        o[2] = 0;
+        o[3] = 0;
+    }
+    Some(std::net::Ipv6Addr::from(o))
+}
+
+/// SIOCGIFNETMASK_IN6 for one address (`struct in6_ifreq` with `ifr_addr` set; the kernel
+/// embeds the interface's zone itself when `sin6_scope_id` is 0).
+pub fn netmask6_query(name: &str, addr: std::net::Ipv6Addr) -> [u8; IN6_IFREQ_SIZE] {
+    let mut r = [0u8; IN6_IFREQ_SIZE];
+    r[..16].copy_from_slice(&name16(name));
+    r[16..16 + SOCKADDR_IN6_SIZE].copy_from_slice(&sockaddr_in6(addr));
+    r
+}
+
+/// The prefix length of the mask in a SIOCGIFNETMASK_IN6 answer.
+pub fn prefix6_of(r: &[u8; IN6_IFREQ_SIZE]) -> u8 {
+    r[24..40].iter().map(|b| b.count_ones() as u8).sum()
+}
+
+fn mask6(prefix: u8) -> std::net::Ipv6Addr {
+    let p = u32::from(prefix.min(128));
+    let bits = if p == 0 { 0 } else { u128::MAX << (128 - p) };
+    std::net::Ipv6Addr::from(bits)
+}
+
+/// `struct in6_aliasreq` for SIOCAIFADDR_IN6: address, prefix mask, infinite lifetimes.
+pub fn in6_aliasreq(name: &str, addr: std::net::Ipv6Addr, prefix: u8) -> [u8; IN6_ALIASREQ_SIZE] {
+    use in6_aliasreq_off as o;
+    let mut out = [0u8; IN6_ALIASREQ_SIZE];
+    out[..16].copy_from_slice(&name16(name));
+    out[o::ADDR..o::ADDR + SOCKADDR_IN6_SIZE].copy_from_slice(&sockaddr_in6(addr));
+    out[o::PREFIXMASK..o::PREFIXMASK + SOCKADDR_IN6_SIZE]
+        .copy_from_slice(&sockaddr_in6(mask6(prefix)));
+    out[o::VLTIME..o::VLTIME + 4].copy_from_slice(&ND6_INFINITE_LIFETIME.to_ne_bytes());
+    out[o::PLTIME..o::PLTIME + 4].copy_from_slice(&ND6_INFINITE_LIFETIME.to_ne_bytes());
+    out
+}
+
 // ---- jail(2) parameter lists ----
 
 /// One jail_set/jail_get parameter: a NUL-terminated name and a value buffer. An empty value is
@@ -620,6 +682,22 @@ mod tests {
             SIOCAIFADDR,
             &in_aliasreq("epair0a", "10.1.2.3".parse().unwrap(), 24),
         );
+        let a6 = in6_aliasreq("epair0a", "2001:db8::5".parse().unwrap(), 64);
+        assert_eq!(a6[16], 28);
+        assert_eq!(a6[17], AF_INET6);
+        assert_eq!(&a6[24..26], &[0x20, 0x01]);
+        assert_eq!(a6[72], 28);
+        assert_eq!(&a6[80..88], &[0xff; 8]);
+        assert_eq!(&a6[88..96], &[0; 8]);
+        assert_eq!(&a6[120..128], &[0xff; 8]);
+        s += &show("SIOCAIFADDR_IN6 2001:db8::5/64", SIOCAIFADDR_IN6, &a6);
+        let q6 = netmask6_query("epair0a", "fe80::1".parse().unwrap());
+        assert_eq!(&q6[24..26], &[0xfe, 0x80]);
+        s += &show(
+            "SIOCGIFNETMASK_IN6 fe80::1 (first 48 bytes)",
+            SIOCGIFNETMASK_IN6,
+            &q6[..48],
+        );
         snap("properties", s);
     }
 
@@ -660,6 +738,18 @@ mod tests {
         assert_eq!(
             descr_answer(&r, b"hi\0\0"),
             DescrAnswer::Text("hi".to_string())
+        );
+
+        let mut q6 = [0u8; IN6_IFREQ_SIZE];
+        q6[24..32].copy_from_slice(&[0xff; 8]);
+        q6[32] = 0xf0;
+        assert_eq!(prefix6_of(&q6), 68);
+        let mut sa6 = sockaddr_in6("fe80::1".parse().unwrap()).to_vec();
+        sa6[11] = 3; // KAME embedded zone id 3
+        assert_eq!(parse_sockaddr_in6(&sa6), Some("fe80::1".parse().unwrap()));
+        assert_eq!(
+            parse_sockaddr_in6(&sockaddr_in6("2001:db8::1".parse().unwrap())),
+            Some("2001:db8::1".parse().unwrap())
         );
 
         let mut nm = IfReq::new("x");

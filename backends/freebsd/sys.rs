@@ -217,17 +217,44 @@ pub fn add_inet(fd: BorrowedFd<'_>, areq: &[u8; IN_ALIASREQ_SIZE]) -> Result<(),
     unsafe { raw_ioctl(fd, SIOCAIFADDR, a.as_mut_ptr().cast()) }
 }
 
-/// A datagram socket in the caller's own VNET (AF_INET, or AF_LOCAL without INET).
-pub fn dgram_socket() -> Result<OwnedFd, Errno> {
-    for af in [libc::AF_INET, libc::AF_LOCAL] {
-        // SAFETY: plain socket(2); the result is checked before use.
-        let fd = unsafe { libc::socket(af, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd >= 0 {
-            // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-    }
-    Err(errno())
+/// SIOCAIFADDR_IN6 with a prepared `struct in6_aliasreq` (on an AF_INET6 socket).
+pub fn add_inet6(fd6: BorrowedFd<'_>, areq: &[u8; IN6_ALIASREQ_SIZE]) -> Result<(), Errno> {
+    let mut a = *areq;
+    // SAFETY: `a` is a live 136-byte `struct in6_aliasreq` image with no pointer members.
+    unsafe { raw_ioctl(fd6, SIOCAIFADDR_IN6, a.as_mut_ptr().cast()) }
+}
+
+/// SIOCGIFNETMASK_IN6 with a prepared `struct in6_ifreq`; the answer is left in `r`.
+pub fn netmask6(fd6: BorrowedFd<'_>, r: &mut [u8; IN6_IFREQ_SIZE]) -> Result<(), Errno> {
+    // SAFETY: `r` is a live, writable 288-byte `struct in6_ifreq` image with no pointer set.
+    unsafe { raw_ioctl(fd6, SIOCGIFNETMASK_IN6, r.as_mut_ptr().cast()) }
+}
+
+/// The sockets ifclone keeps in one VNET: `inet` (AF_INET, or AF_LOCAL on a kernel without
+/// INET) carries every interface ioctl and the IPv4 address ioctls; `inet6` (when the kernel has
+/// INET6) carries the IPv6 address ioctls, which only an AF_INET6 socket's protocol answers.
+#[derive(Debug)]
+pub struct Socks {
+    pub inet: OwnedFd,
+    pub inet6: Option<OwnedFd>,
+}
+
+fn socket(af: libc::c_int) -> Option<OwnedFd> {
+    // SAFETY: plain socket(2); the result is checked before use.
+    let fd = unsafe { libc::socket(af, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The sockets in the caller's own VNET.
+pub fn host_sockets() -> Result<Socks, Errno> {
+    let inet = socket(libc::AF_INET)
+        .or_else(|| socket(libc::AF_LOCAL))
+        .ok_or_else(errno)?;
+    Ok(Socks {
+        inet,
+        inet6: socket(libc::AF_INET6),
+    })
 }
 
 fn iovecs(params: &mut [JailParam]) -> Vec<libc::iovec> {
@@ -285,14 +312,16 @@ pub fn jail_remove(jid: i32) -> Result<(), Errno> {
     }
 }
 
-/// A datagram socket inside jail `jid`'s VNET, without moving the caller.
+/// The sockets inside jail `jid`'s VNET, without moving the caller.
 ///
-/// Forks a child that `jail_attach`es, opens the socket and passes it back over a unix stream
-/// socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the child's
-/// errno, plus the descriptor) is fully prepared before `fork`, so the child performs only
-/// async-signal-safe system calls (jail_attach, socket, sendmsg, _exit): no allocation, no
-/// locks, no Rust runtime. The parent keeps its own VNET and credentials throughout.
-pub fn socket_in_jail(jid: i32) -> Result<OwnedFd, Errno> {
+/// Forks a child that `jail_attach`es, opens the sockets and passes them back over a unix
+/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
+/// child's errno, plus one or two descriptors) is fully prepared before `fork`, so the child
+/// performs only async-signal-safe system calls (jail_attach, socket, sendmsg, _exit) on memory
+/// that already exists: no allocation, no locks, no Rust runtime. The parent keeps its own VNET
+/// and credentials throughout.
+pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
+    const INT: u32 = std::mem::size_of::<libc::c_int>() as u32;
     let (parent_end, child_end) = UnixStream::pair().map_err(io_errno)?;
 
     let mut status: i32 = 0;
@@ -302,26 +331,35 @@ pub fn socket_in_jail(jid: i32) -> Result<OwnedFd, Errno> {
         iov_len: std::mem::size_of::<i32>(),
     };
     let mut cbuf = [0u64; 8];
-    // SAFETY: CMSG_SPACE is pure arithmetic.
-    let cspace = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
-    debug_assert!(cspace <= std::mem::size_of_val(&cbuf));
+    // SAFETY: CMSG_SPACE / CMSG_LEN are pure arithmetic.
+    let (space1, space2, len1, len2) = unsafe {
+        (
+            libc::CMSG_SPACE(INT) as usize,
+            libc::CMSG_SPACE(2 * INT) as usize,
+            libc::CMSG_LEN(INT) as usize,
+            libc::CMSG_LEN(2 * INT) as usize,
+        )
+    };
+    if space2 > std::mem::size_of_val(&cbuf) {
+        return Err(libc::EINVAL);
+    }
     // SAFETY: msghdr is plain data; all-zero is a valid empty message.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = cspace as _;
-    // SAFETY: `msg` has a control buffer of `cspace` ≥ sizeof(cmsghdr) bytes, 8-aligned, so
+    msg.msg_controllen = space2 as _;
+    // SAFETY: `msg` has a control buffer of `space2` ≥ sizeof(cmsghdr) bytes, 8-aligned, so
     // CMSG_FIRSTHDR returns a valid, aligned header pointer into `cbuf`.
     let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
     if cmsg.is_null() {
         return Err(libc::EINVAL);
     }
-    // SAFETY: `cmsg` points into `cbuf` (see above); CMSG_DATA stays inside `cspace`.
+    // SAFETY: `cmsg` points into `cbuf` (see above); CMSG_DATA + 2 ints stays inside `space2`.
     let data: *mut libc::c_int = unsafe {
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
+        (*cmsg).cmsg_len = len2 as _;
         libc::CMSG_DATA(cmsg).cast()
     };
     let child_fd = child_end.as_raw_fd();
@@ -335,26 +373,34 @@ pub fn socket_in_jail(jid: i32) -> Result<OwnedFd, Errno> {
         return Err(errno());
     }
     if pid == 0 {
-        // SAFETY: child side, see above. `status_ptr`, `data` and `msg_ptr` point into this
-        // (copied) stack frame, which stays valid until _exit.
+        // SAFETY: child side, see above. `status_ptr`, `data`, `cmsg` and `msg_ptr` point into
+        // this (copied) address space, which stays valid until _exit.
         unsafe {
-            let mut fd = -1;
+            let mut fd4 = -1;
+            let mut fd6 = -1;
             if libc::jail_attach(jid) != 0 {
                 *status_ptr = *libc::__error();
             } else {
-                fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
-                if fd < 0 {
-                    fd = libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0);
+                fd4 = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+                if fd4 < 0 {
+                    fd4 = libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0);
                 }
-                if fd < 0 {
+                if fd4 < 0 {
                     *status_ptr = *libc::__error();
+                } else {
+                    fd6 = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
                 }
             }
-            if fd >= 0 {
-                std::ptr::write_unaligned(data, fd);
-            } else {
+            if fd4 < 0 {
                 (*msg_ptr).msg_control = std::ptr::null_mut();
                 (*msg_ptr).msg_controllen = 0;
+            } else if fd6 < 0 {
+                std::ptr::write_unaligned(data, fd4);
+                (*cmsg).cmsg_len = len1 as _;
+                (*msg_ptr).msg_controllen = space1 as _;
+            } else {
+                std::ptr::write_unaligned(data, fd4);
+                std::ptr::write_unaligned(data.add(1), fd6);
             }
             libc::sendmsg(child_fd, msg_ptr, 0);
             libc::_exit(0);
@@ -387,20 +433,22 @@ pub fn socket_in_jail(jid: i32) -> Result<OwnedFd, Errno> {
     if n < 0 {
         return Err(rerr);
     }
+    let mut fds: Vec<OwnedFd> = Vec::with_capacity(2);
     // SAFETY: `rmsg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
     let c = unsafe { libc::CMSG_FIRSTHDR(&rmsg) };
-    let mut got: Option<OwnedFd> = None;
     // SAFETY: `c`, when non-null, points at a complete header inside `rcbuf` written by the
-    // kernel; an SCM_RIGHTS payload of CMSG_LEN(4) holds one descriptor now owned by us.
+    // kernel; an SCM_RIGHTS payload holds (cmsg_len - CMSG_LEN(0)) / 4 descriptors, now ours.
     unsafe {
-        if !c.is_null()
-            && (*c).cmsg_level == libc::SOL_SOCKET
-            && (*c).cmsg_type == libc::SCM_RIGHTS
-            && (*c).cmsg_len as usize >= libc::CMSG_LEN(4) as usize
+        if !c.is_null() && (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS
         {
-            let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
-            if fd >= 0 {
-                got = Some(OwnedFd::from_raw_fd(fd));
+            let count =
+                ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize) / INT as usize;
+            let p = libc::CMSG_DATA(c).cast::<libc::c_int>();
+            for i in 0..count.min(2) {
+                let fd = std::ptr::read_unaligned(p.add(i));
+                if fd >= 0 {
+                    fds.push(OwnedFd::from_raw_fd(fd));
+                }
             }
         }
     }
@@ -408,10 +456,16 @@ pub fn socket_in_jail(jid: i32) -> Result<OwnedFd, Errno> {
         // The child died before answering.
         return Err(libc::ECHILD);
     }
-    match (rstatus, got) {
-        (0, Some(fd)) => Ok(fd),
-        (0, None) => Err(libc::EPROTO),
-        (e, _) => Err(e),
+    if rstatus != 0 {
+        return Err(rstatus);
+    }
+    let mut it = fds.into_iter();
+    match it.next() {
+        Some(inet) => Ok(Socks {
+            inet,
+            inet6: it.next(),
+        }),
+        None => Err(libc::EPROTO),
     }
 }
 
