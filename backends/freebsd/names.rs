@@ -52,6 +52,37 @@ pub fn derive_peer(name: &IfName) -> IfName {
     IfName::new(&cand).unwrap_or(*name)
 }
 
+/// Whether `name` is a kernel-made epair end name (`epair<digits>a|b`).
+pub fn is_kernel_epair_name(name: &str) -> bool {
+    name.strip_prefix("epair")
+        .and_then(|r| r.strip_suffix('a').or_else(|| r.strip_suffix('b')))
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The names the peer of epair end `name` may have, most likely first: the kernel's rule
+/// (`…a` ↔ `…b`) and the inverse of [`derive_peer`] (`x` ↔ `xb`).
+pub fn epair_peer_candidates(name: &str) -> Vec<IfName> {
+    let mut v = Vec::new();
+    if let Some(p) = epair_peer(name) {
+        v.push(p);
+    }
+    if let Some(p) = epair_other(name) {
+        v.push(p);
+    }
+    if let Some(stem) = name.strip_suffix('b') {
+        if let Ok(p) = IfName::new(stem) {
+            v.push(p);
+        }
+    }
+    if let Ok(n) = IfName::new(name) {
+        let d = derive_peer(&n);
+        if d != n && !v.contains(&d) {
+            v.push(d);
+        }
+    }
+    v
+}
+
 /// The kind of an interface from its groups (the kernel puts every clone in a group named after
 /// its cloner) and, failing that, from its name (`epair3a`, `vlan0`, `tap1`, …).
 pub fn kind_from(groups: &[String], name: &str) -> Option<KindName> {
@@ -92,6 +123,17 @@ mod tests {
         assert_eq!(derive_peer(&n("web0a")), n("web0b"));
         assert_eq!(derive_peer(&n("web0")), n("web0b"));
         assert_eq!(derive_peer(&n("abcdefghijklmno")), n("abcdefghijklmnb"));
+        assert!(is_kernel_epair_name("epair12a"));
+        assert!(is_kernel_epair_name("epair0b"));
+        assert!(!is_kernel_epair_name("epaira"));
+        assert!(!is_kernel_epair_name("epair1c"));
+        assert!(!is_kernel_epair_name("web0a"));
+        assert_eq!(epair_peer_candidates("epair3a"), vec![n("epair3b")]);
+        assert_eq!(
+            epair_peer_candidates("web0b"),
+            vec![n("web0a"), n("web0"), n("web0bb")]
+        );
+        assert_eq!(epair_peer_candidates("web0"), vec![n("web0b")]);
     }
 
     #[test]

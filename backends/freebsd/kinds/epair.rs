@@ -44,24 +44,30 @@ pub fn create(on: &super::On<'_>, name: Option<IfName>, peer_name: Option<IfName
     })
 }
 
-/// The peer is known only by the kernel's naming rule, so it is reported when the name still
-/// follows it (`epairNa` ↔ `epairNb`): in this stack with its index when present here,
-/// otherwise as living in another stack.
+/// An epair end always has a peer (destroying one end destroys both), but FreeBSD has no ioctl
+/// that names it. The candidates follow the kernel's rule (`epairNa` ↔ `epairNb`) and ifclone's
+/// own (`x` ↔ `xb`): the first one present in this stack is reported with its index. Otherwise
+/// the peer lives in another stack; its name is reported only when this end still has a
+/// kernel-made name (then the rule holds unless the peer was renamed).
 pub fn observe(name: &IfName, present: &HashMap<IfName, u32>) -> KindInfo {
     let s = name.as_str();
-    let peer = names::epair_peer(s).or_else(|| names::epair_other(s));
-    KindInfo::Epair {
-        peer: peer.map(|p| match present.get(&p) {
-            Some(i) => LinkRef {
-                index: Some(*i),
-                name: Some(p),
-                stack: LinkStack::Same,
+    let cands = names::epair_peer_candidates(s);
+    let here = cands.iter().find_map(|c| present.get(c).map(|i| (*c, *i)));
+    let peer = match here {
+        Some((p, i)) => LinkRef {
+            index: Some(i),
+            name: Some(p),
+            stack: LinkStack::Same,
+        },
+        None => LinkRef {
+            index: None,
+            name: if names::is_kernel_epair_name(s) {
+                cands.first().copied()
+            } else {
+                None
             },
-            None => LinkRef {
-                index: None,
-                name: Some(p),
-                stack: LinkStack::Other { id: None },
-            },
-        }),
-    }
+            stack: LinkStack::Other { id: None },
+        },
+    };
+    KindInfo::Epair { peer: Some(peer) }
 }
