@@ -17,6 +17,8 @@ mod moves;
 mod ops;
 mod pure;
 mod sys;
+#[cfg(test)]
+mod tests;
 
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
