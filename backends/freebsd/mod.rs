@@ -1,16 +1,116 @@
-//! FreeBSD backend: cloner ioctls and VNET jails.
+//! FreeBSD backend: cloner ioctls and VNET jails (FreeBSD 13.2 and 14.x).
+//!
+//! - `pure` (consts, req, names, rtsock, errs): ABI and encoding, no system calls; also
+//!   compiled and tested on Linux.
+//! - `sys`: the only `unsafe` (ioctls, jail(2), fork + SCM_RIGHTS).
+//! - `ops`: interface operations on one VNET through a socket that lives in it.
+//! - `kinds/`: one file per kind. `jail`: VNET jails as stacks. `moves`: SIOCSIFVNET/RVNET.
+//!
+//! A [`SysStack`] is a jail id plus a datagram socket inside the jail's VNET (the host's own
+//! socket for the host). The socket is obtained by a forked child that `jail_attach`es and
+//! passes it back, so no caller thread ever changes jail; every ioctl on it acts on the jail's
+//! VNET.
 
-use std::sync::Arc;
+mod jail;
+mod kinds;
+mod moves;
+mod ops;
+mod pure;
+mod sys;
+#[cfg(test)]
+mod tests;
+
+use std::os::fd::AsFd;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::backend::{Backend, Placement, StackHandle};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::*;
+use ops::On;
+use pure::names;
 
 pub const RUNTIME_DIR: &str = "/var/run/ifclone";
 
+/// How long `remove_stack` waits for a removed jail to be freed.
+const REMOVE_WAIT: Duration = Duration::from_secs(5);
+
+/// An open stack: the host (jid 0) or a VNET jail, with a socket in its VNET.
 #[derive(Debug)]
 pub struct SysStack {
     name: String,
+    jid: i32,
+    /// Taken (closed) by `remove_stack`: an open socket holds a reference on the jail and would
+    /// keep its VNET from being torn down.
+    sock: Mutex<Option<Arc<sys::Socks>>>,
+}
+
+impl SysStack {
+    fn new(name: String, jid: i32, fd: sys::Socks) -> SysStack {
+        SysStack {
+            name,
+            jid,
+            sock: Mutex::new(Some(Arc::new(fd))),
+        }
+    }
+
+    fn host() -> Result<SysStack> {
+        let fd =
+            sys::host_sockets().map_err(|e| pure::errs::kerr("open stack", "host", "host", e))?;
+        Ok(SysStack::new("host".into(), 0, fd))
+    }
+
+    fn jail(j: jail::JailInfo) -> Result<SysStack> {
+        if !j.vnet {
+            return Err(Error::invalid(
+                "open stack",
+                j.name,
+                "the jail has no VNET of its own (created without vnet)",
+            ));
+        }
+        let fd = sys::socket_in_jail(j.jid).map_err(|e| {
+            pure::errs::kerr("open stack", &j.name, "host", e)
+                .with_detail(format_args!("socket inside jail {}", j.jid))
+        })?;
+        Ok(SysStack::new(j.name, j.jid, fd))
+    }
+
+    pub(crate) fn jid(&self) -> i32 {
+        self.jid
+    }
+
+    pub(crate) fn name_str(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn is_host_stack(&self) -> bool {
+        self.jid == 0
+    }
+
+    /// The socket in this stack's VNET.
+    pub(crate) fn sock(&self) -> Result<Arc<sys::Socks>> {
+        self.sock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                Error::not_found("use stack", &self.name).with_detail("the stack was removed")
+            })
+    }
+
+    fn close(&self) {
+        self.sock.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Runs `f` on this stack's VNET.
+    fn with<T>(&self, f: impl FnOnce(&On<'_>) -> Result<T>) -> Result<T> {
+        let fd = self.sock()?;
+        f(&On {
+            fd: fd.inet.as_fd(),
+            fd6: fd.inet6.as_ref().map(|f| f.as_fd()),
+            stack: &self.name,
+        })
+    }
 }
 
 impl StackHandle for SysStack {
@@ -18,83 +118,252 @@ impl StackHandle for SysStack {
         &self.name
     }
     fn key(&self) -> String {
-        todo!()
+        format!("jail:{}", self.name)
     }
     fn selector(&self) -> StackSel {
-        todo!()
+        if self.is_host_stack() {
+            StackSel::Host
+        } else {
+            StackSel::Name(self.name.clone())
+        }
     }
     fn is_host(&self) -> bool {
-        todo!()
+        self.is_host_stack()
     }
 }
 
-pub struct System {}
+/// The FreeBSD backend.
+#[derive(Default)]
+pub struct System {
+    /// The host stack, opened on first use (jail → jail moves pass through it).
+    host: Mutex<Option<Arc<SysStack>>>,
+}
 
 impl System {
     pub fn new() -> System {
-        System {}
+        System::default()
+    }
+
+    fn host(&self) -> Result<Arc<SysStack>> {
+        let mut h = self.host.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = h.as_ref() {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(SysStack::host()?);
+        *h = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Destroys `name` wherever it ended up (used to undo a half-done create).
+    fn undo_create(&self, stacks: &[&SysStack], name: IfName) {
+        for s in stacks {
+            if s.with(|on| on.destroy(name.as_str())).is_ok() {
+                return;
+            }
+        }
     }
 }
 
 impl Backend for System {
     type Stack = SysStack;
+
     fn os(&self) -> &'static str {
         "FreeBSD"
     }
-    fn open_stack(&self, _sel: &StackSel) -> Result<Arc<SysStack>> {
-        todo!()
+
+    fn open_stack(&self, sel: &StackSel) -> Result<Arc<SysStack>> {
+        let s = match sel {
+            StackSel::Host => SysStack::host()?,
+            StackSel::Name(n) => SysStack::jail(jail::by_name(n)?)?,
+            StackSel::Id(0) => SysStack::host()?,
+            StackSel::Id(j) => SysStack::jail(jail::by_jid(*j, false)?)?,
+            StackSel::Path(_) | StackSel::Pid(_) => {
+                return Err(Error::unsupported(
+                    "open stack",
+                    sel.to_string(),
+                    "FreeBSD stacks are jails: select them by name or jid",
+                ))
+            }
+        };
+        Ok(Arc::new(s))
     }
-    fn create_stack(&self, _name: &str) -> Result<Arc<SysStack>> {
-        todo!()
+
+    fn create_stack(&self, name: &str) -> Result<Arc<SysStack>> {
+        let j = jail::create(name)?;
+        match SysStack::jail(j.clone()) {
+            Ok(s) => Ok(Arc::new(s)),
+            Err(e) => {
+                let _ = jail::remove(j.jid, name, REMOVE_WAIT);
+                Err(e)
+            }
+        }
     }
+
     fn list_stacks(&self) -> Result<Vec<StackInfo>> {
-        todo!()
+        Ok(jail::list()?
+            .into_iter()
+            .filter(|j| j.vnet)
+            .map(|j| StackInfo {
+                name: j.name,
+                id: j.jid as u64,
+            })
+            .collect())
     }
-    fn remove_stack(&self, _stack: &SysStack) -> Result<()> {
-        todo!()
+
+    fn remove_stack(&self, stack: &SysStack) -> Result<()> {
+        if stack.is_host_stack() {
+            return Err(Error::invalid(
+                "remove stack",
+                "host",
+                "the host stack cannot be removed",
+            ));
+        }
+        stack.close();
+        jail::remove(stack.jid, &stack.name, REMOVE_WAIT)
     }
-    fn stack_alive(&self, _stack: &SysStack) -> bool {
-        todo!()
+
+    fn stack_alive(&self, stack: &SysStack) -> bool {
+        if stack.sock().is_err() {
+            return false;
+        }
+        stack.is_host_stack()
+            || matches!(jail::by_jid(stack.jid, false), Ok(j) if j.name == stack.name)
     }
-    fn cloners(&self, _stack: &SysStack) -> Result<Vec<KindName>> {
-        todo!()
+
+    fn cloners(&self, stack: &SysStack) -> Result<Vec<KindName>> {
+        let list = stack
+            .with(|on| sys::cloners(on.fd).map_err(|e| on.err("list cloners", "interfaces", e)))?;
+        let mut kinds: Vec<KindName> = list
+            .iter()
+            .filter_map(|c| names::kind_of_cloner(c))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        Ok(kinds)
     }
-    fn list(&self, _stack: &SysStack) -> Result<Vec<Interface>> {
-        todo!()
+
+    fn list(&self, stack: &SysStack) -> Result<Vec<Interface>> {
+        stack.with(|on| on.list())
     }
-    fn get(&self, _stack: &SysStack, _sel: IfSel) -> Result<Interface> {
-        todo!()
+
+    fn get(&self, stack: &SysStack, sel: IfSel) -> Result<Interface> {
+        stack.with(|on| on.get(sel))
     }
+
     fn create(
         &self,
-        _stack: &SysStack,
-        _req: &CreateRequest,
-        _place: Placement<'_, SysStack>,
+        stack: &SysStack,
+        req: &CreateRequest,
+        place: Placement<'_, SysStack>,
     ) -> Result<Created> {
-        todo!()
+        let made = stack.with(|on| kinds::create(on, req))?;
+        let mut iface_at: &SysStack = stack;
+        let mut iface = made.iface;
+        let result = (|| {
+            let host = self.host()?;
+            if let Some(t) = place.iface {
+                if t.jid != stack.jid {
+                    iface = moves::relocate(&host, stack, made.iface, t, None)?.0;
+                    iface_at = t;
+                }
+            }
+            let mut peer_at = None;
+            if let Some(p) = made.peer {
+                let ps = place.peer.unwrap_or(stack);
+                let pn = if ps.jid != stack.jid {
+                    moves::relocate(&host, stack, p, ps, None)?.0
+                } else {
+                    p
+                };
+                peer_at = Some((ps, pn));
+            }
+            let change = Change {
+                name: None,
+                mtu: req.mtu,
+                mac: req.mac,
+                description: req.description.clone(),
+                up: req.up.then_some(true),
+                group: None,
+            };
+            iface_at.with(|on| on.apply(iface, &change))?;
+            let rec = iface_at.with(|on| on.get(IfSel::Name(iface)))?;
+            let peer = match peer_at {
+                Some((ps, pn)) => Some(ps.with(|on| on.get(IfSel::Name(pn)))?),
+                None => None,
+            };
+            Ok((rec, peer))
+        })();
+        match result {
+            Ok((iface, peer)) => Ok(Created {
+                iface,
+                peer,
+                fds: made.fds,
+            }),
+            Err(e) => {
+                drop(made.fds);
+                self.undo_create(&[iface_at, stack], iface);
+                Err(e)
+            }
+        }
     }
-    fn destroy(&self, _stack: &SysStack, _sel: IfSel) -> Result<()> {
-        todo!()
+
+    fn destroy(&self, stack: &SysStack, sel: IfSel) -> Result<()> {
+        stack.with(|on| {
+            let name = on.name_of(sel)?;
+            on.destroy(name.as_str())
+        })
     }
-    fn destroy_many(&self, _stack: &SysStack, _sels: &[IfSel]) -> Result<()> {
-        todo!()
+
+    fn destroy_many(&self, stack: &SysStack, sels: &[IfSel]) -> Result<()> {
+        // FreeBSD has no bulk destroy: one SIOCIFDESTROY each. Gone is not an error (destroying
+        // one epair end also removes the other).
+        stack.with(|on| {
+            let links = if sels.iter().any(|s| matches!(s, IfSel::Index(_))) {
+                on.links()?
+            } else {
+                Vec::new()
+            };
+            for sel in sels {
+                let name = match sel {
+                    IfSel::Name(n) => Some(*n),
+                    IfSel::Index(i) => links.iter().find(|l| l.1 == *i).map(|l| l.0),
+                };
+                if let Some(n) = name {
+                    match on.destroy(n.as_str()) {
+                        Ok(()) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Ok(())
+        })
     }
-    fn apply(&self, _stack: &SysStack, _sel: IfSel, _change: &Change) -> Result<()> {
-        todo!()
+
+    fn apply(&self, stack: &SysStack, sel: IfSel, change: &Change) -> Result<()> {
+        stack.with(|on| {
+            let name = on.name_of(sel)?;
+            on.apply(name, change).map(|_| ())
+        })
     }
-    fn addresses(&self, _stack: &SysStack, _index: u32) -> Result<Vec<IfAddr>> {
-        todo!()
+
+    fn addresses(&self, stack: &SysStack, index: u32) -> Result<Vec<IfAddr>> {
+        stack.with(|on| on.addresses(index))
     }
-    fn add_address(&self, _stack: &SysStack, _index: u32, _addr: IfAddr) -> Result<()> {
-        todo!()
+
+    fn add_address(&self, stack: &SysStack, index: u32, addr: IfAddr) -> Result<()> {
+        stack.with(|on| on.add_address(index, addr))
     }
+
     fn move_native(
         &self,
-        _from: &SysStack,
-        _sel: IfSel,
-        _to: &SysStack,
-        _new_name: Option<IfName>,
+        from: &SysStack,
+        sel: IfSel,
+        to: &SysStack,
+        new_name: Option<IfName>,
     ) -> Result<u32> {
-        todo!()
+        let name = from.with(|on| on.name_of(sel))?;
+        let host = self.host()?;
+        moves::relocate(&host, from, name, to, new_name).map(|(_, index)| index)
     }
 }

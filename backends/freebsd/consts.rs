@@ -1,0 +1,261 @@
+//! FreeBSD ABI constants and mirror structs (amd64 layouts from sys/sys/sockio.h, sys/net/if.h,
+//! sys/net/if_vlan_var.h, sys/net/if_clone.h). Pure: no FreeBSD-only `libc` items, so this file
+//! also compiles (and is tested) on Linux.
+//!
+//! Every SIOC* value is computed with the `_IOC` arithmetic of sys/sys/ioccom.h and checked at
+//! compile time against the table in `docs/freebsd-ifnet.md` §1.3.
+
+use std::mem::{align_of, size_of};
+
+/// `ioctl(2)` request type (`unsigned long`).
+pub type IoctlReq = u64;
+
+pub const IOCPARM_MASK: u64 = 0x1fff;
+pub const IOC_VOID: u64 = 0x2000_0000;
+pub const IOC_OUT: u64 = 0x4000_0000;
+pub const IOC_IN: u64 = 0x8000_0000;
+pub const IOC_INOUT: u64 = IOC_IN | IOC_OUT;
+
+/// `_IOC(dir, group, num, len)`.
+pub const fn ioc(dir: u64, group: u8, num: u8, len: usize) -> IoctlReq {
+    dir | (((len as u64) & IOCPARM_MASK) << 16) | ((group as u64) << 8) | num as u64
+}
+/// `_IOW(group, num, T)`.
+pub const fn iow(group: u8, num: u8, len: usize) -> IoctlReq {
+    ioc(IOC_IN, group, num, len)
+}
+/// `_IOWR(group, num, T)`.
+pub const fn iowr(group: u8, num: u8, len: usize) -> IoctlReq {
+    ioc(IOC_INOUT, group, num, len)
+}
+
+pub const IFNAMSIZ: usize = 16;
+
+/// `struct ifreq`: `ifr_name[16]` then a 16-byte union, 8-aligned. The union is kept as raw
+/// bytes; [`crate`]-internal setters in `req.rs` write the members at their offsets. Pointer
+/// members (`ifr_data`, `ifr_buffer.buffer`) are stored as addresses, so building a request is
+/// safe code and its byte image can be snapshot-tested.
+#[repr(C, align(8))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfReq {
+    pub name: [u8; IFNAMSIZ],
+    pub ifru: [u8; 16],
+}
+
+/// Offsets inside `struct ifreq` (all union members start at 16).
+pub mod ifr_off {
+    pub const NAME: usize = 0;
+    pub const FLAGS: usize = 16;
+    pub const FLAGSHIGH: usize = 18;
+    pub const JID: usize = 16;
+    pub const MTU: usize = 16;
+    pub const INDEX: usize = 16;
+    pub const DATA: usize = 16;
+    pub const BUFFER_LENGTH: usize = 16;
+    pub const BUFFER_BUFFER: usize = 24;
+    pub const ADDR_LEN: usize = 16;
+    pub const ADDR_FAMILY: usize = 17;
+    pub const ADDR_DATA: usize = 18;
+}
+
+/// `struct vlanreq` (sys/net/if_vlan_var.h).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VlanReq {
+    pub vlr_parent: [u8; IFNAMSIZ],
+    pub vlr_tag: u16,
+    pub vlr_proto: u16,
+}
+
+/// `struct if_clonereq` (sys/net/if.h): total, count, buffer pointer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfCloneReq {
+    pub ifcr_total: i32,
+    pub ifcr_count: i32,
+    /// `char *ifcr_buffer`, as an address.
+    pub ifcr_buffer: usize,
+}
+
+/// `struct ifgroupreq` (sys/net/if.h): name, `u_int ifgr_len`, then a union of a group name and
+/// a `struct ifg_req *` (stored as an address).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfGroupReq {
+    pub ifgr_name: [u8; IFNAMSIZ],
+    pub ifgr_len: u32,
+    pub _pad: u32,
+    /// `ifgr_groups` pointer (as an address) in the first 8 bytes, or `ifgr_group[16]`.
+    pub ifgr_ifgru: [usize; 16 / size_of::<usize>()],
+}
+
+/// One `struct ifg_req` as returned by SIOCGIFGROUP: a 16-byte group name.
+pub const IFG_REQ_SIZE: usize = 16;
+
+/// `struct ifconf` (sys/net/if.h): `int ifc_len`, then a `caddr_t` buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfConf {
+    pub ifc_len: i32,
+    pub ifc_buf: usize,
+}
+
+/// `struct if_announcemsghdr` size (rtsock).
+pub const IF_ANNOUNCEMSGHDR_SIZE: usize = 24;
+
+/// `struct sockaddr_in` on FreeBSD (with `sin_len`).
+pub const SOCKADDR_IN_SIZE: usize = 16;
+/// `struct in_aliasreq`: name[16], addr, broadaddr, mask (3 × sockaddr_in), int vhid.
+pub const IN_ALIASREQ_SIZE: usize = IFNAMSIZ + 3 * SOCKADDR_IN_SIZE + 4;
+
+/// `struct sockaddr_in6` (with `sin6_len`).
+pub const SOCKADDR_IN6_SIZE: usize = 28;
+/// `struct in6_ifreq` (netinet6/in6_var.h): name[16] then a union whose largest member is
+/// `struct icmp6_ifstat`, 34 × uint64_t = 272 bytes (8-aligned).
+pub const IN6_IFREQ_SIZE: usize = IFNAMSIZ + 34 * 8;
+/// `struct in6_aliasreq`: name[16], addr, dstaddr, prefixmask (3 × sockaddr_in6 = 84), int
+/// flags (100), `struct in6_addrlifetime` (two time_t, two u_int32_t; 8-aligned at 104), int
+/// vhid (128), padded to 8.
+pub const IN6_ALIASREQ_SIZE: usize = 136;
+/// Offsets inside `struct in6_aliasreq`.
+pub mod in6_aliasreq_off {
+    pub const ADDR: usize = 16;
+    pub const DSTADDR: usize = 44;
+    pub const PREFIXMASK: usize = 72;
+    pub const FLAGS: usize = 100;
+    pub const VLTIME: usize = 120;
+    pub const PLTIME: usize = 124;
+    pub const VHID: usize = 128;
+}
+/// ND6_INFINITE_LIFETIME, for addresses that never expire.
+pub const ND6_INFINITE_LIFETIME: u32 = 0xffff_ffff;
+
+// ---- request values ----
+
+const I: u8 = b'i';
+const IFREQ: usize = size_of::<IfReq>();
+
+pub const SIOCSIFFLAGS: IoctlReq = iow(I, 16, IFREQ);
+pub const SIOCGIFFLAGS: IoctlReq = iowr(I, 17, IFREQ);
+pub const SIOCGIFINDEX: IoctlReq = iowr(I, 32, IFREQ);
+pub const SIOCGIFCONF: IoctlReq = iowr(I, 36, size_of::<IfConf>());
+pub const SIOCGIFNETMASK: IoctlReq = iowr(I, 37, IFREQ);
+pub const SIOCSIFNAME: IoctlReq = iow(I, 40, IFREQ);
+pub const SIOCSIFDESCR: IoctlReq = iow(I, 41, IFREQ);
+pub const SIOCGIFDESCR: IoctlReq = iowr(I, 42, IFREQ);
+pub const SIOCAIFADDR: IoctlReq = iow(I, 43, IN_ALIASREQ_SIZE);
+pub const SIOCAIFADDR_IN6: IoctlReq = iow(I, 27, IN6_ALIASREQ_SIZE);
+pub const SIOCGIFNETMASK_IN6: IoctlReq = iowr(I, 37, IN6_IFREQ_SIZE);
+pub const SIOCGIFMTU: IoctlReq = iowr(I, 51, IFREQ);
+pub const SIOCSIFMTU: IoctlReq = iow(I, 52, IFREQ);
+pub const SIOCSETVLAN: IoctlReq = iow(I, 57, IFREQ);
+pub const SIOCGETVLAN: IoctlReq = iowr(I, 58, IFREQ);
+pub const SIOCSIFLLADDR: IoctlReq = iow(I, 60, IFREQ);
+pub const SIOCSIFVNET: IoctlReq = iowr(I, 90, IFREQ);
+pub const SIOCSIFRVNET: IoctlReq = iowr(I, 91, IFREQ);
+pub const SIOCIFGCLONERS: IoctlReq = iowr(I, 120, size_of::<IfCloneReq>());
+pub const SIOCIFDESTROY: IoctlReq = iow(I, 121, IFREQ);
+pub const SIOCIFCREATE: IoctlReq = iowr(I, 122, IFREQ);
+pub const SIOCIFCREATE2: IoctlReq = iowr(I, 124, IFREQ);
+pub const SIOCAIFGROUP: IoctlReq = iow(I, 135, size_of::<IfGroupReq>());
+pub const SIOCGIFGROUP: IoctlReq = iowr(I, 136, size_of::<IfGroupReq>());
+pub const SIOCGIFGMEMB: IoctlReq = iowr(I, 138, size_of::<IfGroupReq>());
+
+// ---- other FreeBSD constants (values differ from Linux, so they are defined here) ----
+
+pub const AF_LOCAL: u8 = 1;
+pub const AF_INET: u8 = 2;
+pub const AF_LINK: u8 = 18;
+pub const AF_INET6: u8 = 28;
+
+pub const IFF_UP: u32 = 0x1;
+pub const IFF_LOOPBACK: u32 = 0x8;
+pub const IFF_RUNNING: u32 = 0x40;
+
+pub const ETHERTYPE_VLAN: u16 = 0x8100;
+pub const ETHERTYPE_QINQ: u16 = 0x88a8;
+
+pub const RTM_VERSION: u8 = 5;
+pub const RTM_IFINFO: u8 = 0xe;
+pub const RTM_IFANNOUNCE: u8 = 0x11;
+pub const IFAN_ARRIVAL: u16 = 0;
+pub const IFAN_DEPARTURE: u16 = 1;
+
+/// `JAIL_SYS_NEW`: the `vnet` jail parameter value for "own VNET".
+pub const JAIL_SYS_NEW: i32 = 1;
+/// MAXHOSTNAMELEN, the size of a jail name buffer.
+pub const JAIL_NAME_BUF: usize = 256;
+/// Size of the `errmsg` buffer handed to jail_set/jail_get.
+pub const JAIL_ERRMSG_BUF: usize = 1024;
+
+// ---- compile-time checks ----
+
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<IfReq>() == 32);
+    assert!(align_of::<IfReq>() == 8);
+    assert!(size_of::<VlanReq>() == 20);
+    assert!(align_of::<VlanReq>() == 2);
+    assert!(size_of::<IfCloneReq>() == 16);
+    assert!(size_of::<IfGroupReq>() == 40);
+    assert!(size_of::<IfConf>() == 16);
+    assert!(IN_ALIASREQ_SIZE == 68);
+    assert!(IN6_IFREQ_SIZE == 288);
+
+    // The table in docs/freebsd-ifnet.md §1.3 (and golang.org/x/sys zerrors_freebsd_amd64).
+    assert!(SIOCSIFFLAGS == 0x8020_6910);
+    assert!(SIOCGIFFLAGS == 0xC020_6911);
+    assert!(SIOCGIFINDEX == 0xC020_6920);
+    assert!(SIOCGIFCONF == 0xC010_6924);
+    assert!(SIOCGIFNETMASK == 0xC020_6925);
+    assert!(SIOCSIFNAME == 0x8020_6928);
+    assert!(SIOCSIFDESCR == 0x8020_6929);
+    assert!(SIOCGIFDESCR == 0xC020_692A);
+    assert!(SIOCAIFADDR == 0x8044_692B);
+    // netinet6/in6_var.h; 0x8088691b is also what Go FreeBSD tun code uses.
+    assert!(SIOCAIFADDR_IN6 == 0x8088_691B);
+    assert!(SIOCGIFNETMASK_IN6 == 0xC120_6925);
+    assert!(SIOCGIFMTU == 0xC020_6933);
+    assert!(SIOCSIFMTU == 0x8020_6934);
+    assert!(SIOCSETVLAN == 0x8020_6939);
+    assert!(SIOCGETVLAN == 0xC020_693A);
+    assert!(SIOCSIFLLADDR == 0x8020_693C);
+    assert!(SIOCSIFVNET == 0xC020_695A);
+    assert!(SIOCSIFRVNET == 0xC020_695B);
+    assert!(SIOCIFGCLONERS == 0xC010_6978);
+    assert!(SIOCIFDESTROY == 0x8020_6979);
+    assert!(SIOCIFCREATE == 0xC020_697A);
+    assert!(SIOCIFCREATE2 == 0xC020_697C);
+    assert!(SIOCAIFGROUP == 0x8028_6987);
+    assert!(SIOCGIFGROUP == 0xC028_6988);
+    assert!(SIOCGIFGMEMB == 0xC028_698A);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn layouts() {
+        assert_eq!(offset_of!(IfReq, name), 0);
+        assert_eq!(offset_of!(IfReq, ifru), 16);
+        assert_eq!(offset_of!(VlanReq, vlr_parent), 0);
+        assert_eq!(offset_of!(VlanReq, vlr_tag), 16);
+        assert_eq!(offset_of!(VlanReq, vlr_proto), 18);
+        assert_eq!(offset_of!(IfCloneReq, ifcr_total), 0);
+        assert_eq!(offset_of!(IfCloneReq, ifcr_count), 4);
+        assert_eq!(offset_of!(IfCloneReq, ifcr_buffer), 8);
+        assert_eq!(offset_of!(IfGroupReq, ifgr_len), 16);
+        assert_eq!(offset_of!(IfGroupReq, ifgr_ifgru), 24);
+        assert_eq!(offset_of!(IfConf, ifc_buf), 8);
+    }
+
+    #[test]
+    fn ioc_arithmetic() {
+        // Spelled out once, the way the doc does it.
+        assert_eq!(SIOCIFCREATE2, 0xC000_0000 | (32 << 16) | 0x6900 | 124);
+        assert_eq!(SIOCIFGCLONERS, 0xC000_0000 | (16 << 16) | 0x6900 | 120);
+        assert_eq!(ioc(IOC_VOID, b'i', 1, 0), 0x2000_6901);
+    }
+}

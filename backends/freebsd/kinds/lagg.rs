@@ -1,0 +1,14 @@
+//! lagg(4), ifclone's `bond`: cloner `lagg`, created without ports (the default protocol is
+//! failover; ports and protocol are configured with SIOCSLAGGPORT/SIOCSLAGG, not implemented).
+
+use super::{simple, Made};
+use crate::error::Result;
+use crate::model::{IfName, KindInfo, KindName};
+
+pub fn create(on: &super::On<'_>, name: Option<IfName>) -> Result<Made> {
+    simple(on, "lagg", KindName::Bond, name)
+}
+
+pub fn observe() -> KindInfo {
+    KindInfo::Bond
+}

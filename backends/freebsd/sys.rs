@@ -1,0 +1,481 @@
+//! The FreeBSD system-call layer: every `unsafe` block of the backend lives here.
+//!
+//! Each function takes the requests built by the pure `req` module, points their pointer
+//! members at buffers it owns for the duration of the call, and returns plain data or the errno.
+//! Nothing here builds `Error`s: callers add the operation, object and stack.
+
+use std::ffi::c_void;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use super::pure::consts::*;
+use super::pure::req::{self, DescrAnswer, JailParam};
+
+/// A kernel errno.
+pub type Errno = i32;
+
+fn errno() -> Errno {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+fn io_errno(e: std::io::Error) -> Errno {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// `ioctl(fd, req, arg)`.
+///
+/// # Safety
+/// `arg` must point to a live, writable buffer of the size `req` encodes, and every pointer
+/// stored inside it must point to a live buffer of the size the request implies.
+unsafe fn raw_ioctl(fd: BorrowedFd<'_>, req: IoctlReq, arg: *mut c_void) -> Result<(), Errno> {
+    // SAFETY: forwarded to the caller (see the function's contract); `fd` is a borrowed, open
+    // descriptor.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as libc::c_ulong, arg) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// Requests whose argument is an `ifreq` with no pointer member.
+#[derive(Clone, Copy, Debug)]
+pub enum Plain {
+    GetFlags,
+    SetFlags,
+    GetIndex,
+    GetMtu,
+    SetMtu,
+    Destroy,
+    SetLladdr,
+    /// SIOCSIFVNET: loan to a child jail.
+    Loan,
+    /// SIOCSIFRVNET: reclaim from a child jail.
+    Reclaim,
+    GetNetmask,
+}
+
+impl Plain {
+    fn req(self) -> IoctlReq {
+        match self {
+            Plain::GetFlags => SIOCGIFFLAGS,
+            Plain::SetFlags => SIOCSIFFLAGS,
+            Plain::GetIndex => SIOCGIFINDEX,
+            Plain::GetMtu => SIOCGIFMTU,
+            Plain::SetMtu => SIOCSIFMTU,
+            Plain::Destroy => SIOCIFDESTROY,
+            Plain::SetLladdr => SIOCSIFLLADDR,
+            Plain::Loan => SIOCSIFVNET,
+            Plain::Reclaim => SIOCSIFRVNET,
+            Plain::GetNetmask => SIOCGIFNETMASK,
+        }
+    }
+}
+
+/// An ioctl whose `ifreq` carries no pointer; the kernel's answer is left in `ifr`.
+pub fn plain(fd: BorrowedFd<'_>, p: Plain, ifr: &mut IfReq) -> Result<(), Errno> {
+    // SAFETY: `ifr` is a live 32-byte `struct ifreq` image (size asserted in consts) and, for
+    // these requests, the kernel reads no pointer out of it.
+    unsafe { raw_ioctl(fd, p.req(), (ifr as *mut IfReq).cast()) }
+}
+
+/// SIOCIFCREATE2 on `cloner` with optional vlan parameters; returns the request with the name
+/// the kernel chose in `ifr_name`.
+pub fn clone_create(
+    fd: BorrowedFd<'_>,
+    cloner: &str,
+    vlan: Option<&VlanReq>,
+) -> Result<IfReq, Errno> {
+    let data = vlan.map_or(0, |v| v as *const VlanReq as usize);
+    let mut ifr = req::create(cloner, data);
+    // SAFETY: `ifr` is a live ifreq; `ifr_data` is NULL or points at `vlan`, a 20-byte
+    // `struct vlanreq` that outlives the call (the kernel only copies it in).
+    unsafe { raw_ioctl(fd, SIOCIFCREATE2, (&mut ifr as *mut IfReq).cast())? };
+    Ok(ifr)
+}
+
+/// SIOCSIFNAME.
+pub fn rename(fd: BorrowedFd<'_>, name: &str, new_name: &str) -> Result<(), Errno> {
+    let buf = req::name16(new_name);
+    let mut ifr = req::rename(name, buf.as_ptr() as usize);
+    // SAFETY: `ifr_data` points at `buf`, a NUL-terminated 16-byte name alive for the call
+    // (the kernel reads it with copyinstr, at most 16 bytes).
+    unsafe { raw_ioctl(fd, SIOCSIFNAME, (&mut ifr as *mut IfReq).cast()) }
+}
+
+/// SIOCSIFDESCR (empty text clears the description).
+pub fn set_descr(fd: BorrowedFd<'_>, name: &str, text: &str) -> Result<(), Errno> {
+    let buf = req::descr_buf(text);
+    let addr = if buf.is_empty() {
+        0
+    } else {
+        buf.as_ptr() as usize
+    };
+    let mut ifr = req::descr(name, buf.len(), addr);
+    // SAFETY: `ifr_buffer` is {len, buf} describing `buf`, alive for the call (or {0, NULL}).
+    unsafe { raw_ioctl(fd, SIOCSIFDESCR, (&mut ifr as *mut IfReq).cast()) }
+}
+
+/// SIOCGIFDESCR: `None` when there is no description (ENOMSG).
+pub fn get_descr(fd: BorrowedFd<'_>, name: &str) -> Result<Option<String>, Errno> {
+    let mut size = 128usize;
+    for _ in 0..4 {
+        let mut buf = vec![0u8; size];
+        let mut ifr = req::descr(name, buf.len(), buf.as_mut_ptr() as usize);
+        // SAFETY: `ifr_buffer` describes `buf` (writable, `size` bytes), alive for the call.
+        match unsafe { raw_ioctl(fd, SIOCGIFDESCR, (&mut ifr as *mut IfReq).cast()) } {
+            Ok(()) => {}
+            Err(libc::ENOMSG) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        match req::descr_answer(&ifr, &buf) {
+            DescrAnswer::Text(t) => return Ok(Some(t)),
+            DescrAnswer::Retry(n) => size = n.clamp(size + 1, 1 << 20),
+        }
+    }
+    Err(libc::ENOBUFS)
+}
+
+/// SIOCGETVLAN: a vlan's parent, tag and protocol.
+pub fn get_vlan(fd: BorrowedFd<'_>, name: &str) -> Result<VlanReq, Errno> {
+    let mut v = req::vlanreq("", 0, 0);
+    let mut ifr = req::create(name, (&mut v as *mut VlanReq) as usize);
+    // SAFETY: `ifr_data` points at `v`, a writable 20-byte `struct vlanreq` alive for the call.
+    unsafe { raw_ioctl(fd, SIOCGETVLAN, (&mut ifr as *mut IfReq).cast())? };
+    Ok(v)
+}
+
+/// SIOCIFGCLONERS: count, then fetch.
+pub fn cloners(fd: BorrowedFd<'_>) -> Result<Vec<String>, Errno> {
+    for _ in 0..4 {
+        let mut probe = req::clonereq(0, 0);
+        // SAFETY: `probe` is a live 16-byte `struct if_clonereq` with a NULL buffer and count 0,
+        // which asks only for the total.
+        unsafe { raw_ioctl(fd, SIOCIFGCLONERS, (&mut probe as *mut IfCloneReq).cast())? };
+        let total = probe.ifcr_total.max(0) as usize;
+        let mut buf = vec![0u8; total.max(1) * IFNAMSIZ];
+        let mut fetch = req::clonereq(total, buf.as_mut_ptr() as usize);
+        // SAFETY: `ifcr_buffer` points at `buf`, `total` writable 16-byte slots, alive for the
+        // call; the kernel writes at most `ifcr_count` slots.
+        unsafe { raw_ioctl(fd, SIOCIFGCLONERS, (&mut fetch as *mut IfCloneReq).cast())? };
+        if fetch.ifcr_total.max(0) as usize <= total {
+            return Ok(req::parse_name_slots(&buf, total));
+        }
+        // A module was loaded in between: ask again.
+    }
+    Err(libc::EAGAIN)
+}
+
+/// SIOCGIFGROUP: the interface's group names. A first call with `ifgr_len = 0` asks for the
+/// size; the kernel refuses (EINVAL) a buffer too small for every group, so a group added in
+/// between is answered with one more round.
+pub fn groups(fd: BorrowedFd<'_>, name: &str) -> Result<Vec<String>, Errno> {
+    let mut last = libc::EINVAL;
+    for _ in 0..3 {
+        let mut probe = req::groupreq(name, 0, 0);
+        // SAFETY: `probe` is a live 40-byte `struct ifgroupreq`; with `ifgr_len = 0` the kernel
+        // only writes the needed length into it and reads no pointer.
+        unsafe { raw_ioctl(fd, SIOCGIFGROUP, (&mut probe as *mut IfGroupReq).cast())? };
+        let len = (probe.ifgr_len as usize).max(IFG_REQ_SIZE) + 4 * IFG_REQ_SIZE;
+        let mut buf = vec![0u8; len];
+        let mut g = req::groupreq(name, buf.len(), buf.as_mut_ptr() as usize);
+        // SAFETY: `ifgr_groups` points at `buf` (writable, `ifgr_len` bytes) alive for the call.
+        match unsafe { raw_ioctl(fd, SIOCGIFGROUP, (&mut g as *mut IfGroupReq).cast()) } {
+            // The kernel fills whole 16-byte slots and leaves the rest zeroed.
+            Ok(()) => return Ok(req::parse_name_slots(&buf, len / IFG_REQ_SIZE)),
+            Err(libc::EINVAL) => last = libc::EINVAL,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// SIOCGIFCONF: every interface of the socket's VNET with each of its addresses (AF_LINK
+/// included), retried with a bigger buffer while the answer may have been cut.
+pub fn ifconf(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    let mut size = 16 * 1024usize;
+    loop {
+        let mut buf = vec![0u8; size];
+        let mut c = req::ifconf(buf.len(), buf.as_mut_ptr() as usize);
+        // SAFETY: `ifc_buf` points at `buf` (writable, `ifc_len` bytes) alive for the call.
+        unsafe { raw_ioctl(fd, SIOCGIFCONF, (&mut c as *mut IfConf).cast())? };
+        let used = (c.ifc_len.max(0) as usize).min(size);
+        if used + 512 < size || size >= 64 << 20 {
+            buf.truncate(used);
+            return Ok(buf);
+        }
+        size *= 4;
+    }
+}
+
+/// SIOCAIFADDR with a prepared `struct in_aliasreq`.
+pub fn add_inet(fd: BorrowedFd<'_>, areq: &[u8; IN_ALIASREQ_SIZE]) -> Result<(), Errno> {
+    let mut a = *areq;
+    // SAFETY: `a` is a live 68-byte `struct in_aliasreq` image with no pointer members.
+    unsafe { raw_ioctl(fd, SIOCAIFADDR, a.as_mut_ptr().cast()) }
+}
+
+/// SIOCAIFADDR_IN6 with a prepared `struct in6_aliasreq` (on an AF_INET6 socket).
+pub fn add_inet6(fd6: BorrowedFd<'_>, areq: &[u8; IN6_ALIASREQ_SIZE]) -> Result<(), Errno> {
+    let mut a = *areq;
+    // SAFETY: `a` is a live 136-byte `struct in6_aliasreq` image with no pointer members.
+    unsafe { raw_ioctl(fd6, SIOCAIFADDR_IN6, a.as_mut_ptr().cast()) }
+}
+
+/// SIOCGIFNETMASK_IN6 with a prepared `struct in6_ifreq`; the answer is left in `r`.
+pub fn netmask6(fd6: BorrowedFd<'_>, r: &mut [u8; IN6_IFREQ_SIZE]) -> Result<(), Errno> {
+    // SAFETY: `r` is a live, writable 288-byte `struct in6_ifreq` image with no pointer set.
+    unsafe { raw_ioctl(fd6, SIOCGIFNETMASK_IN6, r.as_mut_ptr().cast()) }
+}
+
+/// The sockets ifclone keeps in one VNET: `inet` (AF_INET, or AF_LOCAL on a kernel without
+/// INET) carries every interface ioctl and the IPv4 address ioctls; `inet6` (when the kernel has
+/// INET6) carries the IPv6 address ioctls, which only an AF_INET6 socket's protocol answers.
+#[derive(Debug)]
+pub struct Socks {
+    pub inet: OwnedFd,
+    pub inet6: Option<OwnedFd>,
+}
+
+fn socket(af: libc::c_int) -> Option<OwnedFd> {
+    // SAFETY: plain socket(2); the result is checked before use.
+    let fd = unsafe { libc::socket(af, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The sockets in the caller's own VNET.
+pub fn host_sockets() -> Result<Socks, Errno> {
+    let inet = socket(libc::AF_INET)
+        .or_else(|| socket(libc::AF_LOCAL))
+        .ok_or_else(errno)?;
+    Ok(Socks {
+        inet,
+        inet6: socket(libc::AF_INET6),
+    })
+}
+
+fn iovecs(params: &mut [JailParam]) -> Vec<libc::iovec> {
+    let mut v = Vec::with_capacity(params.len() * 2);
+    for p in params.iter_mut() {
+        v.push(libc::iovec {
+            iov_base: p.name.as_mut_ptr().cast(),
+            iov_len: p.name.len(),
+        });
+        v.push(libc::iovec {
+            iov_base: if p.value.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                p.value.as_mut_ptr().cast()
+            },
+            iov_len: p.value.len(),
+        });
+    }
+    v
+}
+
+/// jail_set(2). Output values (errmsg) are written into `params`.
+pub fn jail_set(params: &mut [JailParam], flags: i32) -> Result<i32, Errno> {
+    let mut iov = iovecs(params);
+    // SAFETY: every iovec points into a `JailParam` buffer of `params`, which outlives the call
+    // and is writable; boolean parameters are (NULL, 0).
+    let r = unsafe { libc::jail_set(iov.as_mut_ptr(), iov.len() as libc::c_uint, flags) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// jail_get(2). Output values are written into `params`.
+pub fn jail_get(params: &mut [JailParam], flags: i32) -> Result<i32, Errno> {
+    let mut iov = iovecs(params);
+    // SAFETY: as in `jail_set`; output buffers have the sizes the kernel checks (int = 4 bytes,
+    // strings sized for the longest value).
+    let r = unsafe { libc::jail_get(iov.as_mut_ptr(), iov.len() as libc::c_uint, flags) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// jail_remove(2).
+pub fn jail_remove(jid: i32) -> Result<(), Errno> {
+    // SAFETY: plain system call on an integer.
+    if unsafe { libc::jail_remove(jid) } < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// The sockets inside jail `jid`'s VNET, without moving the caller.
+///
+/// Forks a child that `jail_attach`es, opens the sockets and passes them back over a unix
+/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
+/// child's errno, plus one or two descriptors) is fully prepared before `fork`, so the child
+/// performs only async-signal-safe system calls (jail_attach, socket, sendmsg, _exit) on memory
+/// that already exists: no allocation, no locks, no Rust runtime. The parent keeps its own VNET
+/// and credentials throughout.
+pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
+    const INT: u32 = std::mem::size_of::<libc::c_int>() as u32;
+    let (parent_end, child_end) = UnixStream::pair().map_err(io_errno)?;
+
+    let mut status: i32 = 0;
+    let status_ptr: *mut i32 = &mut status;
+    let mut iov = libc::iovec {
+        iov_base: status_ptr.cast(),
+        iov_len: std::mem::size_of::<i32>(),
+    };
+    let mut cbuf = [0u64; 8];
+    // SAFETY: CMSG_SPACE / CMSG_LEN are pure arithmetic.
+    let (space1, space2, len1, len2) = unsafe {
+        (
+            libc::CMSG_SPACE(INT) as usize,
+            libc::CMSG_SPACE(2 * INT) as usize,
+            libc::CMSG_LEN(INT) as usize,
+            libc::CMSG_LEN(2 * INT) as usize,
+        )
+    };
+    if space2 > std::mem::size_of_val(&cbuf) {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: msghdr is plain data; all-zero is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space2 as _;
+    // SAFETY: `msg` has a control buffer of `space2` ≥ sizeof(cmsghdr) bytes, 8-aligned, so
+    // CMSG_FIRSTHDR returns a valid, aligned header pointer into `cbuf`.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    if cmsg.is_null() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: `cmsg` points into `cbuf` (see above); CMSG_DATA + 2 ints stays inside `space2`.
+    let data: *mut libc::c_int = unsafe {
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = len2 as _;
+        libc::CMSG_DATA(cmsg).cast()
+    };
+    let child_fd = child_end.as_raw_fd();
+    let msg_ptr: *mut libc::msghdr = &mut msg;
+
+    // SAFETY: fork(2). The child runs only the block below, which makes async-signal-safe
+    // system calls on memory prepared before the fork and ends in _exit, so it never returns
+    // into Rust code, runs no destructors and takes no locks held by other parent threads.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(errno());
+    }
+    if pid == 0 {
+        // SAFETY: child side, see above. `status_ptr`, `data`, `cmsg` and `msg_ptr` point into
+        // this (copied) address space, which stays valid until _exit.
+        unsafe {
+            let mut fd4 = -1;
+            let mut fd6 = -1;
+            if libc::jail_attach(jid) != 0 {
+                *status_ptr = *libc::__error();
+            } else {
+                fd4 = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+                if fd4 < 0 {
+                    fd4 = libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0);
+                }
+                if fd4 < 0 {
+                    *status_ptr = *libc::__error();
+                } else {
+                    fd6 = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
+                }
+            }
+            if fd4 < 0 {
+                (*msg_ptr).msg_control = std::ptr::null_mut();
+                (*msg_ptr).msg_controllen = 0;
+            } else if fd6 < 0 {
+                std::ptr::write_unaligned(data, fd4);
+                (*cmsg).cmsg_len = len1 as _;
+                (*msg_ptr).msg_controllen = space1 as _;
+            } else {
+                std::ptr::write_unaligned(data, fd4);
+                std::ptr::write_unaligned(data.add(1), fd6);
+            }
+            libc::sendmsg(child_fd, msg_ptr, 0);
+            libc::_exit(0);
+        }
+    }
+    drop(child_end);
+
+    let mut rstatus: i32 = -1;
+    let mut riov = libc::iovec {
+        iov_base: (&mut rstatus as *mut i32).cast(),
+        iov_len: std::mem::size_of::<i32>(),
+    };
+    let mut rcbuf = [0u64; 8];
+    // SAFETY: plain data, zero is valid.
+    let mut rmsg: libc::msghdr = unsafe { std::mem::zeroed() };
+    rmsg.msg_iov = &mut riov;
+    rmsg.msg_iovlen = 1;
+    rmsg.msg_control = rcbuf.as_mut_ptr().cast();
+    rmsg.msg_controllen = std::mem::size_of_val(&rcbuf) as _;
+    let (n, rerr) = loop {
+        // SAFETY: `rmsg` describes `rstatus` and `rcbuf`, both live and writable.
+        let n = unsafe { libc::recvmsg(parent_end.as_raw_fd(), &mut rmsg, libc::MSG_CMSG_CLOEXEC) };
+        let e = errno();
+        if n < 0 && e == libc::EINTR {
+            continue;
+        }
+        break (n, e);
+    };
+    reap(pid);
+    if n < 0 {
+        return Err(rerr);
+    }
+    let mut fds: Vec<OwnedFd> = Vec::with_capacity(2);
+    // SAFETY: `rmsg` was filled by recvmsg; CMSG_FIRSTHDR checks msg_controllen.
+    let c = unsafe { libc::CMSG_FIRSTHDR(&rmsg) };
+    // SAFETY: `c`, when non-null, points at a complete header inside `rcbuf` written by the
+    // kernel; an SCM_RIGHTS payload holds (cmsg_len - CMSG_LEN(0)) / 4 descriptors, now ours.
+    unsafe {
+        if !c.is_null() && (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS
+        {
+            let count =
+                ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize) / INT as usize;
+            let p = libc::CMSG_DATA(c).cast::<libc::c_int>();
+            for i in 0..count.min(2) {
+                let fd = std::ptr::read_unaligned(p.add(i));
+                if fd >= 0 {
+                    fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            }
+        }
+    }
+    if (n as usize) < std::mem::size_of::<i32>() {
+        // The child died before answering.
+        return Err(libc::ECHILD);
+    }
+    if rstatus != 0 {
+        return Err(rstatus);
+    }
+    let mut it = fds.into_iter();
+    match it.next() {
+        Some(inet) => Ok(Socks {
+            inet,
+            inet6: it.next(),
+        }),
+        None => Err(libc::EPROTO),
+    }
+}
+
+fn reap(pid: libc::pid_t) {
+    let mut st = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid status pointer.
+        let r = unsafe { libc::waitpid(pid, &mut st, 0) };
+        if r >= 0 || errno() != libc::EINTR {
+            return;
+        }
+    }
+}
