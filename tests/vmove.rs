@@ -23,12 +23,6 @@ fn epair(stack: &Stack, a: &str, b: &str) {
     stack.create_interface(&req).unwrap();
 }
 
-fn ping(stack: &str, addr: &str) -> bool {
-    exec_in(stack, &["ping", "-c", "1", "-W", "3", addr])
-        .status
-        .success()
-}
-
 /// The scenario of the issue, for epair: configure, move, check in S (library and `ip`), ping
 /// across the pair, move back, check again.
 #[test]

@@ -207,13 +207,7 @@ fn target_removed_during_the_move() {
     let before = state(a.name(), &watched);
     let target = s.name().to_string();
     let faulty = Faulty {
-        after: Some((
-            1,
-            Box::new(move || {
-                let out = ip(&["netns", "del", &target]);
-                assert!(out.status.success(), "ip netns del failed");
-            }),
-        )),
+        after: Some((1, Box::new(move || os_remove_stack(&target)))),
         ..Faulty::failing_at(0)
     };
     let moves = [(n(moving[0]), None)];

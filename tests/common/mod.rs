@@ -442,8 +442,9 @@ fn os_list_stacks() -> Vec<String> {
         .collect()
 }
 
+/// Removes a test stack with the OS's own tool (Linux: `ip netns del`).
 #[cfg(target_os = "linux")]
-fn os_remove_stack(name: &str) {
+pub fn os_remove_stack(name: &str) {
     assert!(name.starts_with(STACK_PREFIX), "refusing to remove {name}");
     let _ = ip(&["netns", "del", name]);
 }
@@ -462,21 +463,133 @@ pub fn exec_in(stack: &str, cmd: &[&str]) -> Output {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Other systems: the observation layer is not written yet (FreeBSD: ifconfig, jls).
+// FreeBSD: ifconfig, jls, jail, jexec (run by the FreeBSD runner, .cirrus.yml)
 // ---------------------------------------------------------------------------------------------
 
 #[cfg(not(target_os = "linux"))]
-fn os_observe_all(_stack: &str) -> Vec<Obs> {
-    unimplemented!("observation through ifconfig is not written yet")
+fn tool(cmd: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd} {args:?}: {e}"))
+}
+
+/// `ifconfig [-j STACK] -a`, parsed into one record per interface (`raw` holds the lines).
+#[cfg(not(target_os = "linux"))]
+fn os_observe_all(stack: &str) -> Vec<Obs> {
+    let mut args = vec![];
+    if stack != "host" {
+        args.extend(["-j", stack]);
+    }
+    args.push("-a");
+    let out = tool("ifconfig", &args);
+    assert!(out.status.success(), "ifconfig {args:?} failed");
+    parse_ifconfig(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Parses `ifconfig -a` text (FreeBSD 13/14 format).
+#[cfg(not(target_os = "linux"))]
+fn parse_ifconfig(text: &str) -> Vec<Obs> {
+    let mut v: Vec<Obs> = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with(['\t', ' ']) && line.contains(": flags=") {
+            let name = line.split(':').next().unwrap_or("").to_string();
+            let flags = line
+                .split('<')
+                .nth(1)
+                .and_then(|r| r.split('>').next())
+                .unwrap_or("");
+            let mtu = line
+                .split_whitespace()
+                .skip_while(|w| *w != "mtu")
+                .nth(1)
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            v.push(Obs {
+                index: 0,
+                name,
+                mtu,
+                mac: None,
+                up: flags.split(',').any(|f| f == "UP"),
+                alias: None,
+                kind: None,
+                raw: Value::Array(vec![]),
+            });
+            continue;
+        }
+        let Some(o) = v.last_mut() else { continue };
+        let t = line.trim();
+        if let Some(m) = t.strip_prefix("ether ") {
+            o.mac = Some(m.trim().to_ascii_lowercase());
+        } else if let Some(d) = t.strip_prefix("description: ") {
+            o.alias = Some(d.to_string());
+        } else if let Some(g) = t.strip_prefix("groups: ") {
+            o.kind = g
+                .split_whitespace()
+                .find(|g| *g != "all")
+                .map(str::to_string);
+        }
+        if let Value::Array(a) = &mut o.raw {
+            a.push(Value::String(t.to_string()));
+        }
+    }
+    v
 }
 
 #[cfg(not(target_os = "linux"))]
 fn os_list_stacks() -> Vec<String> {
-    unimplemented!("observation through jls is not written yet")
+    let out = tool("jls", &["name"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Removes a test stack with the OS's own tool (FreeBSD: `jail -r`).
+#[cfg(not(target_os = "linux"))]
+pub fn os_remove_stack(name: &str) {
+    assert!(name.starts_with(STACK_PREFIX), "refusing to remove {name}");
+    let _ = tool("jail", &["-r", name]);
 }
 
 #[cfg(not(target_os = "linux"))]
-fn os_remove_stack(_name: &str) {}
+fn os_destroy_host_if(name: &str) {
+    let _ = tool("ifconfig", &[name, "destroy"]);
+}
 
+/// Runs a command inside a stack (FreeBSD: `jexec`).
 #[cfg(not(target_os = "linux"))]
-fn os_destroy_host_if(_name: &str) {}
+pub fn exec_in(stack: &str, cmd: &[&str]) -> std::process::Output {
+    let mut args = vec![stack];
+    args.extend_from_slice(cmd);
+    tool("jexec", &args)
+}
+
+/// The addresses of an interface as `addr/prefix` (FreeBSD: from `ifconfig`, netmask converted).
+#[cfg(not(target_os = "linux"))]
+pub fn ip_addrs(stack: &str, ifname: &str) -> Vec<String> {
+    let mut args = vec![];
+    if stack != "host" {
+        args.extend(["-j", stack]);
+    }
+    args.push(ifname);
+    let out = tool("ifconfig", &args);
+    let mut r = vec![];
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        match w.as_slice() {
+            ["inet", a, "netmask", m, ..] => {
+                let bits = u32::from_str_radix(m.trim_start_matches("0x"), 16)
+                    .map(|m| m.count_ones())
+                    .unwrap_or(32);
+                r.push(format!("{a}/{bits}"));
+            }
+            ["inet6", a, "prefixlen", p, ..] => {
+                r.push(format!("{}/{p}", a.split('%').next().unwrap_or(a)))
+            }
+            _ => {}
+        }
+    }
+    r
+}

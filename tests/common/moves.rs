@@ -207,3 +207,15 @@ pub fn addrs(stack: &str, name: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// One ping from inside `stack`, waiting at most 3 s.
+pub fn ping(stack: &str, addr: &str) -> bool {
+    let wait = if cfg!(target_os = "linux") {
+        "-W"
+    } else {
+        "-t"
+    };
+    super::exec_in(stack, &["ping", "-c", "1", wait, "3", addr])
+        .status
+        .success()
+}
