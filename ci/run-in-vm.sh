@@ -153,7 +153,7 @@ EOF_STAGE1
 read -r -d '' STAGE2 <<'EOF_STAGE2'
 bb=/run/vminit/busybox
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-VERBOSE=0 STDIN_TTY=0 STDOUT_TTY=0 RW_DIRS= MODULES=
+VERBOSE=0 STDIN_TTY=0 STDOUT_TTY=0 RW_DIRS= MODULES= TTY_ROWS= TTY_COLS=
 . /run/vmtest/config
 t() { [ $VERBOSE = 1 ] && echo "vmtest: stage2 $(read u _ </proc/uptime; echo $u)s: $*"; return 0; }
 t start
@@ -198,6 +198,7 @@ t running command
 if [ $STDIN_TTY = 1 ]; then
     # Interactive: give the command a controlling terminal (ttyS0), so that
     # /dev/tty works; /dev/console cannot be one.
+    [ -n "$TTY_ROWS" ] && $bb stty rows "$TTY_ROWS" cols "$TTY_COLS" </dev/ttyS0 2>/dev/null
     $bb setsid -c /bin/bash /run/vmtest/run.sh </dev/ttyS0 >/dev/ttyS0 2>&1 &
     wait $!
     rc=$?
@@ -310,11 +311,17 @@ TPID=
 STTY_SAVED=
 cleanup() {
     local pid
-    if [ -s "$RUNDIR/qemu.pid" ]; then
+    if [ -n "$TPID" ]; then
+        # Still running: kill QEMU by its own pid, then let timeout (which
+        # forwards TERM, should QEMU not have written its pidfile yet) reap it.
         pid=$(cat "$RUNDIR/qemu.pid" 2>/dev/null)
-        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        if [ -n "$pid" ] && grep -q '^qemu' "/proc/$pid/comm" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        kill -TERM "$TPID" 2>/dev/null
+        wait "$TPID" 2>/dev/null
+        TPID=
     fi
-    [ -n "$TPID" ] && kill -KILL "$TPID" 2>/dev/null
     [ -n "$STTY_SAVED" ] && stty "$STTY_SAVED" <&3 2>/dev/null
     rm -rf "$RUNDIR"
 }
@@ -339,6 +346,9 @@ qrw=()
 {
     echo "VERBOSE=$([ "$VERBOSE" = 1 ] && echo 1 || echo 0)"
     echo "STDIN_TTY=$STDIN_TTY STDOUT_TTY=$STDOUT_TTY"
+    if [ $STDIN_TTY = 1 ] && size=$(stty size 2>/dev/null) && [ -n "$size" ]; then
+        echo "TTY_ROWS=${size% *} TTY_COLS=${size#* }"
+    fi
     printf 'MODULES=%q\n' "$(echo "${VMTEST_MODULES:-}" | tr ',' ' ')"
     rw=
     i=0
