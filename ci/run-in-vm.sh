@@ -195,24 +195,27 @@ for m in $MODULES; do
     /sbin/modprobe "$m" || echo "vmtest: modprobe $m failed"
 done
 t running command
-if [ $STDIN_TTY = 1 ]; then
-    # Interactive: give the command a controlling terminal (ttyS0), so that
-    # /dev/tty works; /dev/console cannot be one.
-    [ -n "$TTY_ROWS" ] && $bb stty rows "$TTY_ROWS" cols "$TTY_COLS" </dev/ttyS0 2>/dev/null
-    $bb setsid -c /bin/bash /run/vmtest/run.sh </dev/ttyS0 >/dev/ttyS0 2>&1 &
-    wait $!
-    rc=$?
-elif [ $STDOUT_TTY = 1 ]; then
-    /bin/bash /run/vmtest/run.sh </dev/null >/dev/console 2>&1
-    rc=$?
+# stdin: the serial TTY (as controlling terminal, so /dev/tty works;
+# /dev/console cannot be one) if the host's stdin is a TTY, else /dev/null.
+# stdout+stderr: the console if the host's stdout is a TTY; else a pipe copied
+# to the console, so the command does not believe it writes to a TTY (no
+# colour codes, no surprises from line buffering).
+run() {
+    if [ $STDIN_TTY = 1 ]; then
+        [ -n "$TTY_ROWS" ] && $bb stty rows "$TTY_ROWS" cols "$TTY_COLS" </dev/ttyS0 2>/dev/null
+        $bb setsid -c /bin/bash /run/vmtest/run.sh </dev/ttyS0
+    else
+        /bin/bash /run/vmtest/run.sh </dev/null
+    fi
+}
+set -o pipefail
+if [ $STDOUT_TTY = 1 ]; then
+    run >/dev/ttyS0 2>&1
 else
-    # The host stdout is no TTY: do not make the command believe it writes to
-    # one (no colours, no line buffering surprises): copy through a pipe.
-    set -o pipefail
-    /bin/bash /run/vmtest/run.sh </dev/null 2>&1 | $bb cat >/dev/console
-    rc=$?
-    set +o pipefail
+    run 2>&1 | $bb cat >/dev/console
 fi
+rc=$?
+set +o pipefail
 t "command exited ($rc)"
 echo $rc >/run/vmtest/rc.tmp && $bb mv /run/vmtest/rc.tmp /run/vmtest/rc
 $bb sync
