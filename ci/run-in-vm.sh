@@ -295,13 +295,15 @@ if [ ! -s "$INITRD" ] || { [ "$PVH" = 1 ] && [ ! -e "$VMLINUX" ] && [ ! -e "$VML
     fi
     if [ ! -s "$INITRD" ]; then
         vlog "building $INITRD"
-        # Drop images of other versions of this script once they are a day
-        # old (not at once: another worktree may be booting one right now).
+        # Drop images of other versions of this script once unused for a day
+        # (not at once: another worktree may be booting one right now).
         find "$CACHE" -maxdepth 1 -name 'initramfs-*.cpio' -mtime +0 -delete 2>/dev/null
         build_initramfs "$INITRD" || { rm -rf "$CACHE"/initramfs.??????*; die "initramfs build failed"; }
     fi
     exec 9>&-
 fi
+# mtime = last use: images unused for a day are dropped by the next build.
+touch -c "$INITRD" 2>/dev/null
 KERNEL=$BZIMAGE
 [ "$PVH" = 1 ] && [ -s "$VMLINUX" ] && KERNEL=$VMLINUX
 
@@ -309,7 +311,6 @@ KERNEL=$BZIMAGE
 RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX") || die "mktemp failed"
 XFER=$RUNDIR/xfer
 mkdir "$XFER"
-QPID=
 TPID=
 STTY_SAVED=
 cleanup() {
