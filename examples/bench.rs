@@ -92,42 +92,91 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         }
     }
 
-    /// Runs `cmd` to completion in a child and measures it. An unsuccessful exit is an error
-    /// carrying what the child wrote to stderr (its last line).
-    fn measure(cmd: &mut Command) -> Result<Measure, String> {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+    /// Runs `cmd` to completion in a child and measures it (in the measurer process). The
+    /// child's stderr goes where ours goes; an unsuccessful exit is an error.
+    fn measure_direct(cmd: &mut Command) -> Result<Measure, String> {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
         let start = Instant::now();
-        let mut child = cmd
+        let child = cmd
             .spawn()
             .map_err(|e| format!("spawn {:?}: {e}", cmd.get_program()))?;
-        // Drain stderr before reaping so a chatty child cannot block on a full pipe.
-        let mut err = String::new();
-        if let Some(mut s) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut s, &mut err);
-        }
         let (status, ru) = wait4(child.id()).map_err(|e| format!("wait4: {e}"))?;
         let wall = start.elapsed();
         if !status.success() {
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            let how = match (status.code(), status.signal()) {
+            return Err(match (status.code(), status.signal()) {
                 (Some(101), _) => "panicked".to_string(),
                 (Some(c), _) => format!("exit {c}"),
                 (_, Some(s)) => format!("signal {s}"),
                 _ => "failed".to_string(),
-            };
-            return Err(format!("{how}: {}", last.trim()));
+            });
         }
         Ok(Measure {
             wall,
             cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
             maxrss_kib: ru.ru_maxrss as u64,
         })
+    }
+
+    /// The hidden `--measure PROG ARGS…` mode: measure one child, print `wall_ns cpu_ns maxrss_kib`.
+    ///
+    /// Why a separate small process: Linux seeds a child's `ru_maxrss` with the high-water RSS of
+    /// the address space it `exec`s from, and std spawns with vfork semantics (shared address
+    /// space), so children of the long-lived parent would all report at least the parent's
+    /// peak. The measurer is freshly exec'd and tiny, so the floor it adds is its own ≈2 MiB.
+    fn measurer(args: &[String]) -> ExitCode {
+        let Some((prog, rest)) = args.split_first() else {
+            eprintln!("bench --measure: no program");
+            return ExitCode::from(2);
+        };
+        match measure_direct(Command::new(prog).args(rest)) {
+            Ok(m) => {
+                println!(
+                    "{} {} {}",
+                    m.wall.as_nanos(),
+                    m.cpu.as_nanos(),
+                    m.maxrss_kib
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        }
+    }
+
+    /// Measures `cmd` through a fresh measurer process. Errors carry the last line the child (or
+    /// the measurer) wrote to stderr.
+    fn measure(cmd: &mut Command) -> Result<Measure, String> {
+        let out = me()
+            .arg("--measure")
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("spawn measurer: {e}"))?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        let mut lines = err.lines().rev().filter(|l| !l.trim().is_empty());
+        if !out.status.success() {
+            let how = lines.next().unwrap_or("failed").trim().to_string();
+            return Err(match lines.next() {
+                Some(why) => format!("{how}: {}", why.trim()),
+                None => how,
+            });
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Vec<u128> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        match v[..] {
+            [w, c, r] => Ok(Measure {
+                wall: Duration::from_nanos(w as u64),
+                cpu: Duration::from_nanos(c as u64),
+                maxrss_kib: r as u64,
+            }),
+            _ => Err(format!("measurer said {text:?}")),
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -178,7 +227,7 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
                     Ok(name)
                 }
                 Ok(Err(e)) => Err(format!("Stack::create: {e}")),
-                Err(_) => Err("Stack::create panicked".into()),
+                Err(p) => Err(format!("Stack::create panicked: {}", panic_text(&*p))),
             }
         }
 
@@ -225,6 +274,13 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
             }
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+
+    fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
     }
 
     /// Runs a setup/cleanup command (not measured); errors carry its stderr.
@@ -677,6 +733,18 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
 
     pub fn main() -> ExitCode {
         let args: Vec<String> = std::env::args().skip(1).collect();
+        // One line per panic (a `todo!()` in the library marks a row n/a with its message).
+        std::panic::set_hook(Box::new(|info| {
+            let msg = panic_text(info.payload());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!("panic: {msg}{at}");
+        }));
+        if args.first().map(String::as_str) == Some("--measure") {
+            return measurer(&args[1..]);
+        }
         if args.first().map(String::as_str) == Some("--phase") {
             return match child(&args) {
                 Ok(()) => ExitCode::SUCCESS,
