@@ -160,7 +160,7 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         if !out.status.success() {
             let how = lines.next().unwrap_or("failed").trim().to_string();
             return Err(match lines.next() {
-                Some(why) => format!("{how}: {}", why.trim()),
+                Some(why) => format!("{how}: {}", why.trim().trim_start_matches("panic: ")),
                 None => how,
             });
         }

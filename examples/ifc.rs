@@ -754,7 +754,7 @@ fn render(i: &Interface, addrs: &[IfAddr], all: &[Interface]) -> String {
     if let Some(d) = &i.description {
         writeln!(s, "\tdescription: {d:?}").unwrap();
     }
-    if let Some(m) = i.mac {
+    if let Some(m) = i.mac.filter(|m| m.0 != [0; 6]) {
         writeln!(s, "\tether {m}").unwrap();
     }
     for a in addrs {
@@ -770,7 +770,13 @@ fn render(i: &Interface, addrs: &[IfAddr], all: &[Interface]) -> String {
     if let Some(k) = kind_line(i, all) {
         writeln!(s, "\t{k}").unwrap();
     }
-    if let Some(k) = i.kind.kind() {
+    // FreeBSD puts a cloned interface in the group named after its cloner; the kernel's own
+    // kind string stands in for kinds ifclone does not model.
+    let group_name = match &i.kind {
+        KindInfo::Other(None) => None,
+        k => Some(k.name()),
+    };
+    if let Some(k) = group_name {
         write!(s, "\tgroups: {k}").unwrap();
         if i.group != 0 {
             write!(s, " {}", i.group).unwrap();
