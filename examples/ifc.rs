@@ -22,7 +22,8 @@ usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
        ifc [-j STACK] IF destroy
        ifc [-j STACK] destroy IF [IF …]
        ifc [-j STACK] IF [mtu N] [ether MAC] [description TEXT | -description]
-                         [name NEW] [group N] [up | down] [inet ADDR/PLEN] [inet6 ADDR/PLEN]
+                         [name NEW] [group N] [up | down] [inet ADDR/PLEN | inet ADDR netmask M]
+                         [inet6 ADDR/PLEN | inet6 ADDR prefixlen N] [alias]
        ifc [-j STACK] IF vnet TARGET [name NEW] [strategy native|recreate] [addresses]
        ifc [-j STACK] IF -vnet [STACK] [strategy native|recreate] [addresses]
        ifc stack create NAME | ifc stack list | ifc stack remove NAME
@@ -140,6 +141,28 @@ fn ifaddr(s: &str, key: &str, v6: bool) -> Result<IfAddr, Usage> {
         ));
     }
     Ok(a)
+}
+
+fn need_prefix(pending: &Option<std::net::IpAddr>) -> Result<(), Usage> {
+    match pending {
+        Some(a) => usage(format!(
+            "address {a} needs a prefix: ADDR/PLEN, or netmask MASK / prefixlen N after it"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `255.255.255.0` or `0xffffff00` → 24; a non-contiguous mask is refused.
+fn mask_len(s: &str) -> Result<u8, Usage> {
+    let bad = || Usage(format!("bad netmask '{s}'"));
+    let m: u32 = match s.strip_prefix("0x") {
+        Some(h) => u32::from_str_radix(h, 16).map_err(|_| bad())?,
+        None => u32::from(s.parse::<std::net::Ipv4Addr>().map_err(|_| bad())?),
+    };
+    if m.leading_ones() + m.trailing_zeros() != 32 {
+        return Err(bad());
+    }
+    Ok(m.leading_ones() as u8)
 }
 
 fn ip(s: &str, key: &str) -> Result<std::net::IpAddr, Usage> {
@@ -512,6 +535,8 @@ fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> Resul
 fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<Cmd, Usage> {
     let mut change = Change::default();
     let mut addrs = Vec::new();
+    // An address given without /PLEN, waiting for `netmask` or `prefixlen`.
+    let mut pending: Option<std::net::IpAddr> = None;
     let mut it = words.iter();
     while let Some(w) = it.next() {
         let key = w.as_str();
@@ -524,14 +549,46 @@ fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<
             "group" => change.group = Some(num(value(&mut it, key)?, "group")?),
             "up" => change.up = Some(true),
             "down" => change.up = Some(false),
-            "inet" => addrs.push(ifaddr(value(&mut it, key)?, key, false)?),
-            "inet6" => addrs.push(ifaddr(value(&mut it, key)?, key, true)?),
+            "inet" | "inet6" => {
+                need_prefix(&pending)?;
+                let v = value(&mut it, key)?;
+                let v6 = key == "inet6";
+                if v.contains('/') {
+                    addrs.push(ifaddr(v, key, v6)?);
+                } else {
+                    let a = ip(v, key)?;
+                    if a.is_ipv6() != v6 {
+                        return usage(format!(
+                            "{key} takes an IPv{} address, got '{v}'",
+                            if v6 { 6 } else { 4 }
+                        ));
+                    }
+                    pending = Some(a);
+                }
+            }
+            "netmask" | "prefixlen" => {
+                let v = value(&mut it, key)?;
+                let Some(a) = pending.take() else {
+                    return usage(format!("'{key}' must follow an address without /PLEN"));
+                };
+                let prefix_len = if key == "prefixlen" {
+                    num(v, "prefixlen")?
+                } else if a.is_ipv4() {
+                    mask_len(v)?
+                } else {
+                    return usage("netmask applies to inet; use prefixlen with inet6");
+                };
+                addrs.push(ifaddr(&format!("{a}/{prefix_len}"), key, a.is_ipv6())?);
+            }
+            // FreeBSD's `alias`: addresses are always added here, never replaced.
+            "alias" => {}
             "create" | "destroy" => {
                 return usage(format!("'{key}' must come right after the interface name"))
             }
             _ => return usage(format!("unknown word '{key}'")),
         }
     }
+    need_prefix(&pending)?;
     Ok(Cmd::Set {
         stack,
         name,
@@ -1296,6 +1353,24 @@ mod tests {
         };
         assert!(change.is_empty());
         assert_eq!(addrs.len(), 1);
+        // FreeBSD's long forms.
+        let Cmd::Set { addrs, .. } = p(
+            "eth1 inet 192.0.2.1 netmask 255.255.255.0 alias inet 192.0.2.9 netmask 0xffff0000 \
+             inet6 fd00::1 prefixlen 64 inet 198.51.100.1 prefixlen 30",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        let want: Vec<IfAddr> = [
+            "192.0.2.1/24",
+            "192.0.2.9/16",
+            "fd00::1/64",
+            "198.51.100.1/30",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        assert_eq!(addrs, want);
     }
 
     #[test]
@@ -1304,7 +1379,13 @@ mod tests {
         assert!(err("eth1 mtu 15OO").contains("bad mtu '15OO'"));
         assert!(err("eth1 frob").contains("unknown word 'frob'"));
         assert!(err("eth1 up create").contains("right after"));
-        assert!(err("eth1 inet 10.0.0.1").contains("ADDR/PREFIX"));
+        assert!(err("eth1 inet 10.0.0.1").contains("needs a prefix"));
+        assert!(err("eth1 inet 10.0.0.1 up").contains("needs a prefix"));
+        assert!(err("eth1 inet 10.0.0.1 netmask 255.0.255.0").contains("bad netmask"));
+        assert!(err("eth1 prefixlen 64").contains("must follow"));
+        assert!(err("eth1 inet6 fd00::1 netmask 0xffffff00").contains("prefixlen"));
+        assert!(err("eth1 inet6 fd00::1 prefixlen 129").contains("prefix"));
+        assert!(err("eth1 inet nope/24").contains("inet"));
         assert!(err("eth1 inet fd00::1/64").contains("IPv4"));
         assert!(err("eth1 inet6 10.0.0.1/8").contains("IPv6"));
         assert!(err("eth1 inet 10.0.0.1/33").contains("prefix"));
