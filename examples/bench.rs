@@ -439,6 +439,10 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
                     }
                 }
             }
+            s.push_str(
+                "\nratio: wall time over the wall time of the phase's first `ip` row. \
+                 peak MiB: the child's ru_maxrss.\n",
+            );
             if !notes.is_empty() {
                 s.push_str("\nn/a rows:\n");
                 for n in notes {
