@@ -457,6 +457,7 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
     // -----------------------------------------------------------------------------------------
     // The phases, as the parent runs them
 
+    #[derive(Debug)]
     struct Opts {
         n: usize,
         list_n: usize,
@@ -812,5 +813,67 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
             return ExitCode::from(1);
         }
         ExitCode::SUCCESS
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn args(s: &str) -> Vec<String> {
+            s.split_whitespace().map(String::from).collect()
+        }
+
+        #[test]
+        fn options() {
+            let o = parse(&[]).unwrap();
+            assert_eq!((o.n, o.list_n, o.only.len()), (1000, 10000, 4));
+            let o = parse(&args("--n 20 --list-n 200 --only create,move")).unwrap();
+            assert_eq!((o.n, o.list_n), (20, 200));
+            assert_eq!(o.only, ["create", "move"]);
+            assert!(parse(&args("--only create,teleport"))
+                .unwrap_err()
+                .contains("teleport"));
+            assert!(parse(&args("--n")).unwrap_err().contains("missing value"));
+            assert!(parse(&args("--n x")).is_err());
+            assert!(parse(&args("--n 0")).is_err());
+            assert!(parse(&args("--frob")).is_err());
+        }
+
+        #[test]
+        fn table() {
+            let m = |wall_ms, rss| {
+                Ok(Measure {
+                    wall: Duration::from_millis(wall_ms),
+                    cpu: Duration::from_millis(wall_ms / 2),
+                    maxrss_kib: rss,
+                })
+            };
+            let mut t = Table { rows: Vec::new() };
+            t.push("W1", "ip", true, m(2000, 2048));
+            t.push("W1", "ifclone", false, m(500, 4096));
+            t.push(
+                "W2",
+                "ifclone",
+                false,
+                Err("panicked: not yet implemented".into()),
+            );
+            let out = t.render();
+            assert!(
+                out.contains("| W1 | ip | 2.000 | 1.000 | 2.0 | 1.00 |"),
+                "{out}"
+            );
+            assert!(
+                out.contains("| W1 | ifclone | 0.500 | 0.250 | 4.0 | 0.25 |"),
+                "{out}"
+            );
+            assert!(
+                out.contains("| W2 | ifclone | n/a | n/a | n/a | n/a |"),
+                "{out}"
+            );
+            assert!(
+                out.contains("- W2 / ifclone: panicked: not yet implemented"),
+                "{out}"
+            );
+        }
     }
 }
