@@ -252,16 +252,59 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
                 };
                 s.remove(i)
             };
-            drain(ns);
-            let mut gone = false;
-            if entry.1 {
-                gone = matches!(
-                    catch_unwind(|| Stack::open_name(ns).and_then(|s| s.remove())),
-                    Ok(Ok(_))
-                );
+            remove_ns(ns, entry.1);
+        }
+    }
+
+    /// Empties and removes one namespace: through the library when it made it (so its ledger
+    /// forgets the stack), else — or when that fails — with `ip netns del`.
+    fn remove_ns(ns: &str, by_lib: bool) {
+        drain(ns);
+        let gone = by_lib
+            && matches!(
+                catch_unwind(|| Stack::open_name(ns).and_then(|s| s.remove())),
+                Ok(Ok(_))
+            );
+        if !gone {
+            let _ = run_quiet(Command::new("ip").args(["netns", "del", ns]));
+        }
+    }
+
+    /// Removes what an earlier bench left behind when it was killed (Ctrl-C skips the cleanup):
+    /// `ifcbench-<pid>-*` namespaces and temp dirs whose pid is no longer running.
+    fn reap_stale() {
+        let dead = |name: &str| -> bool {
+            let Some(pid) = name
+                .strip_prefix("ifcbench-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                return false;
+            };
+            // Gone, or a zombie nobody reaped yet.
+            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|st| {
+                    !st.rsplit_once(") ")
+                        .is_some_and(|(_, r)| r.starts_with('Z'))
+                })
+                .unwrap_or(false);
+            pid != std::process::id() && !alive
+        };
+        if let Ok(rd) = std::fs::read_dir("/run/netns") {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if dead(&name) {
+                    eprintln!("bench: removing {name}, left behind by an earlier run");
+                    remove_ns(&name, true);
+                }
             }
-            if !gone {
-                let _ = run_quiet(Command::new("ip").args(["netns", "del", ns]));
+        }
+        if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if dead(&format!("{name}-")) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
             }
         }
     }
@@ -773,6 +816,7 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
             eprintln!("bench: run as root (it creates network namespaces)");
             return ExitCode::from(1);
         }
+        reap_stale();
         let env = match Env::new() {
             Ok(e) => e,
             Err(e) => {
