@@ -625,52 +625,81 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         env.remove(&ns);
     }
 
+    /// W2: `n` epair ends from A to B, then back, each direction in its own child; the third
+    /// row group is the sum. A failed first direction makes the second `n/a`.
     fn w2(env: &Env, t: &mut Table, o: &Opts) {
         let n = o.n;
-        let phase = format!("W2 move {n} epair ends there and back");
-        // ip: `link set X netns B` in A, then `link set X netns A` in B: two children, summed.
-        let r = env.ip_netns("mia").and_then(|a| {
-            let r = env.ip_netns("mib").and_then(|b| {
-                fill(env, &a, "b", n)?;
-                let there = env.batch(
-                    "move-there",
-                    (0..n).map(|i| format!("link set dev b{i}a netns {b}")),
-                )?;
-                let back = env.batch(
-                    "move-back",
-                    (0..n).map(|i| format!("link set dev b{i}a netns {a}")),
-                )?;
-                let m1 = measure(&mut ip_batch(&a, &there))?;
-                let m2 = measure(&mut ip_batch(&b, &back))?;
+        let phases = [
+            format!("W2 move {n} epair ends A→B"),
+            format!("W2 move {n} epair ends B→A"),
+            format!("W2 move {n} epair ends A→B→A"),
+        ];
+        type Legs = (Result<Measure, String>, Result<Measure, String>);
+        let legs =
+            |a: &str, b: &str, run: &dyn Fn(&str, &str) -> Result<Measure, String>| -> Legs {
+                let there = fill(env, a, "b", n).and_then(|_| run(a, b));
+                let back = match &there {
+                    Ok(_) => run(b, a),
+                    Err(_) => Err("the A→B move failed".into()),
+                };
+                (there, back)
+            };
+        let mut rows: Vec<(&str, bool, Legs)> = Vec::new();
+
+        // ip: `link set dev X netns B` run in A, then `link set dev X netns A` run in B.
+        let ip_run = |from: &str, to: &str| -> Result<Measure, String> {
+            let f = env.batch(
+                &format!("move-{from}"),
+                (0..n).map(|i| format!("link set dev b{i}a netns {to}")),
+            )?;
+            measure(&mut ip_batch(from, &f))
+        };
+        let r = match (env.ip_netns("mia"), env.ip_netns("mib")) {
+            (Ok(a), Ok(b)) => {
+                let l = legs(&a, &b, &ip_run);
+                env.remove(&a);
                 env.remove(&b);
-                Ok(m1.then(m2))
-            });
-            env.remove(&a);
-            r
-        });
-        t.push(&phase, "ip -batch (link set … netns, twice)", true, r);
+                l
+            }
+            (Err(e), _) | (_, Err(e)) => (Err(e.clone()), Err(e)),
+        };
+        rows.push(("ip -batch (link set … netns)", true, r));
 
         for (mode, tool) in [
             ("native", "ifclone vmove_many, strategy native"),
             ("recreate", "ifclone vmove_many, strategy recreate"),
             ("fast", "ifclone vmove_many, epair_fast_path"),
         ] {
-            let r = env.lib_stack("mla").and_then(|a| {
-                let r = env.lib_stack("mlb").and_then(|b| {
-                    fill(env, &a, "b", n)?;
-                    let m = measure(
-                        me().args([
-                            "--phase", "move", "--ns", &a, "--ns2", &b, "--mode", mode, "--n",
-                        ])
+            let lib_run = |from: &str, to: &str| -> Result<Measure, String> {
+                measure(
+                    me().args(["--phase", "move", "--ns", from, "--ns2", to, "--mode", mode])
+                        .arg("--n")
                         .arg(n.to_string()),
-                    );
+                )
+            };
+            let r = match (env.lib_stack("mla"), env.lib_stack("mlb")) {
+                (Ok(a), Ok(b)) => {
+                    let l = legs(&a, &b, &lib_run);
+                    env.remove(&a);
                     env.remove(&b);
-                    m
-                });
-                env.remove(&a);
-                r
-            });
-            t.push(&phase, tool, false, r);
+                    l
+                }
+                (Err(e), _) | (_, Err(e)) => (Err(e.clone()), Err(e)),
+            };
+            rows.push((tool, false, r));
+        }
+        for (tool, base, (there, _)) in &rows {
+            t.push(&phases[0], tool, *base, there.clone());
+        }
+        for (tool, base, (_, back)) in &rows {
+            t.push(&phases[1], tool, *base, back.clone());
+        }
+        for (tool, base, (there, back)) in rows {
+            let sum = match (there, back) {
+                (Ok(a), Ok(b)) => Ok(a.then(b)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            t.push(&phases[2], tool, base, sum);
         }
     }
 
@@ -739,7 +768,6 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
                 let names: Vec<String> = (0..n).map(|i| format!("b{i}a")).collect();
                 let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                 vmove::vmove_many(&st, &refs, &other, &opts).map_err(e)?;
-                vmove::vmove_many(&other, &refs, &st, &opts).map_err(e)?;
             }
             p => return Err(format!("unknown phase {p:?}")),
         }
