@@ -1004,7 +1004,7 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
             }
         }
         Cmd::StackRemove(name) => {
-            let r = Stack::open_name(&name)?.remove()?;
+            let r = Stack::open(StackSel::parse(&name))?.remove()?;
             for (n, home) in r.returned {
                 println!("{n}: returned to {home}");
             }
