@@ -35,6 +35,8 @@ mod linux {
 
     use ifclone::vmove::{self, MoveOptions, Strategy};
     use ifclone::{CreateRequest, IfName, KindSpec, Stack};
+    use nix::sys::resource::{getrusage, Usage, UsageWho};
+    use nix::sys::time::TimeVal;
 
     const USAGE: &str = "\
 usage: bench [--n N] [--list-n N] [--only create,destroy,list,move]
@@ -68,28 +70,16 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         }
     }
 
-    fn tv(t: libc::timeval) -> Duration {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    fn tv(t: TimeVal) -> Duration {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
     }
 
-    /// Reaps `pid` with `wait4`, which returns that one child's own resource usage.
-    fn wait4(pid: u32) -> std::io::Result<(ExitStatus, libc::rusage)> {
-        let pid = pid as libc::pid_t;
-        let mut status: libc::c_int = 0;
-        // SAFETY: `rusage` is a plain C struct of integers; all-zero is a valid value.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        loop {
-            // SAFETY: `pid` is our own child, not yet reaped (std's `Child` never waited on it);
-            // `status` and `ru` are live, writable locals for the duration of the call.
-            let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-            if r == pid {
-                return Ok((ExitStatus::from_raw(status), ru));
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
+    /// Waits for the measurer's only child and reads its resource usage: with exactly one
+    /// child, `RUSAGE_CHILDREN` is that child's own usage.
+    fn wait_usage(mut child: std::process::Child) -> std::io::Result<(ExitStatus, Usage)> {
+        let status = child.wait()?;
+        let ru = getrusage(UsageWho::RUSAGE_CHILDREN).map_err(std::io::Error::from)?;
+        Ok((status, ru))
     }
 
     /// Runs `cmd` to completion in a child and measures it (in the measurer process). The
@@ -100,7 +90,7 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         let child = cmd
             .spawn()
             .map_err(|e| format!("spawn {:?}: {e}", cmd.get_program()))?;
-        let (status, ru) = wait4(child.id()).map_err(|e| format!("wait4: {e}"))?;
+        let (status, ru) = wait_usage(child).map_err(|e| format!("wait: {e}"))?;
         let wall = start.elapsed();
         if !status.success() {
             return Err(match (status.code(), status.signal()) {
@@ -112,8 +102,8 @@ Run as root. Prints a markdown table: phase | tool | wall s | cpu s | peak MiB |
         }
         Ok(Measure {
             wall,
-            cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
-            maxrss_kib: ru.ru_maxrss as u64,
+            cpu: tv(ru.user_time()) + tv(ru.system_time()),
+            maxrss_kib: ru.max_rss() as u64,
         })
     }
 
