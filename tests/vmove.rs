@@ -271,11 +271,18 @@ fn removing_a_stack_returns_its_loans() {
     assert!(observe(a.name(), "inner0").is_none());
 }
 
-/// Many at once, as one transaction, with each strategy.
+/// Many at once, as one transaction, with each strategy: to a stack and back.
 #[test]
-fn move_many_with_each_strategy() {
+fn move_many_there_and_back_with_each_strategy() {
     for (label, opts) in [
         ("native", MoveOptions::default()),
+        (
+            "recreate",
+            MoveOptions {
+                strategy: Some(Strategy::Recreate),
+                ..MoveOptions::default()
+            },
+        ),
         (
             "fast",
             MoveOptions {
@@ -294,18 +301,44 @@ fn move_many_with_each_strategy() {
             a.set_up(x, true).unwrap();
         }
         let list: Vec<&str> = names.iter().map(String::as_str).collect();
-        let rs = vmove::vmove_many(&a, &list, &s, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
-        assert_eq!(rs.len(), 5);
-        for (i, x) in names.iter().enumerate() {
-            let p = props(s.name(), x);
-            assert_eq!(p.mtu, 1400, "{label} {x}");
-            assert!(p.up, "{label} {x}");
-            assert!(props(a.name(), &format!("mm{i}b")).up, "{label}: peer down");
+        for (from, to, dir) in [(&a, &s, "there"), (&s, &a, "back")] {
+            let rs = vmove::vmove_many(from, &list, to, &opts)
+                .unwrap_or_else(|e| panic!("{label} {dir}: {e}"));
+            assert_eq!(rs.len(), 5);
+            for (i, x) in names.iter().enumerate() {
+                let p = props(to.name(), x);
+                assert_eq!(p.mtu, 1400, "{label} {dir} {x}");
+                assert!(p.up, "{label} {dir} {x}");
+                assert!(
+                    props(a.name(), &format!("mm{i}b")).up,
+                    "{label} {dir}: peer down"
+                );
+                assert!(
+                    observe(from.name(), x).is_none(),
+                    "{label} {dir}: {x} left behind"
+                );
+            }
+            let leftovers: Vec<String> = os_names(s.name())
+                .into_iter()
+                .chain(os_names(a.name()))
+                .filter(|x| x.starts_with("vm"))
+                .collect();
+            assert!(
+                leftovers.is_empty(),
+                "{label} {dir}: temporary names {leftovers:?}"
+            );
         }
-        s.add_address("mm0a", "10.79.0.1/24".parse().unwrap())
+        a.add_address("mm0a", "10.79.0.1/24".parse().unwrap())
             .unwrap();
-        a.add_address("mm0b", "10.79.0.2/24".parse().unwrap())
+        a.add_address("mm1a", "10.79.1.1/24".parse().unwrap())
             .unwrap();
-        assert!(ping(s.name(), "10.79.0.2"), "{label}: no ping across");
+        vmove::vmove(&a, "mm1b", &s, &MoveOptions::default()).unwrap();
+        s.add_address("mm1b", "10.79.1.2/24".parse().unwrap())
+            .unwrap();
+        assert!(
+            ping(s.name(), "10.79.1.1"),
+            "{label}: no ping across after the round trip"
+        );
+        assert!(s.loans().len() == 1, "{label}: loans {:?}", s.loans());
     }
 }

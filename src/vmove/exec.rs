@@ -18,8 +18,10 @@ struct Item {
     final_name: IfName,
     tmp_name: IfName,
     saved: VParams,
-    /// epair re-create: the peer's saved parameters (it lives in the source stack).
+    /// epair re-create: the peer's saved parameters.
     peer: Option<VParams>,
+    /// epair re-create: the peer lives in the target stack (the way back), not the source.
+    peer_in_target: bool,
     peer_tmp: Option<IfName>,
     plan: Plan,
     /// Current index in the source stack.
@@ -183,6 +185,7 @@ fn precheck_and_save<B: Backend>(
         let saved = save_vparams(iface, addresses);
         let mut peer = None;
         let mut peer_tmp = None;
+        let mut peer_in_target = false;
         if plan.strategy == Strategy::Recreate {
             if saved.spec.is_none() {
                 return Err(Error::Unsupported(Box::new(ctx("move", name.as_str(), from.name()).detail(
@@ -202,19 +205,32 @@ fn precheck_and_save<B: Backend>(
                 )));
             }
             if k == KindName::Epair {
-                let p = iface
-                    .link()
+                let link = iface.link().copied();
+                let in_src = link
                     .filter(|l| l.stack == LinkStack::Same)
-                    .and_then(|l| l.index);
-                let p = p
-                    .and_then(|pi| src.iter().find(|i| i.index == pi))
-                    .ok_or_else(|| {
-                        Error::Unsupported(Box::new(
-                            ctx("move", name.as_str(), from.name())
-                                .detail("re-creating an epair needs its peer in the source stack"),
-                        ))
-                    })?;
-                if moving.contains(&p.name) {
+                    .and_then(|l| l.index)
+                    .and_then(|pi| src.iter().find(|i| i.index == pi));
+                // The way back: the peer is the target's epair that points at us.
+                let in_tgt = link
+                    .filter(|l| l.stack != LinkStack::Same)
+                    .and_then(|l| l.index)
+                    .and_then(|pi| {
+                        tgt.iter().find(|i| {
+                            i.index == pi
+                                && matches!(i.kind, KindInfo::Epair { .. })
+                                && i.link().and_then(|l| l.index) == Some(iface.index)
+                        })
+                    });
+                let (p, peer_stack) = match (in_src, in_tgt) {
+                    (Some(p), _) => (p, from),
+                    (None, Some(p)) => (p, to),
+                    (None, None) => return Err(Error::Unsupported(Box::new(
+                        ctx("move", name.as_str(), from.name()).detail(
+                            "re-creating an epair needs its peer in the source or the target stack",
+                        ),
+                    ))),
+                };
+                if in_src.is_some() && moving.contains(&p.name) {
                     return Err(Error::InvalidArgument(Box::new(
                         ctx("move", name.as_str(), from.name()).detail(format!(
                             "its peer {} is in the same re-create move; move one end",
@@ -222,7 +238,8 @@ fn precheck_and_save<B: Backend>(
                         )),
                     )));
                 }
-                let pa = b.addresses(from, p.index)?;
+                peer_in_target = in_src.is_none();
+                let pa = b.addresses(peer_stack, p.index)?;
                 peer = Some(save_vparams(p, pa));
                 peer_tmp = Some(tmp_name(seq, 'p'));
             }
@@ -244,6 +261,7 @@ fn precheck_and_save<B: Backend>(
             saved,
             peer,
             peer_tmp,
+            peer_in_target,
             plan,
             tgt_index: None,
             new_peer_index: None,
@@ -359,7 +377,7 @@ fn item_step<B: Backend>(
                 &req,
                 Placement {
                     iface: Some(to),
-                    peer: None,
+                    peer: it.peer_in_target.then_some(to),
                 },
             )?;
             it.tgt_index = Some(made.iface.index);
@@ -390,16 +408,17 @@ fn item_step<B: Backend>(
                 it.peer.as_ref().expect("epair"),
                 it.new_peer_index.expect("peer"),
             );
+            let ps = if it.peer_in_target { to } else { from };
             set(
                 b,
-                from,
+                ps,
                 pidx,
                 Change {
                     name: Some(peer.iface.name),
                     ..Change::default()
                 },
             )?;
-            restore_on(b, from, pidx, peer, true)?;
+            restore_on(b, ps, pidx, peer, true)?;
         }
         Step::RestoreAddresses => {
             let idx = it.tgt_index.expect("in target");
@@ -469,9 +488,10 @@ fn item_step<B: Backend>(
             }
             // A re-created peer that was itself a loan keeps its record under its new index.
             if let (Some(p), Some(np)) = (&it.peer, it.new_peer_index) {
-                if let Some(mut l) = ledger.take(&from.key(), p.iface.index) {
+                let ps = if it.peer_in_target { to } else { from };
+                if let Some(mut l) = ledger.take(&ps.key(), p.iface.index) {
                     l.index = np;
-                    let _ = ledger.record(&from.key(), l);
+                    let _ = ledger.record(&ps.key(), l);
                 }
             }
             journal.push(Done::Recorded(i, prior));
@@ -553,7 +573,10 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
             .name
             .map(|n| n.to_string())
             .unwrap_or_else(|| format!("#{}", p.index.unwrap_or(0)));
-        v.push(format!("parent {name} stays in stack {}", it.receipt.from));
+        // A parent in the source stack stays behind; one elsewhere (the way back) is not lost.
+        if p.stack == LinkStack::Same {
+            v.push(format!("parent {name} stays in stack {}", it.receipt.from));
+        }
     }
     if it.plan.strategy == Strategy::Recreate {
         v.push(format!(
@@ -643,11 +666,16 @@ fn rollback<B: Backend>(
                 it.src_name,
                 it.peer.as_ref().map(|p| p.iface.name),
             );
-            match b.create(from, &req, Placement::default()) {
+            let place = Placement {
+                iface: None,
+                peer: it.peer_in_target.then_some(to),
+            };
+            match b.create(from, &req, place) {
                 Ok(made) => {
                     it.src_index = made.iface.index;
+                    let ps = if it.peer_in_target { to } else { from };
                     if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
-                        if let Err(e) = restore_on(b, from, np.index, p, true) {
+                        if let Err(e) = restore_on(b, ps, np.index, p, true) {
                             problems.push(format!(
                                 "peer {} re-created but not restored: {e}",
                                 p.iface.name
