@@ -87,20 +87,29 @@ pub fn clone_create(
 /// Creates a kind with no parameters (bridge, lo, lagg) and gives it the requested name.
 pub fn simple(on: &On<'_>, cloner: &str, kind: KindName, name: Option<IfName>) -> Result<Made> {
     let got = clone_create(on, cloner, None, kind)?;
-    let mut undo = Undo::new(*on, got);
+    named(Undo::new(*on, got), on, got, name, Vec::new())
+}
+
+/// The last step of every single-interface create: rename what the kernel made (`got`) to the
+/// requested name, if any, and disarm the undo. Any failure destroys the interface (`undo`).
+pub fn named(
+    mut undo: Undo<'_>,
+    on: &On<'_>,
+    got: IfName,
+    name: Option<IfName>,
+    fds: Vec<std::os::fd::OwnedFd>,
+) -> Result<Made> {
     let mut iface = got;
-    if let Some(n) = name {
-        if n != got {
-            on.rename(got.as_str(), n.as_str())?;
-            iface = n;
-            undo.renamed(n);
-        }
+    if let Some(n) = name.filter(|n| *n != got) {
+        on.rename(got.as_str(), n.as_str())?;
+        iface = n;
+        undo.renamed(n);
     }
     undo.disarm();
     Ok(Made {
         iface,
         peer: None,
-        fds: Vec::new(),
+        fds,
     })
 }
 

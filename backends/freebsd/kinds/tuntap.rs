@@ -4,7 +4,7 @@
 
 use std::os::fd::OwnedFd;
 
-use super::{clone_create, Made, Undo};
+use super::{clone_create, named, Made, Undo};
 use crate::error::{Error, Result};
 use crate::model::*;
 
@@ -25,7 +25,7 @@ pub fn create(
     }
     let cloner = if kind == KindName::Tun { "tun" } else { "tap" };
     let got = clone_create(on, cloner, None, kind)?;
-    let mut undo = Undo::new(*on, got);
+    let undo = Undo::new(*on, got);
     let dev = format!("/dev/{got}");
     let fd: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
@@ -36,18 +36,5 @@ pub fn create(
                 .with_detail("tap/tun character device")
         })?
         .into();
-    let mut iface = got;
-    if let Some(n) = name {
-        if n != got {
-            on.rename(got.as_str(), n.as_str())?;
-            iface = n;
-            undo.renamed(n);
-        }
-    }
-    undo.disarm();
-    Ok(Made {
-        iface,
-        peer: None,
-        fds: vec![fd],
-    })
+    named(undo, on, got, name, vec![fd])
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::super::pure::consts::ETHERTYPE_VLAN;
 use super::super::pure::req;
 use super::super::sys;
-use super::{clone_create, Made, Undo};
+use super::{clone_create, named, Made, Undo};
 use crate::error::Result;
 use crate::model::*;
 
@@ -25,21 +25,7 @@ pub fn create(
             proto.as_str()
         ))
     })?;
-    let mut undo = Undo::new(*on, got);
-    let mut iface = got;
-    if let Some(n) = name {
-        if n != got {
-            on.rename(got.as_str(), n.as_str())?;
-            iface = n;
-            undo.renamed(n);
-        }
-    }
-    undo.disarm();
-    Ok(Made {
-        iface,
-        peer: None,
-        fds: Vec::new(),
-    })
+    named(Undo::new(*on, got), on, got, name, Vec::new())
 }
 
 pub fn observe(on: &super::On<'_>, name: &IfName, present: &HashMap<IfName, u32>) -> KindInfo {
