@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::backend::{Backend, Placement, StackHandle};
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 use crate::ledger::{Ledger, Loan};
 use crate::model::*;
 use crate::sys::{SysStack, System};
@@ -41,11 +41,6 @@ fn name_arg(op: &'static str, s: &str, stack: &str) -> Result<IfName> {
 }
 
 impl Stack {
-    /// Wraps a backend handle.
-    pub fn from_handle(h: Arc<SysStack>) -> Stack {
-        Stack { h }
-    }
-
     /// The backend handle (for [`crate::vmove`] with a custom backend).
     pub fn handle(&self) -> &Arc<SysStack> {
         &self.h
@@ -285,10 +280,9 @@ impl From<Arc<SysStack>> for Stack {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
+/// A `Stack` and the backend are shared across threads.
+const _: () = {
+    const fn is<T: Send + Sync>() {}
     is::<Stack>();
     is::<System>();
-    let _ = Context::default();
-}
+};
