@@ -348,16 +348,28 @@ fn macvlan_mode(mode: MacvlanMode) {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn macvlan_bridge() {
     macvlan_mode(MacvlanMode::Bridge);
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn macvlan_private() {
     macvlan_mode(MacvlanMode::Private);
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn macvtap_returns_a_char_device() {
     use std::os::unix::fs::FileTypeExt;
     let g = StackGuard::new("macvtap");
@@ -403,6 +415,10 @@ fn macvtap_returns_a_char_device() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn vxlan() {
     let g = StackGuard::new("vxlan");
     let under = create(&g, &epair("ul0", "ul1")).iface;

@@ -204,6 +204,10 @@ fn recreate_tap_rolls_back_at_every_step() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn recreate_macvlan_rolls_back_at_every_step() {
     let opts = MoveOptions {
         strategy: Some(Strategy::Recreate),
