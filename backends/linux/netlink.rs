@@ -22,7 +22,15 @@ const SO_RCV: usize = 4 * 1024 * 1024;
 /// Requests in flight at once when pipelining (keeps the acks within the socket buffer).
 const WINDOW: usize = 64;
 /// How often a dump is restarted when the kernel marks it interrupted.
-pub const DUMP_RETRIES: usize = 5;
+pub const DUMP_RETRIES: usize = 10;
+/// Backoff before the n-th restart of an interrupted dump: 0, 1, 2, 4 … 64 ms (≈0.25 s in all),
+/// so that a burst of concurrent changes can pass instead of interrupting every attempt.
+fn dump_backoff(attempt: usize) -> std::time::Duration {
+    match attempt {
+        0 => std::time::Duration::ZERO,
+        n => std::time::Duration::from_millis(1 << (n - 1).min(6)),
+    }
+}
 
 /// What the kernel answered: an errno and the extended-ack text, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,23 +283,25 @@ impl Netlink {
         Ok(intr)
     }
 
-    /// Runs a dump, restarting it up to [`DUMP_RETRIES`] times while the kernel marks it
-    /// interrupted. `f` gets `None` before each (re)start, so it can drop what it collected, then
-    /// every message. A dump still interrupted after that fails with EINTR.
+    /// Runs a dump, restarting it up to [`DUMP_RETRIES`] times (with a short backoff) while the
+    /// kernel marks it interrupted. `f` gets `None` before each (re)start, so it can drop what it
+    /// collected, then every message. A dump still interrupted after that fails with EBUSY: the
+    /// stack is changing faster than it can be read consistently, never a silent partial list.
     pub fn dump_retry(
         &mut self,
         make: &dyn Fn() -> RouteNetlinkMessage,
         f: &mut dyn FnMut(Option<&Msg<'_>>),
     ) -> NlResult<()> {
-        for _ in 0..DUMP_RETRIES {
+        for attempt in 0..DUMP_RETRIES {
+            std::thread::sleep(dump_backoff(attempt));
             f(None);
             if !self.dump_once(make(), &mut |m| f(Some(m)))? {
                 return Ok(());
             }
         }
         Err(NlError::errno(
-            libc::EINTR,
-            "dump interrupted by concurrent changes, retries exhausted",
+            libc::EBUSY,
+            "dump interrupted by concurrent changes on every attempt (NLM_F_DUMP_INTR); try again",
         ))
     }
 
