@@ -11,10 +11,10 @@
 //!
 //! | area        | operations                                                          |
 //! |-------------|---------------------------------------------------------------------|
-//! | stacks      | [`open_stack`], [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`] |
+//! | stacks      | [`open_stack`], [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`], [`link_stack`] (the stack a peer/parent lives in, from the kernel's id) |
 //! | cloners     | [`cloners`] — probed from the kernel, never guessed                  |
 //! | interfaces  | [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
-//! | addresses   | [`addresses`], [`add_address`]                                       |
+//! | addresses   | [`addresses`], [`add_address`], [`del_address`]                      |
 //! | moves       | [`move_native`] — the kernel's own move, with an optional new name   |
 //!
 //! Rules every backend follows:
@@ -33,6 +33,7 @@
 //! [`list_stacks`]: Backend::list_stacks
 //! [`remove_stack`]: Backend::remove_stack
 //! [`stack_alive`]: Backend::stack_alive
+//! [`link_stack`]: Backend::link_stack
 //! [`cloners`]: Backend::cloners
 //! [`list`]: Backend::list
 //! [`get`]: Backend::get
@@ -42,6 +43,7 @@
 //! [`apply`]: Backend::apply
 //! [`addresses`]: Backend::addresses
 //! [`add_address`]: Backend::add_address
+//! [`del_address`]: Backend::del_address
 //! [`move_native`]: Backend::move_native
 
 use std::fmt::Debug;
@@ -110,6 +112,12 @@ pub trait Backend: Send + Sync {
     fn remove_stack(&self, stack: &Self::Stack) -> Result<()>;
     /// Whether the stack can still be used (it has not been torn down under us).
     fn stack_alive(&self, stack: &Self::Stack) -> bool;
+    /// The stack that the kernel's id `id` (a [`LinkStack::Other`](crate::model::LinkStack) id),
+    /// as seen from `stack`, refers to, among the host stack and the named stacks; `None` if
+    /// none of them. Linux: `id` is a netnsid of `stack`, compared (RTM_GETNSID) with the id
+    /// `stack` gives each candidate's netns; FreeBSD: `id` is a jid (0 for the host). Nothing
+    /// is cached: ids are per stack and are reused.
+    fn link_stack(&self, stack: &Self::Stack, id: i32) -> Result<Option<Arc<Self::Stack>>>;
 
     // ---- cloners ----
 
@@ -145,6 +153,9 @@ pub trait Backend: Send + Sync {
     fn addresses(&self, stack: &Self::Stack, index: u32) -> Result<Vec<IfAddr>>;
     /// Adds an address.
     fn add_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
+    /// Removes an address (address and prefix length must match). `NotFound` when the
+    /// interface does not carry it.
+    fn del_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
 
     // ---- moves ----
 

@@ -262,6 +262,45 @@ impl Stack {
         let i = self.interface(name)?;
         system().add_address(&self.h, i.index, addr)
     }
+
+    /// Removes an address from an interface (address and prefix length must match).
+    /// [`Error::NotFound`] when the interface does not carry it.
+    pub fn del_address(&self, name: &str, addr: IfAddr) -> Result<()> {
+        let i = self.interface(name)?;
+        system().del_address(&self.h, i.index, addr)
+    }
+
+    /// The stack an interface's peer or parent ([`Interface::link`]) lives in, seen from this
+    /// stack (the one the interface was listed in): this stack for [`LinkStack::Same`]; for
+    /// [`LinkStack::Other`], the host or the named stack the kernel's id refers to. `None` when
+    /// the id is unknown or refers to none of them (an unnamed stack).
+    pub fn link_stack(&self, link: &LinkRef) -> Result<Option<Stack>> {
+        match link.stack {
+            LinkStack::Same => Ok(Some(self.clone())),
+            LinkStack::Other { id: Some(id) } => {
+                Ok(system().link_stack(&self.h, id)?.map(Stack::from))
+            }
+            LinkStack::Other { id: None } => Ok(None),
+        }
+    }
+
+    /// The stack of a peer or parent (see [`Stack::link_stack`]) and its name there: looked up
+    /// by index when the index is known, else the name the kernel reported. `None` when the
+    /// stack or the name cannot be resolved.
+    pub fn link_name(&self, link: &LinkRef) -> Result<Option<(Stack, IfName)>> {
+        let Some(s) = self.link_stack(link)? else {
+            return Ok(None);
+        };
+        let name = match link.index {
+            Some(x) => match s.interface_by_index(x) {
+                Ok(i) => Some(i.name),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            },
+            None => link.name,
+        };
+        Ok(name.map(|n| (s, n)))
+    }
 }
 
 fn retag(e: Error, op: &'static str) -> Error {

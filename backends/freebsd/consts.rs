@@ -136,6 +136,8 @@ const I: u8 = b'i';
 const IFREQ: usize = size_of::<IfReq>();
 
 pub const SIOCSIFFLAGS: IoctlReq = iow(I, 16, IFREQ);
+pub const SIOCDIFADDR: IoctlReq = iow(I, 25, IFREQ);
+pub const SIOCDIFADDR_IN6: IoctlReq = iow(I, 25, IN6_IFREQ_SIZE);
 pub const SIOCGIFFLAGS: IoctlReq = iowr(I, 17, IFREQ);
 pub const SIOCGIFINDEX: IoctlReq = iowr(I, 32, IFREQ);
 pub const SIOCGIFCONF: IoctlReq = iowr(I, 36, size_of::<IfConf>());
@@ -204,6 +206,9 @@ const _: () = {
 
     // The table in docs/freebsd-ifnet.md §1.3 (and golang.org/x/sys zerrors_freebsd_amd64).
     assert!(SIOCSIFFLAGS == 0x8020_6910);
+    assert!(SIOCDIFADDR == 0x8020_6919);
+    // netinet6/in6_var.h: _IOW('i', 25, struct in6_ifreq).
+    assert!(SIOCDIFADDR_IN6 == 0x8120_6919);
     assert!(SIOCGIFFLAGS == 0xC020_6911);
     assert!(SIOCGIFINDEX == 0xC020_6920);
     assert!(SIOCGIFCONF == 0xC010_6924);

@@ -230,6 +230,22 @@ impl Backend for System {
             || matches!(jail::by_jid(stack.jid, false), Ok(j) if j.name == stack.name)
     }
 
+    fn link_stack(&self, _stack: &SysStack, id: i32) -> Result<Option<Arc<SysStack>>> {
+        // A jid is global (the host sees every jail), so `_stack` does not change its meaning.
+        if id < 0 {
+            return Ok(None);
+        }
+        if id == 0 {
+            return self.host().map(Some);
+        }
+        match jail::by_jid(id, false) {
+            Ok(j) if j.vnet => Ok(Some(Arc::new(SysStack::jail(j)?))),
+            Ok(_) => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn cloners(&self, stack: &SysStack) -> Result<Vec<KindName>> {
         let list = stack
             .with(|on| sys::cloners(on.fd).map_err(|e| on.err("list cloners", "interfaces", e)))?;
@@ -353,6 +369,10 @@ impl Backend for System {
 
     fn add_address(&self, stack: &SysStack, index: u32, addr: IfAddr) -> Result<()> {
         stack.with(|on| on.add_address(index, addr))
+    }
+
+    fn del_address(&self, stack: &SysStack, index: u32, addr: IfAddr) -> Result<()> {
+        stack.with(|on| on.del_address(index, addr))
     }
 
     fn move_native(

@@ -305,4 +305,29 @@ impl<'a> On<'a> {
             }
         }
     }
+
+    /// Removes an address: SIOCDIFADDR / SIOCDIFADDR_IN6 with `ifr_addr` set (the kernel matches
+    /// the address; EADDRNOTAVAIL when the interface does not carry it → `NotFound`).
+    pub fn del_address(&self, index: u32, addr: IfAddr) -> Result<()> {
+        let name = self.name_of(IfSel::Index(index))?;
+        let n = name.as_str();
+        let r = match addr.addr {
+            std::net::IpAddr::V4(a) => {
+                let mut r = req::netmask_query(n, a);
+                sys::plain(self.fd, Plain::DelAddr, &mut r)
+            }
+            std::net::IpAddr::V6(a) => {
+                let fd6 = self.fd6("delete address", n)?;
+                sys::del_inet6(fd6, &req::netmask6_query(n, a))
+            }
+        };
+        r.map_err(|e| {
+            let err = self.err("delete address", n, e).with_detail(addr);
+            if e == libc::EADDRNOTAVAIL {
+                Error::NotFound(Box::new(err.context().clone()))
+            } else {
+                err
+            }
+        })
+    }
 }

@@ -55,6 +55,8 @@ pub enum Plain {
     /// SIOCSIFRVNET: reclaim from a child jail.
     Reclaim,
     GetNetmask,
+    /// SIOCDIFADDR: `ifr_addr` is the IPv4 address to remove.
+    DelAddr,
 }
 
 impl Plain {
@@ -70,6 +72,7 @@ impl Plain {
             Plain::Loan => SIOCSIFVNET,
             Plain::Reclaim => SIOCSIFRVNET,
             Plain::GetNetmask => SIOCGIFNETMASK,
+            Plain::DelAddr => SIOCDIFADDR,
         }
     }
 }
@@ -222,6 +225,13 @@ pub fn add_inet6(fd6: BorrowedFd<'_>, areq: &[u8; IN6_ALIASREQ_SIZE]) -> Result<
     let mut a = *areq;
     // SAFETY: `a` is a live 136-byte `struct in6_aliasreq` image with no pointer members.
     unsafe { raw_ioctl(fd6, SIOCAIFADDR_IN6, a.as_mut_ptr().cast()) }
+}
+
+/// SIOCDIFADDR_IN6 with a prepared `struct in6_ifreq` (`ifr_addr` set; on an AF_INET6 socket).
+pub fn del_inet6(fd6: BorrowedFd<'_>, r: &[u8; IN6_IFREQ_SIZE]) -> Result<(), Errno> {
+    let mut a = *r;
+    // SAFETY: `a` is a live 288-byte `struct in6_ifreq` image with no pointer set.
+    unsafe { raw_ioctl(fd6, SIOCDIFADDR_IN6, a.as_mut_ptr().cast()) }
 }
 
 /// SIOCGIFNETMASK_IN6 with a prepared `struct in6_ifreq`; the answer is left in `r`.

@@ -1,4 +1,4 @@
-//! Interface addresses: RTM_GETADDR dump filtered by index, RTM_NEWADDR.
+//! Interface addresses: RTM_GETADDR dump filtered by index, RTM_NEWADDR, RTM_DELADDR.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -78,4 +78,22 @@ pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
         RouteNetlinkMessage::NewAddress(m),
         NLM_F_CREATE | NLM_F_EXCL,
     )
+}
+
+/// Removes an address (RTM_DELADDR; the kernel matches address and prefix length). The kernel
+/// answers EADDRNOTAVAIL when the interface does not carry it.
+pub fn del(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
+    let mut m = AddressMessage::default();
+    m.header.index = index;
+    m.header.prefix_len = a.prefix_len;
+    m.header.family = if a.addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    if a.addr.is_ipv4() {
+        m.attributes.push(AddressAttribute::Local(a.addr));
+    }
+    m.attributes.push(AddressAttribute::Address(a.addr));
+    nl.ack(RouteNetlinkMessage::DelAddress(m), 0)
 }

@@ -555,6 +555,27 @@ impl Backend for System {
         stack::alive(s)
     }
 
+    fn link_stack(&self, s: &SysStack, id: i32) -> Result<Option<Arc<SysStack>>> {
+        if id < 0 {
+            return Ok(None);
+        }
+        // Candidates: the host, then every named stack. A stack that vanishes or cannot be
+        // opened while we look is simply not a candidate.
+        let host = stack::host(&self.host)?;
+        if stack::nsid_of(s, &host)? == id {
+            return Ok(Some(host));
+        }
+        for info in stack::list()? {
+            let Ok(c) = stack::open(&StackSel::Name(info.name)) else {
+                continue;
+            };
+            if stack::nsid_of(s, &c)? == id {
+                return Ok(Some(Arc::new(c)));
+            }
+        }
+        Ok(None)
+    }
+
     fn cloners(&self, s: &SysStack) -> Result<Vec<KindName>> {
         let mut out = Vec::new();
         for k in KindName::ALL {
@@ -695,6 +716,23 @@ impl Backend for System {
     fn add_address(&self, s: &SysStack, index: u32, a: IfAddr) -> Result<()> {
         addr::add(&mut s.nl(), index, a)
             .map_err(|e| kerr(e, "add address", format!("{a} on #{index}"), s))
+    }
+
+    fn del_address(&self, s: &SysStack, index: u32, a: IfAddr) -> Result<()> {
+        addr::del(&mut s.nl(), index, a).map_err(|e| {
+            // EADDRNOTAVAIL ("Cannot assign requested address") means: not on this interface.
+            let absent = e.errno == libc::EADDRNOTAVAIL;
+            let err = kerr(e, "delete address", format!("{a} on #{index}"), s);
+            if absent {
+                let mut c = err.context().clone();
+                if c.detail.is_none() {
+                    c = c.detail("the interface does not carry this address");
+                }
+                Error::NotFound(Box::new(c))
+            } else {
+                err
+            }
+        })
     }
 
     fn move_native(

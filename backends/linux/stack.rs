@@ -201,6 +201,44 @@ pub fn alive(s: &SysStack) -> bool {
     }
 }
 
+const RTM_NEWNSID: u16 = 88;
+
+/// The id `s` gives the netns of `other` (RTM_GETNSID with NETNSA_FD); -1 when `s` has none
+/// assigned for it.
+pub fn nsid_of(s: &SysStack, other: &SysStack) -> Result<i32> {
+    use netlink_packet_core::Parseable;
+    use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
+    use netlink_packet_route::RouteNetlinkMessage;
+    use std::os::fd::AsRawFd;
+
+    let mut m = NsidMessage::default();
+    m.attributes
+        .push(NsidAttribute::Fd(other.fd.as_raw_fd() as u32));
+    let got = s
+        .nl()
+        .get(RouteNetlinkMessage::GetNsId(m), |m| {
+            if m.kind != RTM_NEWNSID {
+                return None;
+            }
+            NsidMessage::parse(m.payload)
+                .ok()?
+                .attributes
+                .iter()
+                .find_map(|a| match a {
+                    NsidAttribute::Id(id) => Some(*id),
+                    _ => None,
+                })
+        })
+        .map_err(|e| {
+            let mut c = Context::new("get netnsid of", other.name.clone()).stack(s.name());
+            if let Some(t) = e.msg {
+                c = c.detail(t);
+            }
+            Error::from_errno(e.errno, c)
+        })?;
+    Ok(got.unwrap_or(-1))
+}
+
 /// Shared host handle, opened at first use.
 pub fn host(cell: &std::sync::OnceLock<Arc<SysStack>>) -> Result<Arc<SysStack>> {
     if let Some(h) = cell.get() {

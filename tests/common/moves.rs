@@ -90,7 +90,7 @@ pub fn assert_configured(stack: &str, name: &str, mac: &str) {
 }
 
 /// A backend that delegates to the real one but fails its `fail_at`-th mutating call (create,
-/// destroy, destroy_many, apply, add_address, move_native), counting from 1. `after` runs a
+/// destroy, destroy_many, apply, add_address, del_address, move_native), counting from 1. `after` runs a
 /// hook right after the given mutating call succeeded (to break the system mid-move).
 pub struct Faulty {
     pub fail_at: usize,
@@ -154,6 +154,9 @@ impl Backend for Faulty {
     fn stack_alive(&self, s: &SysStack) -> bool {
         sys().stack_alive(s)
     }
+    fn link_stack(&self, s: &SysStack, id: i32) -> ifclone::Result<Option<Arc<SysStack>>> {
+        sys().link_stack(s, id)
+    }
     fn cloners(&self, s: &SysStack) -> ifclone::Result<Vec<KindName>> {
         sys().cloners(s)
     }
@@ -185,6 +188,9 @@ impl Backend for Faulty {
     }
     fn add_address(&self, s: &SysStack, index: u32, a: IfAddr) -> ifclone::Result<()> {
         self.tick("add_address", || sys().add_address(s, index, a))
+    }
+    fn del_address(&self, s: &SysStack, index: u32, a: IfAddr) -> ifclone::Result<()> {
+        self.tick("del_address", || sys().del_address(s, index, a))
     }
     fn move_native(
         &self,
