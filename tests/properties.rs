@@ -217,3 +217,40 @@ fn addresses_v4_and_v6() {
         "add the same address twice",
     );
 }
+
+#[test]
+fn delete_addresses() {
+    let g = stack_with_pair("deladdr");
+    let a4: IfAddr = "192.0.2.7/24".parse().unwrap();
+    let b4: IfAddr = "198.51.100.7/30".parse().unwrap();
+    let a6: IfAddr = "2001:db8::7/64".parse().unwrap();
+    for a in [a4, b4, a6] {
+        g.add_address("pa", a).expect("add");
+    }
+    g.del_address("pa", a4).expect("delete v4");
+    g.del_address("pa", a6).expect("delete v6");
+    let got = g.addresses("pa").expect("addresses");
+    assert!(!got.contains(&a4) && !got.contains(&a6), "{got:?}");
+    assert!(got.contains(&b4), "the other address stays: {got:?}");
+    let os_addrs = ip_addrs(g.name(), "pa");
+    assert!(
+        !os_addrs.contains(&"192.0.2.7/24".to_string())
+            && !os_addrs.contains(&"2001:db8::7/64".to_string()),
+        "{os_addrs:?}"
+    );
+    assert!(
+        os_addrs.contains(&"198.51.100.7/30".to_string()),
+        "{os_addrs:?}"
+    );
+    // Gone already, or never there: NotFound, naming the interface's stack.
+    let e = expect_err(g.del_address("pa", a4), "NotFound", "delete twice");
+    assert_eq!(e.context().stack.as_deref(), Some(g.name()), "{e}");
+    expect_err(g.del_address("pa", a6), "NotFound", "delete v6 twice");
+    expect_err(
+        g.del_address("pb", b4),
+        "NotFound",
+        "delete from an interface without it",
+    );
+    g.del_address("pa", b4).expect("delete the last");
+    assert!(g.addresses("pa").expect("addresses").is_empty());
+}
