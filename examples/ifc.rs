@@ -23,7 +23,7 @@ usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
        ifc [-j STACK] destroy IF [IF …]
        ifc [-j STACK] IF [mtu N] [ether MAC] [description TEXT | -description]
                          [name NEW] [group N] [up | down] [inet ADDR/PLEN | inet ADDR netmask M]
-                         [inet6 ADDR/PLEN | inet6 ADDR prefixlen N] [alias]
+                         [inet6 ADDR/PLEN | inet6 ADDR prefixlen N] [alias | -alias | delete]
        ifc [-j STACK] IF vnet TARGET [name NEW] [strategy native|recreate] [addresses]
        ifc [-j STACK] IF -vnet [STACK] [strategy native|recreate] [addresses]
        ifc stack create NAME | ifc stack list | ifc stack remove NAME
@@ -75,6 +75,8 @@ enum Cmd {
         name: String,
         change: Change,
         addrs: Vec<IfAddr>,
+        /// Addresses followed by `delete` / `-alias`: removed before any is added.
+        del_addrs: Vec<IfAddr>,
     },
     Vnet {
         stack: Option<StackSel>,
@@ -537,9 +539,13 @@ fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<
     let mut addrs = Vec::new();
     // An address given without /PLEN, waiting for `netmask` or `prefixlen`.
     let mut pending: Option<std::net::IpAddr> = None;
+    let mut del_addrs = Vec::new();
+    // Whether the previous word completed an address (for `delete` / `-alias`).
+    let mut just_added = false;
     let mut it = words.iter();
     while let Some(w) = it.next() {
         let key = w.as_str();
+        let after_addr = std::mem::take(&mut just_added);
         match key {
             "mtu" => change.mtu = Some(num(value(&mut it, key)?, "mtu")?),
             "ether" | "lladdr" | "link" => change.mac = Some(mac(value(&mut it, key)?)?),
@@ -555,6 +561,7 @@ fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<
                 let v6 = key == "inet6";
                 if v.contains('/') {
                     addrs.push(ifaddr(v, key, v6)?);
+                    just_added = true;
                 } else {
                     let a = ip(v, key)?;
                     if a.is_ipv6() != v6 {
@@ -579,9 +586,18 @@ fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<
                     return usage("netmask applies to inet; use prefixlen with inet6");
                 };
                 addrs.push(ifaddr(&format!("{a}/{prefix_len}"), key, a.is_ipv6())?);
+                just_added = true;
             }
             // FreeBSD's `alias`: addresses are always added here, never replaced.
-            "alias" => {}
+            "alias" => just_added = after_addr,
+            // The address just given is removed instead of added.
+            "delete" | "-alias" => {
+                need_prefix(&pending)?;
+                match addrs.pop().filter(|_| after_addr) {
+                    Some(a) => del_addrs.push(a),
+                    None => return usage(format!("'{key}' must follow an address")),
+                }
+            }
             "create" | "destroy" => {
                 return usage(format!("'{key}' must come right after the interface name"))
             }
@@ -594,6 +610,7 @@ fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<
         name,
         change,
         addrs,
+        del_addrs,
     })
 }
 
@@ -724,8 +741,18 @@ fn flags_str(flags: u32) -> String {
     format!("flags={flags:x}<{}>", names.join(","))
 }
 
-/// `peer epair0b`, `#7 (in other stack, id 3)`.
-fn link_str(l: &LinkRef, all: &[Interface]) -> String {
+/// A peer/parent in another stack, resolved: its name and the name of its stack.
+type Resolved = (IfName, String);
+
+/// `peer epair0b`, `epair0b in stack demo (index 2)`, `#7 (in other stack, id 3)`.
+fn link_str(l: &LinkRef, all: &[Interface], resolved: Option<&Resolved>) -> String {
+    if let Some((name, stack)) = resolved {
+        let mut s = format!("{name} in stack {stack}");
+        if let Some(x) = l.index {
+            write!(s, " (index {x})").unwrap();
+        }
+        return s;
+    }
     let name = l.name.map(|n| n.to_string()).or_else(|| {
         (l.stack == LinkStack::Same)
             .then(|| l.index.and_then(|x| all.iter().find(|i| i.index == x)))
@@ -746,10 +773,10 @@ fn link_str(l: &LinkRef, all: &[Interface]) -> String {
     s
 }
 
-fn kind_line(i: &Interface, all: &[Interface]) -> Option<String> {
+fn kind_line(i: &Interface, all: &[Interface], resolved: Option<&Resolved>) -> Option<String> {
     let link = |l: &Option<LinkRef>| {
         l.as_ref()
-            .map(|l| link_str(l, all))
+            .map(|l| link_str(l, all, resolved))
             .unwrap_or_else(|| "?".into())
     };
     Some(match &i.kind {
@@ -792,6 +819,14 @@ fn kind_line(i: &Interface, all: &[Interface]) -> Option<String> {
     })
 }
 
+/// The name and stack of `i`'s peer/parent when it lives in another stack and the library can
+/// tell which one (a named stack or the host). Unresolved links fall back to the kernel's id.
+fn resolve(st: &Stack, i: &Interface) -> Option<Resolved> {
+    let l = i.link().filter(|l| l.stack != LinkStack::Same)?;
+    let (s, name) = st.link_name(l).ok()??;
+    Some((name, s.name().to_string()))
+}
+
 fn netmask(plen: u8) -> u32 {
     if plen == 0 {
         0
@@ -801,7 +836,12 @@ fn netmask(plen: u8) -> u32 {
 }
 
 /// One interface in `ifconfig` style.
-fn render(i: &Interface, addrs: &[IfAddr], all: &[Interface]) -> String {
+fn render(
+    i: &Interface,
+    addrs: &[IfAddr],
+    all: &[Interface],
+    resolved: Option<&Resolved>,
+) -> String {
     let mut s = format!(
         "{}: {} metric 0 mtu {}\n",
         i.name,
@@ -824,7 +864,7 @@ fn render(i: &Interface, addrs: &[IfAddr], all: &[Interface]) -> String {
             }
         }
     }
-    if let Some(k) = kind_line(i, all) {
+    if let Some(k) = kind_line(i, all, resolved) {
         writeln!(s, "\t{k}").unwrap();
     }
     // FreeBSD puts a cloned interface in the group named after its cloner; the kernel's own
@@ -917,7 +957,8 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
                 let mut out = String::new();
                 for i in shown {
                     let addrs = st.addresses(i.name.as_str())?;
-                    out.push_str(&render(i, &addrs, &all));
+                    let r = resolve(&st, i);
+                    out.push_str(&render(i, &addrs, &all, r.as_ref()));
                 }
                 print!("{out}");
             }
@@ -931,7 +972,8 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
                 Some(l) if l.name.is_none() && l.stack == LinkStack::Same => st.interfaces()?,
                 _ => Vec::new(),
             };
-            print!("{}", render(&i, &addrs, &all));
+            let r = resolve(&st, &i);
+            print!("{}", render(&i, &addrs, &all, r.as_ref()));
         }
         Cmd::Cloners { stack } => {
             let st = open(&stack)?;
@@ -971,12 +1013,16 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
             name,
             change,
             addrs,
+            del_addrs,
         } => {
             let st = open(&stack)?;
             if !change.is_empty() {
                 st.set(&name, &change)?;
             }
             let now = change.name.map(|n| n.to_string()).unwrap_or(name);
+            for a in del_addrs {
+                st.del_address(&now, a)?;
+            }
             for a in addrs {
                 st.add_address(&now, a)?;
             }
@@ -1341,6 +1387,7 @@ mod tests {
                     "10.0.0.1/24".parse().unwrap(),
                     "fd00::1/64".parse().unwrap()
                 ],
+                del_addrs: vec![],
             }
         );
         let Cmd::Set { change, .. } = p("eth1 -description down").unwrap() else {
@@ -1371,6 +1418,42 @@ mod tests {
         .map(|a| a.parse().unwrap())
         .collect();
         assert_eq!(addrs, want);
+    }
+
+    #[test]
+    fn delete_address() {
+        let a = |s: &str| -> IfAddr { s.parse().unwrap() };
+        for line in [
+            "eth1 inet 10.0.0.1/24 delete",
+            "eth1 inet 10.0.0.1/24 -alias",
+            "eth1 inet 10.0.0.1 netmask 255.255.255.0 -alias",
+        ] {
+            let Cmd::Set {
+                addrs,
+                del_addrs,
+                change,
+                ..
+            } = p(line).unwrap()
+            else {
+                panic!("{line}")
+            };
+            assert!(addrs.is_empty() && change.is_empty(), "{line}");
+            assert_eq!(del_addrs, vec![a("10.0.0.1/24")], "{line}");
+        }
+        // Replace one address by another; `alias` between is harmless.
+        let Cmd::Set {
+            addrs, del_addrs, ..
+        } = p("eth1 inet6 fd00::1 prefixlen 64 delete inet 10.0.0.2/24 alias inet 10.0.0.3/24 alias -alias")
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(addrs, vec![a("10.0.0.2/24")]);
+        assert_eq!(del_addrs, vec![a("fd00::1/64"), a("10.0.0.3/24")]);
+        assert!(err("eth1 delete").contains("must follow an address"));
+        assert!(err("eth1 up -alias").contains("must follow an address"));
+        assert!(err("eth1 inet 10.0.0.1/24 delete delete").contains("must follow an address"));
+        assert!(err("eth1 inet 10.0.0.1 -alias").contains("needs a prefix"));
     }
 
     #[test]
@@ -1495,7 +1578,7 @@ mod tests {
                 }),
             },
         );
-        let out = render(&a, &["10.0.0.1/24".parse().unwrap()], &[]);
+        let out = render(&a, &["10.0.0.1/24".parse().unwrap()], &[], None);
         let want = "\
 epair0a: flags=1003<UP,BROADCAST,MULTICAST> metric 0 mtu 1500
 \tdescription: \"to the jail\"
@@ -1525,7 +1608,26 @@ epair0a: flags=1003<UP,BROADCAST,MULTICAST> metric 0 mtu 1500
                 proto: VlanProto::Dot1Q,
             },
         );
-        assert!(render(&v, &[], &[parent])
+        let resolved = (n("epair0b"), "demo".to_string());
+        assert!(render(&a, &[], &[], Some(&resolved))
+            .contains("\tepair: peer epair0b in stack demo (index 6)\n"));
+        let mv = mk(
+            8,
+            "mv0",
+            KindInfo::Macvlan {
+                parent: Some(LinkRef {
+                    index: Some(2),
+                    name: None,
+                    stack: LinkStack::Other { id: Some(0) },
+                }),
+                mode: MacvlanMode::Bridge,
+            },
+        );
+        let up = (n("up0"), "host".to_string());
+        assert!(render(&mv, &[], &[], Some(&up))
+            .contains("\tmacvlan mode bridge parent up0 in stack host (index 2)\n"));
+        assert!(render(&mv, &[], &[], None).contains("parent #2 (in other stack, id 0)\n"));
+        assert!(render(&v, &[], &[parent], None)
             .contains("\tvlan: 100 vlanproto 802.1q parent interface: eth0\n"));
         assert_eq!(netmask(0), 0);
         assert_eq!(netmask(32), 0xffff_ffff);
