@@ -50,7 +50,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     // Every event but a final Truncated consumed a whole message of at least 4 bytes.
-    assert!(events.len() <= data.len() / 4 + 1, "{} events", events.len());
+    let n = events.len();
+    assert!(n <= data.len() / 4 + 1, "{n} events");
 
     let mut off = 0usize;
     for (i, ev) in events.iter().enumerate() {
@@ -64,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
         // A whole message at `off`.
         assert!(off + 2 <= data.len(), "event {i} past the end");
         let len = usize::from(u16_at(data, off));
-        assert!(len >= 4 && off + len <= data.len(), "event {i}: bad msglen {len} at {off}");
+        let whole = len >= 4 && off + len <= data.len();
+        assert!(whole, "event {i}: bad msglen {len} at {off}");
         let m = &data[off..off + len];
         match ev {
             RtEvent::BadVersion { version } => {
@@ -112,5 +114,5 @@ fuzz_target!(|data: &[u8]| {
         off += len;
     }
     // No Truncated: the messages cover the buffer exactly.
-    assert_eq!(off, data.len(), "messages end at {off}, buffer at {}", data.len());
+    assert_eq!(off, data.len(), "messages end before the buffer");
 });
