@@ -60,8 +60,9 @@ pub fn list(nl: &mut Netlink, index: u32) -> NlResult<Vec<IfAddr>> {
     Ok(out)
 }
 
-/// Adds an address (IFA_LOCAL + IFA_ADDRESS for IPv4, IFA_ADDRESS for IPv6).
-pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
+/// The message naming one address of one interface (IFA_LOCAL + IFA_ADDRESS for IPv4,
+/// IFA_ADDRESS for IPv6), for adding or removing it.
+fn message(index: u32, a: IfAddr) -> AddressMessage {
     let mut m = AddressMessage::default();
     m.header.index = index;
     m.header.prefix_len = a.prefix_len;
@@ -74,8 +75,13 @@ pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
         m.attributes.push(AddressAttribute::Local(a.addr));
     }
     m.attributes.push(AddressAttribute::Address(a.addr));
+    m
+}
+
+/// Adds an address.
+pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
     nl.ack(
-        RouteNetlinkMessage::NewAddress(m),
+        RouteNetlinkMessage::NewAddress(message(index, a)),
         NLM_F_CREATE | NLM_F_EXCL,
     )
 }
@@ -83,17 +89,5 @@ pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
 /// Removes an address (RTM_DELADDR; the kernel matches address and prefix length). The kernel
 /// answers EADDRNOTAVAIL when the interface does not carry it.
 pub fn del(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
-    let mut m = AddressMessage::default();
-    m.header.index = index;
-    m.header.prefix_len = a.prefix_len;
-    m.header.family = if a.addr.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
-    if a.addr.is_ipv4() {
-        m.attributes.push(AddressAttribute::Local(a.addr));
-    }
-    m.attributes.push(AddressAttribute::Address(a.addr));
-    nl.ack(RouteNetlinkMessage::DelAddress(m), 0)
+    nl.ack(RouteNetlinkMessage::DelAddress(message(index, a)), 0)
 }
