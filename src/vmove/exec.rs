@@ -69,8 +69,7 @@ pub fn run<B: Backend>(
     to: &B::Stack,
     opts: &MoveOptions,
 ) -> Result<Vec<Receipt>> {
-    let mut items = precheck_and_save(b, from, moves, to, opts)?;
-    let mut journal: Vec<Done> = Vec::new();
+    let items = precheck_and_save(b, from, moves, to, opts)?;
 
     // Items with the same plan run step by step together (so a bulk step like DestroySource
     // is one kernel request); groups run one after another, all in one transaction.
@@ -82,20 +81,19 @@ pub fn run<B: Backend>(
         }
     }
 
+    let mut run = Run {
+        b,
+        ledger,
+        from,
+        to,
+        opts,
+        items,
+        journal: Vec::new(),
+    };
     let mut outcome = Ok(());
     'groups: for (plan, group) in &groups {
         for step in &plan.steps {
-            if let Err(e) = do_step(
-                b,
-                ledger,
-                from,
-                to,
-                opts,
-                *step,
-                group,
-                &mut items,
-                &mut journal,
-            ) {
+            if let Err(e) = run.do_step(*step, group) {
                 outcome = Err(e);
                 break 'groups;
             }
@@ -103,9 +101,9 @@ pub fn run<B: Backend>(
     }
 
     match outcome {
-        Ok(()) => Ok(items.into_iter().map(|it| it.receipt).collect()),
+        Ok(()) => Ok(run.items.into_iter().map(|it| it.receipt).collect()),
         Err(e) => {
-            let problems = rollback(b, ledger, from, to, &mut items, journal);
+            let problems = run.rollback();
             Err(if problems.is_empty() {
                 e.with_detail(
                     "rolled back: the interface is in its source stack with its saved parameters",
@@ -115,6 +113,17 @@ pub fn run<B: Backend>(
             })
         }
     }
+}
+
+/// One move in progress: what it works on, its items and the journal of what was done.
+struct Run<'a, B: Backend> {
+    b: &'a B,
+    ledger: &'a Ledger,
+    from: &'a B::Stack,
+    to: &'a B::Stack,
+    opts: &'a MoveOptions,
+    items: Vec<Item>,
+    journal: Vec<Done>,
 }
 
 fn precheck_and_save<B: Backend>(
@@ -307,198 +316,185 @@ fn add_missing<B: Backend>(b: &B, s: &B::Stack, index: u32, want: &[IfAddr]) -> 
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn do_step<B: Backend>(
-    b: &B,
-    ledger: &Ledger,
-    from: &B::Stack,
-    to: &B::Stack,
-    opts: &MoveOptions,
-    step: Step,
-    group: &[usize],
-    items: &mut [Item],
-    journal: &mut Vec<Done>,
-) -> Result<()> {
-    match step {
-        Step::PreCheck | Step::Save => Ok(()),
-        Step::DestroySource => {
-            let sels: Vec<IfSel> = group
-                .iter()
-                .map(|&i| IfSel::Index(items[i].src_index))
-                .collect();
-            let r = if sels.len() == 1 {
-                b.destroy(from, sels[0])
-            } else {
-                b.destroy_many(from, &sels)
-            };
-            // Journal what is really gone, whatever the call returned.
-            for &i in group {
-                let gone = r.is_ok()
-                    || matches!(b.get(from, IfSel::Index(items[i].src_index)), Err(e) if e.is_not_found());
-                if gone {
-                    journal.push(Done::DestroyedSource(i));
+impl<B: Backend> Run<'_, B> {
+    /// Runs one step over a group of items with the same plan.
+    fn do_step(&mut self, step: Step, group: &[usize]) -> Result<()> {
+        let (b, from) = (self.b, self.from);
+        let (items, journal) = (&mut self.items, &mut self.journal);
+        match step {
+            Step::PreCheck | Step::Save => Ok(()),
+            Step::DestroySource => {
+                let sels: Vec<IfSel> = group
+                    .iter()
+                    .map(|&i| IfSel::Index(items[i].src_index))
+                    .collect();
+                let r = if sels.len() == 1 {
+                    b.destroy(from, sels[0])
+                } else {
+                    b.destroy_many(from, &sels)
+                };
+                // Journal what is really gone, whatever the call returned.
+                for &i in group {
+                    let gone = r.is_ok()
+                        || matches!(b.get(from, IfSel::Index(items[i].src_index)), Err(e) if e.is_not_found());
+                    if gone {
+                        journal.push(Done::DestroyedSource(i));
+                    }
                 }
+                r
             }
-            r
-        }
-        _ => {
-            for &i in group {
-                item_step(b, ledger, from, to, opts, step, i, items, journal)?;
+            _ => {
+                for &i in group {
+                    self.item_step(step, i)?;
+                }
+                Ok(())
             }
-            Ok(())
         }
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn item_step<B: Backend>(
-    b: &B,
-    ledger: &Ledger,
-    from: &B::Stack,
-    to: &B::Stack,
-    opts: &MoveOptions,
-    step: Step,
-    i: usize,
-    items: &mut [Item],
-    journal: &mut Vec<Done>,
-) -> Result<()> {
-    let it = &mut items[i];
-    match step {
-        Step::MoveNative => {
-            let rename = (it.final_name != it.src_name).then_some(it.final_name);
-            let idx = b.move_native(from, IfSel::Index(it.src_index), to, rename)?;
-            it.tgt_index = Some(idx);
-            journal.push(Done::Moved(i));
-        }
-        Step::CreateInTarget | Step::CreatePairAcross => {
-            let req = create_request(&it.saved, it.tmp_name, it.peer_tmp);
-            let made = b.create(
-                from,
-                &req,
-                Placement {
-                    iface: Some(to),
-                    peer: it.peer_in_target.then_some(to),
-                },
-            )?;
-            it.tgt_index = Some(made.iface.index);
-            it.new_peer_index = made.peer.as_ref().map(|p| p.index);
-            journal.push(Done::Created(i));
-        }
-        Step::RestoreParams => {
-            let idx = it.tgt_index.expect("in target");
-            let now = b.get(to, IfSel::Index(idx))?;
-            let c = apply_vparams(&it.saved.iface, &now);
-            note_restored(&mut it.receipt, &c);
-            set(b, to, idx, c)?;
-        }
-        Step::RenameInTarget => {
-            let idx = it.tgt_index.expect("in target");
-            set(
-                b,
-                to,
-                idx,
-                Change {
-                    name: Some(it.final_name),
-                    ..Change::default()
-                },
-            )?;
-        }
-        Step::RestorePeer => {
-            let (peer, pidx) = (
-                it.peer.as_ref().expect("epair"),
-                it.new_peer_index.expect("peer"),
-            );
-            let ps = if it.peer_in_target { to } else { from };
-            set(
-                b,
-                ps,
-                pidx,
-                Change {
-                    name: Some(peer.iface.name),
-                    ..Change::default()
-                },
-            )?;
-            restore_on(b, ps, pidx, peer, true)?;
-        }
-        Step::RestoreAddresses => {
-            let idx = it.tgt_index.expect("in target");
-            add_missing(b, to, idx, &it.saved.addresses)?;
-            it.receipt.addresses = it.saved.addresses.clone();
-            if !it.saved.addresses.is_empty() {
-                it.receipt.restored.push("addresses".into());
+    /// Runs one step for one item.
+    fn item_step(&mut self, step: Step, i: usize) -> Result<()> {
+        let (b, ledger, from, to, opts) = (self.b, self.ledger, self.from, self.to, self.opts);
+        let (items, journal) = (&mut self.items, &mut self.journal);
+        let it = &mut items[i];
+        match step {
+            Step::MoveNative => {
+                let rename = (it.final_name != it.src_name).then_some(it.final_name);
+                let idx = b.move_native(from, IfSel::Index(it.src_index), to, rename)?;
+                it.tgt_index = Some(idx);
+                journal.push(Done::Moved(i));
             }
-        }
-        Step::Up => {
-            if it.saved.iface.up {
+            Step::CreateInTarget | Step::CreatePairAcross => {
+                let req = create_request(&it.saved, it.tmp_name, it.peer_tmp);
+                let made = b.create(
+                    from,
+                    &req,
+                    Placement {
+                        iface: Some(to),
+                        peer: it.peer_in_target.then_some(to),
+                    },
+                )?;
+                it.tgt_index = Some(made.iface.index);
+                it.new_peer_index = made.peer.as_ref().map(|p| p.index);
+                journal.push(Done::Created(i));
+            }
+            Step::RestoreParams => {
+                let idx = it.tgt_index.expect("in target");
+                let now = b.get(to, IfSel::Index(idx))?;
+                let c = apply_vparams(&it.saved.iface, &now);
+                note_restored(&mut it.receipt, &c);
+                set(b, to, idx, c)?;
+            }
+            Step::RenameInTarget => {
                 let idx = it.tgt_index.expect("in target");
                 set(
                     b,
                     to,
                     idx,
                     Change {
-                        up: Some(true),
+                        name: Some(it.final_name),
                         ..Change::default()
                     },
                 )?;
-                it.receipt.restored.push("up".into());
             }
-        }
-        Step::Verify => {
-            let idx = it.tgt_index.expect("in target");
-            if !b.stack_alive(to) {
-                return Err(Error::NotFound(Box::new(
-                    ctx("move", it.src_name.as_str(), to.name())
-                        .detail("the target stack was removed during the move"),
-                )));
-            }
-            let now = b.get(to, IfSel::Index(idx))?;
-            let diffs = differences(&it.saved.iface, &now, it.final_name.as_str());
-            if !diffs.is_empty() {
-                return Err(Error::Kernel(Box::new(
-                    ctx("verify move", it.final_name.as_str(), to.name()).detail(diffs.join(", ")),
-                )));
-            }
-            it.receipt.index = idx;
-            it.receipt.not_carried = not_carried(it, opts);
-        }
-        Step::RecordLoan => {
-            let idx = it.tgt_index.expect("in target");
-            let prior = ledger.take(&from.key(), it.src_index);
-            let (home_key, home) = match &prior {
-                Some(l) => (l.home_key.clone(), l.home.clone()),
-                None => (from.key(), from.selector()),
-            };
-            if home_key != to.key() {
-                ledger
-                    .record(
-                        &to.key(),
-                        Loan {
-                            index: idx,
-                            name: it.final_name,
-                            home_key,
-                            home,
-                        },
-                    )
-                    .map_err(|e| {
-                        Error::Kernel(Box::new(
-                            ctx("record loan", it.final_name.as_str(), to.name())
-                                .detail(e.to_string()),
-                        ))
-                    })?;
-            }
-            // A re-created peer that was itself a loan keeps its record under its new index.
-            if let (Some(p), Some(np)) = (&it.peer, it.new_peer_index) {
+            Step::RestorePeer => {
+                let (peer, pidx) = (
+                    it.peer.as_ref().expect("epair"),
+                    it.new_peer_index.expect("peer"),
+                );
                 let ps = if it.peer_in_target { to } else { from };
-                if let Some(mut l) = ledger.take(&ps.key(), p.iface.index) {
-                    l.index = np;
-                    let _ = ledger.record(&ps.key(), l);
+                set(
+                    b,
+                    ps,
+                    pidx,
+                    Change {
+                        name: Some(peer.iface.name),
+                        ..Change::default()
+                    },
+                )?;
+                restore_on(b, ps, pidx, peer, true)?;
+            }
+            Step::RestoreAddresses => {
+                let idx = it.tgt_index.expect("in target");
+                add_missing(b, to, idx, &it.saved.addresses)?;
+                it.receipt.addresses = it.saved.addresses.clone();
+                if !it.saved.addresses.is_empty() {
+                    it.receipt.restored.push("addresses".into());
                 }
             }
-            journal.push(Done::Recorded(i, prior));
+            Step::Up => {
+                if it.saved.iface.up {
+                    let idx = it.tgt_index.expect("in target");
+                    set(
+                        b,
+                        to,
+                        idx,
+                        Change {
+                            up: Some(true),
+                            ..Change::default()
+                        },
+                    )?;
+                    it.receipt.restored.push("up".into());
+                }
+            }
+            Step::Verify => {
+                let idx = it.tgt_index.expect("in target");
+                if !b.stack_alive(to) {
+                    return Err(Error::NotFound(Box::new(
+                        ctx("move", it.src_name.as_str(), to.name())
+                            .detail("the target stack was removed during the move"),
+                    )));
+                }
+                let now = b.get(to, IfSel::Index(idx))?;
+                let diffs = differences(&it.saved.iface, &now, it.final_name.as_str());
+                if !diffs.is_empty() {
+                    return Err(Error::Kernel(Box::new(
+                        ctx("verify move", it.final_name.as_str(), to.name())
+                            .detail(diffs.join(", ")),
+                    )));
+                }
+                it.receipt.index = idx;
+                it.receipt.not_carried = not_carried(it, opts);
+            }
+            Step::RecordLoan => {
+                let idx = it.tgt_index.expect("in target");
+                let prior = ledger.take(&from.key(), it.src_index);
+                let (home_key, home) = match &prior {
+                    Some(l) => (l.home_key.clone(), l.home.clone()),
+                    None => (from.key(), from.selector()),
+                };
+                if home_key != to.key() {
+                    ledger
+                        .record(
+                            &to.key(),
+                            Loan {
+                                index: idx,
+                                name: it.final_name,
+                                home_key,
+                                home,
+                            },
+                        )
+                        .map_err(|e| {
+                            Error::Kernel(Box::new(
+                                ctx("record loan", it.final_name.as_str(), to.name())
+                                    .detail(e.to_string()),
+                            ))
+                        })?;
+                }
+                // A re-created peer that was itself a loan keeps its record under its new index.
+                if let (Some(p), Some(np)) = (&it.peer, it.new_peer_index) {
+                    let ps = if it.peer_in_target { to } else { from };
+                    if let Some(mut l) = ledger.take(&ps.key(), p.iface.index) {
+                        l.index = np;
+                        let _ = ledger.record(&ps.key(), l);
+                    }
+                }
+                journal.push(Done::Recorded(i, prior));
+            }
+            Step::PreCheck | Step::Save | Step::DestroySource => unreachable!("group steps"),
         }
-        Step::PreCheck | Step::Save | Step::DestroySource => unreachable!("group steps"),
+        Ok(())
     }
-    Ok(())
 }
 
 fn note_restored(r: &mut Receipt, c: &Change) {
@@ -606,121 +602,119 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
     v
 }
 
-/// Undoes the journal: destroy what was created, re-create what was destroyed, move back what
-/// was moved, restore the ledger, then re-apply the saved parameters in the source stack.
-/// Returns the problems it could not fix (empty: fully rolled back).
-fn rollback<B: Backend>(
-    b: &B,
-    ledger: &Ledger,
-    from: &B::Stack,
-    to: &B::Stack,
-    items: &mut [Item],
-    journal: Vec<Done>,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut touched = Vec::new();
-    // 1. The ledger first (pure bookkeeping).
-    for d in journal.iter().rev() {
-        if let Done::Recorded(i, prior) = d {
-            let it = &items[*i];
+impl<B: Backend> Run<'_, B> {
+    /// Undoes the journal: destroy what was created, re-create what was destroyed, move back
+    /// what was moved, restore the ledger, then re-apply the saved parameters in the source
+    /// stack. Returns the problems it could not fix (empty: fully rolled back).
+    fn rollback(&mut self) -> Vec<String> {
+        let (b, ledger, from, to) = (self.b, self.ledger, self.from, self.to);
+        let journal = std::mem::take(&mut self.journal);
+        let items = &mut self.items;
+        let mut problems = Vec::new();
+        let mut touched = Vec::new();
+        // 1. The ledger first (pure bookkeeping).
+        for d in journal.iter().rev() {
+            if let Done::Recorded(i, prior) = d {
+                let it = &items[*i];
+                if let Some(t) = it.tgt_index {
+                    ledger.take(&to.key(), t);
+                }
+                if let Some(l) = prior {
+                    let _ = ledger.record(&from.key(), l.clone());
+                }
+            }
+        }
+        // 2. Destroy everything created in the target (an epair copy takes its new peer with it).
+        let created: Vec<usize> = journal
+            .iter()
+            .filter_map(|d| {
+                if let Done::Created(i) = d {
+                    Some(*i)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for &i in &created {
+            let it = &items[i];
             if let Some(t) = it.tgt_index {
-                ledger.take(&to.key(), t);
+                match b.destroy(to, IfSel::Index(t)) {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => problems.push(format!(
+                        "could not destroy the copy of {} in {}: {e}",
+                        it.src_name,
+                        to.name()
+                    )),
+                }
             }
-            if let Some(l) = prior {
-                let _ = ledger.record(&from.key(), l.clone());
-            }
+            touched.push(i);
         }
-    }
-    // 2. Destroy everything created in the target (an epair copy takes its new peer with it).
-    let created: Vec<usize> = journal
-        .iter()
-        .filter_map(|d| {
-            if let Done::Created(i) = d {
-                Some(*i)
-            } else {
-                None
-            }
-        })
-        .collect();
-    for &i in &created {
-        let it = &items[i];
-        if let Some(t) = it.tgt_index {
-            match b.destroy(to, IfSel::Index(t)) {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => problems.push(format!(
-                    "could not destroy the copy of {} in {}: {e}",
+        // 3. Re-create destroyed sources from their saved parameters.
+        for d in &journal {
+            if let Done::DestroyedSource(i) = d {
+                let it = &mut items[*i];
+                let req = create_request(
+                    &it.saved,
                     it.src_name,
-                    to.name()
-                )),
-            }
-        }
-        touched.push(i);
-    }
-    // 3. Re-create destroyed sources from their saved parameters.
-    for d in &journal {
-        if let Done::DestroyedSource(i) = d {
-            let it = &mut items[*i];
-            let req = create_request(
-                &it.saved,
-                it.src_name,
-                it.peer.as_ref().map(|p| p.iface.name),
-            );
-            let place = Placement {
-                iface: None,
-                peer: it.peer_in_target.then_some(to),
-            };
-            match b.create(from, &req, place) {
-                Ok(made) => {
-                    it.src_index = made.iface.index;
-                    let ps = if it.peer_in_target { to } else { from };
-                    if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
-                        if let Err(e) = restore_on(b, ps, np.index, p, true) {
-                            problems.push(format!(
-                                "peer {} re-created but not restored: {e}",
-                                p.iface.name
-                            ));
+                    it.peer.as_ref().map(|p| p.iface.name),
+                );
+                let place = Placement {
+                    iface: None,
+                    peer: it.peer_in_target.then_some(to),
+                };
+                match b.create(from, &req, place) {
+                    Ok(made) => {
+                        it.src_index = made.iface.index;
+                        let ps = if it.peer_in_target { to } else { from };
+                        if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
+                            if let Err(e) = restore_on(b, ps, np.index, p, true) {
+                                problems.push(format!(
+                                    "peer {} re-created but not restored: {e}",
+                                    p.iface.name
+                                ));
+                            }
                         }
                     }
+                    Err(e) => problems.push(format!(
+                        "could not re-create {} in {}: {e}",
+                        it.src_name,
+                        from.name()
+                    )),
                 }
-                Err(e) => problems.push(format!(
-                    "could not re-create {} in {}: {e}",
+                touched.push(*i);
+            }
+        }
+        // 4. Move back what the kernel moved, latest first.
+        for d in journal.iter().rev() {
+            if let Done::Moved(i) = d {
+                let it = &mut items[*i];
+                let t = it.tgt_index.expect("moved");
+                let rename = (it.final_name != it.src_name).then_some(it.src_name);
+                match b.move_native(to, IfSel::Index(t), from, rename) {
+                    Ok(idx) => it.src_index = idx,
+                    Err(e) => problems.push(format!(
+                        "could not move {} back from {}: {e}",
+                        it.final_name,
+                        to.name()
+                    )),
+                }
+                touched.push(*i);
+            }
+        }
+        // 5. Re-apply the saved parameters (UP and addresses are what the kernels drop).
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            let it = &items[i];
+            if let Err(e) = restore_on(b, from, it.src_index, &it.saved, true) {
+                problems.push(format!(
+                    "{} is back in {} but not fully restored: {e}",
                     it.src_name,
                     from.name()
-                )),
+                ));
             }
-            touched.push(*i);
         }
+        problems
     }
-    // 4. Move back what the kernel moved, latest first.
-    for d in journal.iter().rev() {
-        if let Done::Moved(i) = d {
-            let it = &mut items[*i];
-            let t = it.tgt_index.expect("moved");
-            let rename = (it.final_name != it.src_name).then_some(it.src_name);
-            match b.move_native(to, IfSel::Index(t), from, rename) {
-                Ok(idx) => it.src_index = idx,
-                Err(e) => problems.push(format!(
-                    "could not move {} back from {}: {e}",
-                    it.final_name,
-                    to.name()
-                )),
-            }
-            touched.push(*i);
-        }
-    }
-    // 5. Re-apply the saved parameters (UP and addresses are what the kernels drop).
-    touched.sort_unstable();
-    touched.dedup();
-    for i in touched {
-        let it = &items[i];
-        if let Err(e) = restore_on(b, from, it.src_index, &it.saved, true) {
-            problems.push(format!(
-                "{} is back in {} but not fully restored: {e}",
-                it.src_name,
-                from.name()
-            ));
-        }
-    }
-    problems
 }
