@@ -4,6 +4,8 @@
 # ip netns exec), move the a end in and back, then remove the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup's toolchain, not the Debian cargo-web that ci/freebsd-check.sh installs in /usr/bin.
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "ci/demo.sh must run as root" >&2; exit 1; }
 bash ci/install-deps.sh >/dev/null
 cargo build -q --example ifc

@@ -4,6 +4,8 @@
 # type-check and lint. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup's toolchain, not the Debian cargo-web that ci/freebsd-check.sh installs in /usr/bin.
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "ci/test-all.sh must run as root (it creates network namespaces)" >&2; exit 1; }
 step() { printf '\n=== %s ===\n' "$*"; }
 
