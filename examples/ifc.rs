@@ -1566,6 +1566,7 @@ mod tests {
             master: None,
             group: 0,
             flags: 0x1003,
+            stack: "host".into(),
         };
         let a = mk(
             5,

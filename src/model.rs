@@ -479,6 +479,8 @@ pub struct Interface {
     pub group: u32,
     /// Raw interface flags (IFF_*).
     pub flags: u32,
+    /// The stack it is in (its name; shared by every record of one listing).
+    pub stack: std::sync::Arc<str>,
 }
 
 impl Interface {

@@ -255,3 +255,21 @@ fn newcomer_epair_across_from_the_host() {
     assert!(ip_link("host", &a_name).is_none());
     assert!(ip_link(g.name(), peer.name.as_str()).is_none());
 }
+
+/// Every interface record says which stack it is in (issue: "the stack it is in").
+#[test]
+fn interfaces_know_their_stack() {
+    let a = StackGuard::new("st-in");
+    let b = StackGuard::new("st-in");
+    let made = a.create_epair_across(Some("inst0a"), &b).unwrap();
+    assert_eq!(&*made.iface.stack, a.name());
+    assert_eq!(&*made.peer.unwrap().stack, b.name());
+    for i in a.interfaces().unwrap() {
+        assert_eq!(&*i.stack, a.name(), "{}", i.name);
+    }
+    assert_eq!(&*b.interface("inst0b").unwrap().stack, b.name());
+    assert_eq!(
+        &*Stack::host().unwrap().interface_by_index(1).unwrap().stack,
+        "host"
+    );
+}

@@ -38,7 +38,8 @@ const REMOVE_WAIT: Duration = Duration::from_secs(5);
 /// An open stack: the host (jid 0) or a VNET jail, with a socket in its VNET.
 #[derive(Debug)]
 pub struct SysStack {
-    name: String,
+    /// Shared with every `Interface` record read from this stack.
+    name: Arc<str>,
     jid: i32,
     /// Taken (closed) by `remove_stack`: an open socket holds a reference on the jail and would
     /// keep its VNET from being torn down.
@@ -48,7 +49,7 @@ pub struct SysStack {
 impl SysStack {
     fn new(name: String, jid: i32, fd: sys::Socks) -> SysStack {
         SysStack {
-            name,
+            name: name.into(),
             jid,
             sock: Mutex::new(Some(Arc::new(fd))),
         }
@@ -83,6 +84,10 @@ impl SysStack {
         &self.name
     }
 
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     pub(crate) fn is_host_stack(&self) -> bool {
         self.jid == 0
     }
@@ -94,7 +99,8 @@ impl SysStack {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or_else(|| {
-                Error::not_found("use stack", &self.name).with_detail("the stack was removed")
+                Error::not_found("use stack", self.name.as_ref())
+                    .with_detail("the stack was removed")
             })
     }
 
@@ -124,7 +130,7 @@ impl StackHandle for SysStack {
         if self.is_host_stack() {
             StackSel::Host
         } else {
-            StackSel::Name(self.name.clone())
+            StackSel::Name(self.name.to_string())
         }
     }
     fn is_host(&self) -> bool {
@@ -227,7 +233,7 @@ impl Backend for System {
             return false;
         }
         stack.is_host_stack()
-            || matches!(jail::by_jid(stack.jid, false), Ok(j) if j.name == stack.name)
+            || matches!(jail::by_jid(stack.jid, false), Ok(j) if *j.name == *stack.name)
     }
 
     fn link_stack(&self, _stack: &SysStack, id: i32) -> Result<Option<Arc<SysStack>>> {

@@ -25,7 +25,7 @@ fn on<'a>(s: &'a SysStack, fd: &'a super::sys::Socks) -> On<'a> {
     On {
         fd: fd.inet.as_fd(),
         fd6: fd.inet6.as_ref().map(|f| f.as_fd()),
-        stack: s.name_str(),
+        stack: s.shared_name(),
     }
 }
 
@@ -52,7 +52,7 @@ fn hop(
                 return Err(Error::from_errno(
                     libc::EEXIST,
                     crate::error::Context::new("move", name.as_str())
-                        .stack(src.stack)
+                        .stack(src.stack.as_ref())
                         .detail(format!(
                             "an interface named {name} already exists in {}",
                             dst.stack

@@ -26,7 +26,8 @@ pub struct On<'a> {
     pub fd: BorrowedFd<'a>,
     /// AF_INET6 socket, when the kernel has INET6: IPv6 addresses.
     pub fd6: Option<BorrowedFd<'a>>,
-    pub stack: &'a str,
+    /// The stack's name (shared with the `Interface` records read here).
+    pub stack: &'a std::sync::Arc<str>,
 }
 
 impl<'a> On<'a> {
@@ -205,6 +206,7 @@ impl<'a> On<'a> {
             master: None,
             group: 0,
             flags,
+            stack: self.stack.clone(),
         })
     }
 

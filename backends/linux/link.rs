@@ -26,9 +26,9 @@ const ARPHRD_LOOPBACK: u16 = 772;
 pub const IFF_UP: u32 = 1;
 const IFF_LOOPBACK: u32 = 8;
 
-/// Parses one RTM_NEWLINK payload (ifinfomsg + attributes). `None` if it is malformed or has no
-/// name.
-pub fn parse(payload: &[u8]) -> Option<Interface> {
+/// Parses one RTM_NEWLINK payload (ifinfomsg + attributes) read from `stack`. `None` if it is
+/// malformed or has no name.
+pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
     if payload.len() < 16 {
         return None;
     }
@@ -95,6 +95,7 @@ pub fn parse(payload: &[u8]) -> Option<Interface> {
         master,
         group,
         flags,
+        stack: stack.clone(),
     })
 }
 

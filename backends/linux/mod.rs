@@ -140,7 +140,9 @@ impl System {
         s.nl()
             .dump_retry(&make, &mut |m| match m {
                 None => out.clear(),
-                Some(m) if m.kind == link::RTM_NEWLINK => out.extend(link::parse(m.payload)),
+                Some(m) if m.kind == link::RTM_NEWLINK => {
+                    out.extend(link::parse(m.payload, s.shared_name()))
+                }
                 Some(_) => {}
             })
             .map_err(|e| kerr(e, "list", "interfaces", s))?;
@@ -165,7 +167,7 @@ impl System {
             .nl()
             .get(RouteNetlinkMessage::GetLink(req), |m| {
                 if m.kind == link::RTM_NEWLINK {
-                    link::parse(m.payload)
+                    link::parse(m.payload, s.shared_name())
                 } else {
                     None
                 }
@@ -182,7 +184,7 @@ impl System {
                 if let Some(idx) = l.index {
                     let req = link::get_request(idx, None);
                     if let Ok(Some(p)) = s.nl().get(RouteNetlinkMessage::GetLink(req), |m| {
-                        link::parse(m.payload).map(|p| p.name)
+                        link::parse(m.payload, s.shared_name()).map(|p| p.name)
                     }) {
                         kinds::set_link_name(&mut i.kind, p);
                     }

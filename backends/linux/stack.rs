@@ -19,7 +19,7 @@ pub const NETNS_DIR: &str = "/run/netns";
 /// An open network namespace with its netlink socket.
 #[derive(Debug)]
 pub struct SysStack {
-    name: String,
+    name: Arc<str>,
     sel: StackSel,
     fd: OwnedFd,
     dev: u64,
@@ -38,6 +38,11 @@ impl SysStack {
     }
 
     /// Whether two handles are the same netns.
+    /// The name, shared with every `Interface` record read from this stack.
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     pub(crate) fn same(&self, other: &SysStack) -> bool {
         self.dev == other.dev && self.ino == other.ino
     }
@@ -62,7 +67,7 @@ impl SysStack {
             None => sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?,
         };
         Ok(SysStack {
-            name,
+            name: name.into(),
             sel,
             fd,
             dev,
@@ -166,7 +171,7 @@ pub fn remove(s: &SysStack) -> Result<()> {
     let StackSel::Name(n) = &s.sel else {
         return Err(Error::invalid(
             "remove stack",
-            s.name.clone(),
+            s.name.to_string(),
             "only named stacks (under /run/netns) can be removed",
         ));
     };
@@ -230,7 +235,7 @@ pub fn nsid_of(s: &SysStack, other: &SysStack) -> Result<i32> {
                 })
         })
         .map_err(|e| {
-            let mut c = Context::new("get netnsid of", other.name.clone()).stack(s.name());
+            let mut c = Context::new("get netnsid of", other.name.to_string()).stack(s.name());
             if let Some(t) = e.msg {
                 c = c.detail(t);
             }
