@@ -122,3 +122,34 @@ fn moving_a_vlan_parent_is_refused() {
         "refused parent move",
     );
 }
+
+fn setup_vlan(a: &Stack) -> (Vec<&'static str>, Vec<&'static str>) {
+    vlan_setup(a, VlanProto::Dot1Q);
+    a.add_address("v100", "10.85.0.1/24".parse().unwrap())
+        .unwrap();
+    (vec!["v100"], vec!["v100", "vp0"])
+}
+
+/// Native vlan move: a failure at every mutating step is rolled back.
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn vlan_native_rolls_back_at_every_step() {
+    let opts = MoveOptions {
+        carry_addresses: true,
+        ..MoveOptions::default()
+    };
+    every_step("native vlan", setup_vlan, opts);
+}
+
+/// Recreate on an exclusive kind (the source is destroyed first, since a vlan id exists once per
+/// parent): a failure at every mutating step re-creates the source.
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn vlan_recreate_rolls_back_at_every_step() {
+    let opts = MoveOptions {
+        strategy: Some(Strategy::Recreate),
+        carry_addresses: true,
+        ..MoveOptions::default()
+    };
+    every_step("recreate vlan", setup_vlan, opts);
+}
