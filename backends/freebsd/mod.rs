@@ -80,10 +80,6 @@ impl SysStack {
         self.jid
     }
 
-    pub(crate) fn name_str(&self) -> &str {
-        &self.name
-    }
-
     pub(crate) fn shared_name(&self) -> &Arc<str> {
         &self.name
     }
