@@ -687,6 +687,19 @@ impl CreateRequest {
         self
     }
 
+    /// The request's generic properties (MTU, MAC, description, UP, group) as a [`Change`], for
+    /// a backend that applies them after the kernel created the interface.
+    pub fn generic_change(&self) -> Change {
+        Change {
+            name: None,
+            mtu: self.mtu,
+            mac: self.mac,
+            description: self.description.clone(),
+            up: self.up.then_some(true),
+            group: self.group,
+        }
+    }
+
     /// Checks everything that can be checked without the kernel.
     pub fn validate(&self, stack: &str) -> Result<()> {
         let object = self

@@ -295,14 +295,8 @@ impl Backend for System {
                 };
                 peer_at = Some((ps, pn));
             }
-            let change = Change {
-                name: None,
-                mtu: req.mtu,
-                mac: req.mac,
-                description: req.description.clone(),
-                up: req.up.then_some(true),
-                group: None,
-            };
+            // group: FreeBSD has no interface group numbers; `apply` ignores it.
+            let change = req.generic_change();
             iface_at.with(|on| on.apply(iface, &change))?;
             let rec = iface_at.with(|on| on.get(IfSel::Name(iface)))?;
             let peer = match peer_at {

@@ -463,14 +463,7 @@ impl System {
                 "the kernel returned an invalid name",
             )
         })?;
-        let change = Change {
-            name: None,
-            mtu: req.mtu,
-            mac: req.mac,
-            description: req.description.clone(),
-            up: req.up.then_some(true),
-            group: req.group,
-        };
+        let change = req.generic_change();
         let finish = || -> Result<Interface> {
             self.post_create(home, name, &change)?;
             self.get_in(home, IfSel::Name(name))

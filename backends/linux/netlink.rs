@@ -177,27 +177,18 @@ impl Netlink {
     ) -> NlResult<T> {
         loop {
             self.recv()?;
-            let mut off = 0;
             let mut out = None;
-            while off + 16 <= self.rx.len() {
-                let buf = NetlinkBuffer::new(&self.rx[off..]);
-                let len = buf.length() as usize;
-                if len < 16 || off + len > self.rx.len() {
-                    break;
-                }
-                let (kind, flags, mseq) = (buf.message_type(), buf.flags(), buf.sequence_number());
-                off += (len + 3) & !3;
-                if mseq != seq || out.is_some() {
+            for m in frames(&self.rx) {
+                if m.seq != seq || out.is_some() {
                     continue; // stale answer to an abandoned request, or after the end
                 }
-                let payload = &buf.into_inner()[16..len];
-                if kind == NLMSG_NOOP || kind == NLMSG_OVERRUN {
+                if m.kind == NLMSG_NOOP || m.kind == NLMSG_OVERRUN {
                     continue;
                 }
                 out = f(Msg {
-                    kind,
-                    flags,
-                    payload,
+                    kind: m.kind,
+                    flags: m.flags,
+                    payload: m.payload,
                 });
             }
             if let Some(r) = out {
@@ -333,20 +324,12 @@ impl Netlink {
             }
             self.recv()?;
             let base = first_seq.unwrap_or(0);
-            let mut off = 0;
-            while off + 16 <= self.rx.len() {
-                let buf = NetlinkBuffer::new(&self.rx[off..]);
-                let len = buf.length() as usize;
-                if len < 16 || off + len > self.rx.len() {
-                    break;
-                }
-                let (kind, flags, mseq) = (buf.message_type(), buf.flags(), buf.sequence_number());
-                off += (len + 3) & !3;
-                let i = mseq.wrapping_sub(base) as usize;
-                if kind != NLMSG_ERROR || i >= results.len() {
+            for m in frames(&self.rx) {
+                let i = m.seq.wrapping_sub(base) as usize;
+                if m.kind != NLMSG_ERROR || i >= results.len() {
                     continue;
                 }
-                let (errno, msg) = parse_error(&buf.into_inner()[16..len], flags);
+                let (errno, msg) = parse_error(m.payload, m.flags);
                 results[i] = if errno == 0 {
                     Ok(())
                 } else {
@@ -356,6 +339,37 @@ impl Netlink {
             }
         }
     }
+}
+
+/// One netlink message in a receive buffer.
+struct Frame<'a> {
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+/// The messages of one received datagram, in order; stops at the first malformed header.
+fn frames(rx: &[u8]) -> impl Iterator<Item = Frame<'_>> {
+    let mut off = 0;
+    std::iter::from_fn(move || {
+        if off + 16 > rx.len() {
+            return None;
+        }
+        let buf = NetlinkBuffer::new(&rx[off..]);
+        let len = buf.length() as usize;
+        if len < 16 || off + len > rx.len() {
+            return None;
+        }
+        let f = Frame {
+            kind: buf.message_type(),
+            flags: buf.flags(),
+            seq: buf.sequence_number(),
+            payload: &rx[off + 16..off + len],
+        };
+        off += (len + 3) & !3;
+        Some(f)
+    })
 }
 
 #[cfg(test)]
@@ -400,6 +414,31 @@ mod tests {
                 (libc::EOPNOTSUPP, Some("Unknown device type".to_string()))
             );
         }
+    }
+
+    #[test]
+    fn frames_walk_aligned_messages_and_stop_at_garbage() {
+        let msg = |kind: u16, seq: u32, payload: &[u8]| {
+            let len = 16 + payload.len();
+            let mut m = (len as u32).to_ne_bytes().to_vec();
+            m.extend_from_slice(&kind.to_ne_bytes());
+            m.extend_from_slice(&0u16.to_ne_bytes());
+            m.extend_from_slice(&seq.to_ne_bytes());
+            m.extend_from_slice(&0u32.to_ne_bytes());
+            m.extend_from_slice(payload);
+            while !m.len().is_multiple_of(4) {
+                m.push(0);
+            }
+            m
+        };
+        let mut rx = msg(16, 1, &[1, 2, 3]);
+        rx.extend(msg(NLMSG_ERROR, 2, &[0; 4]));
+        rx.extend([200, 0, 0, 0, 0, 0]); // a header claiming more than there is
+        let got: Vec<(u16, u32, usize)> = frames(&rx)
+            .map(|f| (f.kind, f.seq, f.payload.len()))
+            .collect();
+        assert_eq!(got, vec![(16, 1, 3), (NLMSG_ERROR, 2, 4)]);
+        assert_eq!(frames(&[]).count(), 0);
     }
 
     #[test]
