@@ -475,3 +475,57 @@ fn create_existing_stack() {
         assert_msg_has(&e, &["create", g.name()]);
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// What only the kernel refuses: the error is typed and no half-made interface stays behind
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn kernel_refusals_leave_nothing_behind() {
+    unchanged("kernelno", &["tn9", "tq9", "mv9"], |g| {
+        // A tun is a layer-3 device: it has no MAC to set.
+        let mut req = CreateRequest::new(KindSpec::Tun { queues: 1 }).named(n("tn9"));
+        req.mac = Some("02:00:00:00:00:09".parse().unwrap());
+        let e = g
+            .create_interface(&req)
+            .expect_err("a tun with a MAC must fail");
+        assert_msg_has(&e, &[g.name()]);
+        assert!(observe(g.name(), "tn9").is_none(), "tn9 left behind: {e}");
+
+        // A tap's largest MTU is below 65535; the MTU is applied after the device exists, so
+        // the backend has to take the device back.
+        let mut req = CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("tq9"));
+        req.mtu = Some(65535);
+        let e = expect_err(
+            g.create_interface(&req),
+            "InvalidArgument",
+            "a tap with MTU 65535",
+        );
+        assert_msg_has(&e, &[g.name()]);
+        assert!(observe(g.name(), "tq9").is_none(), "tq9 left behind");
+
+        // A macvlan cannot have a larger MTU than its parent.
+        let mut req = CreateRequest::new(KindSpec::Macvlan {
+            parent: n("pa"),
+            mode: MacvlanMode::Bridge,
+        })
+        .named(n("mv9"));
+        req.mtu = Some(9000);
+        let e = expect_err(
+            g.create_interface(&req),
+            "InvalidArgument",
+            "a macvlan with an MTU above its parent's",
+        );
+        assert_msg_has(&e, &["create", "mv9", g.name()]);
+        assert!(observe(g.name(), "mv9").is_none(), "mv9 left behind");
+
+        // An MTU the veth driver refuses on an existing interface.
+        let e = g.set_mtu("pa", 65535).err();
+        if let Some(e) = e {
+            assert_msg_has(&e, &["pa", g.name()]);
+        } else {
+            // Accepted by this kernel: put it back so the picture matches.
+            g.set_mtu("pa", 1500).expect("restore the MTU");
+        }
+    });
+}
