@@ -529,3 +529,16 @@ fn kernel_refusals_leave_nothing_behind() {
         }
     });
 }
+
+#[test]
+fn description_too_long() {
+    unchanged("longdescr", &[], |g| {
+        let text = "d".repeat(300);
+        let e = expect_err(
+            g.set_description("pa", &text),
+            "InvalidArgument",
+            "a 300-byte description",
+        );
+        assert_msg_has(&e, &["pa", g.name()]);
+    });
+}

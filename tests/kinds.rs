@@ -204,6 +204,39 @@ fn epair_across_between_two_test_stacks() {
     assert!(observe(a.name(), "epair0b").is_none());
 }
 
+/// Automatic names are picked by several threads at once in one stack: every pair gets its own
+/// number (the backend retries when the kernel says the name was taken meanwhile).
+#[test]
+fn epair_auto_names_from_parallel_threads() {
+    let g = StackGuard::new("epthreads");
+    let threads = 6;
+    let names: Vec<String> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let made = g
+                        .create_interface(&CreateRequest::new(KindSpec::Epair { peer_name: None }))
+                        .expect("auto-named epair from a thread");
+                    made.iface.name.to_string()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), threads, "two threads got one name: {names:?}");
+    let os = os_names(g.name());
+    for i in 0..threads {
+        for end in ["a", "b"] {
+            let want = format!("epair{i}{end}");
+            assert!(os.contains(&want), "{want} missing: {os:?}");
+        }
+    }
+    assert_eq!(os.len(), 1 + 2 * threads, "{os:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // tap / tun
 // ---------------------------------------------------------------------------------------------
