@@ -254,13 +254,16 @@ fn normalize(mut v: Value) -> Value {
     v
 }
 
-/// Names an auto-named cloner could pick (`epair3a`, `vlan0`, `tap1`, `veth0`, …).
+/// Names an auto-named cloner could pick (`epair3a`, `vlan0`, `tap1`, `veth0`, …), and this
+/// process's own host interface names. (Another process's `ifct<pid>x<n>` is another test's,
+/// e.g. under a runner that runs test processes in parallel.)
 pub fn looks_auto_named(n: &str) -> bool {
-    const PREFIXES: [&str; 13] = [
+    const PREFIXES: [&str; 12] = [
         "epair", "veth", "vlan", "tap", "tun", "bridge", "macvlan", "macvtap", "vxlan", "dummy",
-        "bond", "lagg", "ifct",
+        "bond", "lagg",
     ];
     PREFIXES.iter().any(|p| n.starts_with(p))
+        || n.starts_with(&format!("{HOST_IF_PREFIX}{}x", std::process::id()))
 }
 
 /// Asserts a stack looks the same as before. `private` stacks (a test's own) must be exactly
