@@ -286,6 +286,31 @@ fn tap_two_queues() {
     tap_with_queues(2);
 }
 
+/// The fd a tap create hands back is attached to the device: a frame written to it arrives as
+/// a received packet.
+#[cfg(target_os = "linux")]
+#[test]
+fn tap_fd_carries_frames() {
+    use std::io::Write;
+    let g = StackGuard::new("tapfd");
+    let made = create(
+        &g,
+        &CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("tf0")),
+    );
+    g.set_up("tf0", true).expect("up");
+    let mut f = std::fs::File::from(made.fds.into_iter().next().expect("one fd"));
+    // Broadcast Ethernet frame, ethertype 0x88b5 (local experimental), 46 bytes of payload.
+    let mut frame = vec![0xff; 6];
+    frame.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5]);
+    frame.extend_from_slice(&[0u8; 46]);
+    let w = f.write(&frame).expect("write a frame to the tap fd");
+    assert_eq!(w, frame.len());
+    let out = ip(&["-n", g.name(), "-s", "-j", "link", "show", "tf0"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rx = v[0]["stats64"]["rx"]["packets"].as_u64().unwrap_or(0);
+    assert!(rx >= 1, "the frame did not arrive: {}", v[0]["stats64"]);
+}
+
 #[test]
 fn tap_auto_name() {
     let g = StackGuard::new("tapauto");
