@@ -204,6 +204,24 @@ fn epair_across_between_two_test_stacks() {
     assert!(observe(a.name(), "epair0b").is_none());
 }
 
+/// The lowest free number counts in both stacks involved: `epair0b` is taken in the peer's
+/// stack, so a pair across gets number 1.
+#[test]
+fn epair_auto_names_across_avoid_names_taken_in_the_peer_stack() {
+    let a = StackGuard::new("epxa");
+    let b = StackGuard::new("epxb");
+    let inb = create(&b, &CreateRequest::new(KindSpec::Epair { peer_name: None }));
+    assert_eq!(inb.iface.name, "epair0a");
+    let across = a
+        .create_epair_across(None, b.stack())
+        .expect("auto-named epair across");
+    assert_eq!(across.iface.name, "epair1a");
+    assert_eq!(across.peer.as_ref().unwrap().name, "epair1b");
+    assert!(observe(a.name(), "epair1a").is_some());
+    assert!(observe(b.name(), "epair1b").is_some());
+    assert!(observe(a.name(), "epair0a").is_none());
+}
+
 /// Automatic names are picked by several threads at once in one stack: every pair gets its own
 /// number (the backend retries when the kernel says the name was taken meanwhile).
 #[test]
