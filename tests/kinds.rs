@@ -32,6 +32,13 @@ fn assert_matches_os(stack: &str, i: &Interface) {
         assert_eq!(&m.to_string(), om, "mac of {}", i.name);
     }
     assert_eq!(o.up, i.up, "up of {}", i.name);
+    assert_eq!(
+        i.flags & libc::IFF_UP as u32 != 0,
+        i.up,
+        "flags {:#x} and up disagree for {}",
+        i.flags,
+        i.name
+    );
 }
 
 /// The library's own listing has it (by name and index), and `get` by both agrees.
@@ -675,6 +682,17 @@ fn destroy_many_fifty_pairs_keeps_the_rest() {
     let g = StackGuard::new("many");
     let keep = create(&g, &epair("keep0", "keep1"));
     create(&g, &CreateRequest::new(KindSpec::Bridge).named(n("keepbr")));
+    // Survivors sit in interface groups of their own: a bulk delete by group must not take them.
+    for (name, group) in [("keep0", 1), ("keep1", 2), ("keepbr", 3)] {
+        g.set(
+            name,
+            &ifclone::Change {
+                group: Some(group),
+                ..Default::default()
+            },
+        )
+        .expect("set group");
+    }
     let mut names = vec![];
     for i in 0..50 {
         create(&g, &epair(&format!("m{i}a"), &format!("m{i}b")));
@@ -696,8 +714,25 @@ fn destroy_many_fifty_pairs_keeps_the_rest() {
     }
     let k0 = g.interface("keep0").expect("keep0 still there");
     assert_eq!(k0.index, keep.iface.index);
-    assert_eq!(k0.group, 0, "the survivor was left in a group: {k0:?}");
+    for (name, group) in [("keep0", 1), ("keep1", 2), ("keepbr", 3)] {
+        let i = g.interface(name).expect("survivor");
+        assert_eq!(i.group, group, "the survivor's group changed: {i:?}");
+        #[cfg(target_os = "linux")]
+        assert_eq!(ip_link(g.name(), name).unwrap()["group"], group.to_string());
+    }
     assert_eq!(g.interfaces().expect("list").len(), 4);
+}
+
+/// "Interfaces that are already gone are not an error": a name that is not there is skipped,
+/// the rest is destroyed.
+#[test]
+fn destroy_many_skips_what_is_not_there() {
+    let g = StackGuard::new("manygone");
+    create(&g, &epair("da", "db"));
+    create(&g, &CreateRequest::new(KindSpec::Bridge).named(n("dbr")));
+    g.destroy_many(&["da", "nosuch0", "dbr"])
+        .expect("destroy_many with a missing name");
+    assert_eq!(os_names(g.name()), vec!["lo".to_string()]);
 }
 
 #[test]

@@ -29,6 +29,56 @@ fn create_is_visible_to_the_os_and_to_list() {
     let ifs = g.interfaces().expect("interfaces of a fresh stack");
     assert_eq!(ifs.len(), 1, "{ifs:?}");
     assert_eq!(ifs[0].name, "lo");
+    assert_eq!(ifs[0].kind, ifclone::KindInfo::Loopback, "{:?}", ifs[0]);
+}
+
+/// Linux: a stack's id in the listing is its netns inode.
+#[cfg(target_os = "linux")]
+#[test]
+fn list_id_is_the_netns_inode() {
+    use std::os::unix::fs::MetadataExt;
+    let g = StackGuard::new("inode");
+    let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
+        .expect("stat the netns bind mount")
+        .ino();
+    let listed = Stack::list().expect("Stack::list");
+    let me = listed.iter().find(|s| s.name == g.name()).expect("listed");
+    assert_eq!(me.id, ino, "{me:?}");
+}
+
+/// Linux: a process inside a stack (`ip netns exec`) leads to that stack by its pid.
+#[cfg(target_os = "linux")]
+#[test]
+fn open_by_pid_of_a_process_inside() {
+    use std::os::unix::fs::MetadataExt;
+    let g = StackGuard::new("bypid");
+    let want = std::fs::metadata(format!("/run/netns/{}", g.name()))
+        .unwrap()
+        .ino();
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", g.name(), "sleep", "30"])
+        .spawn()
+        .expect("spawn ip netns exec sleep");
+    let pid = child.id();
+    // Wait until the child has entered the stack (setns happens before the exec of sleep).
+    let t0 = std::time::Instant::now();
+    while std::fs::metadata(format!("/proc/{pid}/ns/net"))
+        .map(|m| m.ino())
+        .ok()
+        != Some(want)
+    {
+        assert!(
+            t0.elapsed().as_secs() < 10,
+            "the child never entered the stack"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let r = Stack::open(StackSel::Pid(pid));
+    let _ = child.kill();
+    let _ = child.wait();
+    let s = r.expect("open by the pid of a process inside");
+    assert_eq!(s.handle().key(), g.handle().key());
+    assert!(!s.is_host());
 }
 
 #[test]
