@@ -542,3 +542,54 @@ fn description_too_long() {
         assert_msg_has(&e, &["pa", g.name()]);
     });
 }
+
+#[test]
+fn more_kernel_refusals() {
+    unchanged("kernelno2", &["dup0", "mvlo", "vx1"], |g| {
+        // Both ends of a pair with one name.
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Epair {
+                    peer_name: Some(n("dup0")),
+                })
+                .named(n("dup0")),
+            ),
+            "Exists",
+            "an epair whose two ends share a name",
+        );
+        assert_msg_has(&e, &["create", g.name()]);
+
+        // A macvlan needs an Ethernet parent; lo is not one.
+        let e = expect_err(
+            g.create_interface(
+                &CreateRequest::new(KindSpec::Macvlan {
+                    parent: n("lo"),
+                    mode: MacvlanMode::Bridge,
+                })
+                .named(n("mvlo")),
+            ),
+            "InvalidArgument",
+            "a macvlan on lo",
+        );
+        assert_msg_has(&e, &["create", "mvlo", g.name()]);
+
+        // A vxlan on an underlay that is not there.
+        let p = ifclone::VxlanParams {
+            vni: 5,
+            dev: Some(n("nosuch0")),
+            remote: Some("10.1.1.2".parse().unwrap()),
+            port: Some(4789),
+            ..Default::default()
+        };
+        let e = expect_err(
+            g.create_interface(&CreateRequest::new(KindSpec::Vxlan(Box::new(p))).named(n("vx1"))),
+            "NotFound",
+            "a vxlan on a missing underlay",
+        );
+        assert_msg_has(&e, &["create", "nosuch0", g.name()]);
+
+        // The loopback device cannot be destroyed.
+        let e = g.destroy("lo").expect_err("destroying lo must fail");
+        assert_msg_has(&e, &["destroy", "lo", g.name()]);
+    });
+}

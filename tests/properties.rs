@@ -63,6 +63,23 @@ fn set_description_and_clear_it() {
 }
 
 #[test]
+fn description_is_utf8_and_may_be_long() {
+    let g = stack_with_pair("descr8");
+    let text = "Übergang → ﬁber #7";
+    g.set_description("pa", text)
+        .expect("set a UTF-8 description");
+    assert_eq!(os(&g, "pa").alias.as_deref(), Some(text));
+    assert_eq!(
+        g.interface("pa").unwrap().description.as_deref(),
+        Some(text)
+    );
+    let long = "x".repeat(255);
+    g.set_description("pa", &long)
+        .expect("a 255-byte description");
+    assert_eq!(os(&g, "pa").alias.as_deref(), Some(long.as_str()));
+}
+
+#[test]
 fn up_and_down() {
     let g = stack_with_pair("updown");
     assert!(!os(&g, "pa").up);
