@@ -199,8 +199,8 @@ fn get_by_name_and_by_index() {
     assert_eq!(by_name.mac.map(|m| m.to_string()), o.mac);
     let by_index = g.interface_by_index(o.index).expect("get by index");
     assert_eq!(by_index, by_name);
-    let lo = g.interface("lo").expect("get lo");
-    assert_eq!(lo.index, os(&g, "lo").index);
+    let lo = g.interface(LOOPBACK).expect("get the loopback");
+    assert_eq!(lo.index, os(&g, LOOPBACK).index);
     expect_err(
         g.interface_by_index(999_999),
         "NotFound",

@@ -25,10 +25,14 @@ fn create_is_visible_to_the_os_and_to_list() {
     );
     // A fresh stack holds only its loopback.
     let names = os_names(g.name());
-    assert_eq!(names, vec!["lo".to_string()], "fresh stack has {names:?}");
+    assert_eq!(
+        names,
+        vec![LOOPBACK.to_string()],
+        "fresh stack has {names:?}"
+    );
     let ifs = g.interfaces().expect("interfaces of a fresh stack");
     assert_eq!(ifs.len(), 1, "{ifs:?}");
-    assert_eq!(ifs[0].name, "lo");
+    assert_eq!(ifs[0].name, LOOPBACK);
     assert_eq!(ifs[0].kind, ifclone::KindInfo::Loopback, "{:?}", ifs[0]);
 }
 
@@ -143,7 +147,7 @@ fn open_by_own_pid_is_the_host() {
     lib.sort();
     let mut os = os_names("host");
     os.sort();
-    for n in ["lo", "eth0"] {
+    for n in [LOOPBACK, "eth0"] {
         if os.iter().any(|o| o == n) {
             assert!(lib.iter().any(|l| l == n), "{n} missing from {lib:?}");
         }
@@ -255,7 +259,7 @@ fn host_cannot_be_removed() {
     let host = Stack::host().expect("Stack::host");
     let e = expect_err(host.remove(), "InvalidArgument", "remove the host stack");
     assert_msg_has(&e, &["host"]);
-    assert!(os_names("host").iter().any(|n| n == "lo"));
+    assert!(os_names("host").iter().any(|n| n == LOOPBACK));
 }
 
 /// The README's first example: an epair from the host with its b end straight in a new stack,

@@ -23,6 +23,13 @@ use serde_json::Value;
 
 /// Every stack the tests create starts with this.
 pub const STACK_PREFIX: &str = "ifct-";
+/// The loopback interface every stack has.
+#[cfg(target_os = "linux")]
+pub const LOOPBACK: &str = "lo";
+/// The loopback interface every stack has.
+#[cfg(not(target_os = "linux"))]
+pub const LOOPBACK: &str = "lo0";
+
 /// Every interface the tests create in the host stack starts with this.
 pub const HOST_IF_PREFIX: &str = "ifct";
 
@@ -139,7 +146,7 @@ impl HostIfGuard {
 impl Drop for HostIfGuard {
     fn drop(&mut self) {
         assert!(
-            self.name != "lo" && !self.name.starts_with("eth"),
+            self.name != LOOPBACK && !self.name.starts_with("eth"),
             "refusing to destroy host interface {}",
             self.name
         );
@@ -289,7 +296,7 @@ pub fn assert_same_links(
         }
         let strict = private
             || n == "eth0"
-            || n == "lo"
+            || n == LOOPBACK
             || ours.contains(&n.as_str())
             || (b.is_none() && looks_auto_named(n));
         if strict {
