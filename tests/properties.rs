@@ -40,6 +40,29 @@ fn set_mtu() {
 }
 
 #[test]
+fn mtu_bounds_are_accepted() {
+    let g = stack_with_pair("mtubounds");
+    g.set_mtu("pa", ifclone::MTU_MIN).expect("the smallest MTU");
+    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MIN);
+    g.set_mtu("pa", ifclone::MTU_MAX)
+        .expect("the largest MTU (veth takes it)");
+    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MAX);
+}
+
+#[test]
+fn rename_to_a_fifteen_byte_name_and_back() {
+    let g = stack_with_pair("rn15");
+    let long = "abcdefghijklmno";
+    assert_eq!(long.len(), 15);
+    g.rename("pa", long).expect("rename to 15 bytes");
+    assert!(observe(g.name(), long).is_some());
+    assert_eq!(g.interface(long).unwrap().name, long);
+    g.rename(long, "pa").expect("rename back");
+    assert!(observe(g.name(), "pa").is_some());
+    assert!(observe(g.name(), long).is_none());
+}
+
+#[test]
 fn set_mac() {
     let g = stack_with_pair("mac");
     let mac: Mac = "02:00:5e:10:20:30".parse().unwrap();
@@ -237,27 +260,4 @@ fn addresses_v4_and_v6() {
         "Exists",
         "add the same address twice",
     );
-}
-
-#[test]
-fn mtu_bounds_are_accepted() {
-    let g = stack_with_pair("mtubounds");
-    g.set_mtu("pa", ifclone::MTU_MIN).expect("the smallest MTU");
-    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MIN);
-    g.set_mtu("pa", ifclone::MTU_MAX)
-        .expect("the largest MTU (veth takes it)");
-    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MAX);
-}
-
-#[test]
-fn rename_to_a_fifteen_byte_name_and_back() {
-    let g = stack_with_pair("rn15");
-    let long = "abcdefghijklmno";
-    assert_eq!(long.len(), 15);
-    g.rename("pa", long).expect("rename to 15 bytes");
-    assert!(observe(g.name(), long).is_some());
-    assert_eq!(g.interface(long).unwrap().name, long);
-    g.rename(long, "pa").expect("rename back");
-    assert!(observe(g.name(), "pa").is_some());
-    assert!(observe(g.name(), long).is_none());
 }
