@@ -171,6 +171,34 @@ fn handles_stay_usable_while_the_guard_lives() {
     assert!(clone.interfaces().is_ok());
 }
 
+/// The point of it all: two stacks joined by an epair carry traffic once addressed and up.
+#[cfg(target_os = "linux")]
+#[test]
+fn epair_across_two_stacks_carries_traffic() {
+    let a = StackGuard::new("pinga");
+    let b = StackGuard::new("pingb");
+    let made = a
+        .create_epair_across(None, b.stack())
+        .expect("create_epair_across");
+    let peer = made.peer.expect("peer");
+    let (an, bn) = (made.iface.name.to_string(), peer.name.to_string());
+    a.add_address(&an, "10.99.0.1/24".parse().unwrap())
+        .expect("address in a");
+    b.add_address(&bn, "10.99.0.2/24".parse().unwrap())
+        .expect("address in b");
+    a.set_up(&an, true).expect("up in a");
+    b.set_up(&bn, true).expect("up in b");
+    let out = exec_in(a.name(), &["ping", "-c", "1", "-W", "5", "10.99.0.2"]);
+    assert!(
+        out.status.success(),
+        "ping from {} to {} failed: {}{}",
+        a.name(),
+        b.name(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn create_existing_name_is_exists() {
     let g = StackGuard::new("exists");
@@ -308,32 +336,4 @@ fn newcomer_epair_across_from_the_host() {
     host.destroy(&a_name).expect("destroy the a end");
     assert!(ip_link("host", &a_name).is_none());
     assert!(ip_link(g.name(), peer.name.as_str()).is_none());
-}
-
-/// The point of it all: two stacks joined by an epair carry traffic once addressed and up.
-#[cfg(target_os = "linux")]
-#[test]
-fn epair_across_two_stacks_carries_traffic() {
-    let a = StackGuard::new("pinga");
-    let b = StackGuard::new("pingb");
-    let made = a
-        .create_epair_across(None, b.stack())
-        .expect("create_epair_across");
-    let peer = made.peer.expect("peer");
-    let (an, bn) = (made.iface.name.to_string(), peer.name.to_string());
-    a.add_address(&an, "10.99.0.1/24".parse().unwrap())
-        .expect("address in a");
-    b.add_address(&bn, "10.99.0.2/24".parse().unwrap())
-        .expect("address in b");
-    a.set_up(&an, true).expect("up in a");
-    b.set_up(&bn, true).expect("up in b");
-    let out = exec_in(a.name(), &["ping", "-c", "1", "-W", "5", "10.99.0.2"]);
-    assert!(
-        out.status.success(),
-        "ping from {} to {} failed: {}{}",
-        a.name(),
-        b.name(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
