@@ -1,0 +1,81 @@
+//! Interface addresses: RTM_GETADDR dump filtered by index, RTM_NEWADDR.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use super::kinds::nlas;
+use super::netlink::{Netlink, NlResult};
+use crate::model::IfAddr;
+
+const RTM_NEWADDR: u16 = 20;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+
+fn parse(payload: &[u8], index: u32) -> Option<IfAddr> {
+    if payload.len() < 8 {
+        return None;
+    }
+    let prefix_len = payload[1];
+    let idx = u32::from_ne_bytes(payload[4..8].try_into().ok()?);
+    if idx != index {
+        return None;
+    }
+    let (mut local, mut address) = (None, None);
+    for a in nlas(&payload[8..]) {
+        let v = a.value();
+        let ip = match v.len() {
+            4 => IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3])),
+            16 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(v).ok()?)),
+            _ => continue,
+        };
+        match a.kind() {
+            IFA_LOCAL => local = Some(ip),
+            IFA_ADDRESS => address = Some(ip),
+            _ => {}
+        }
+    }
+    Some(IfAddr {
+        addr: local.or(address)?,
+        prefix_len,
+    })
+}
+
+/// The addresses of interface `index` (the kernel filters by index under strict checking; the
+/// answer is filtered again here for kernels without it).
+pub fn list(nl: &mut Netlink, index: u32) -> NlResult<Vec<IfAddr>> {
+    let mut out = Vec::new();
+    let make = || {
+        let mut m = AddressMessage::default();
+        m.header.index = index;
+        RouteNetlinkMessage::GetAddress(m)
+    };
+    nl.dump_retry(&make, &mut |m| match m {
+        None => out.clear(),
+        Some(m) if m.kind == RTM_NEWADDR => out.extend(parse(m.payload, index)),
+        Some(_) => {}
+    })?;
+    Ok(out)
+}
+
+/// Adds an address (IFA_LOCAL + IFA_ADDRESS for IPv4, IFA_ADDRESS for IPv6).
+pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
+    let mut m = AddressMessage::default();
+    m.header.index = index;
+    m.header.prefix_len = a.prefix_len;
+    m.header.family = if a.addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    if a.addr.is_ipv4() {
+        m.attributes.push(AddressAttribute::Local(a.addr));
+    }
+    m.attributes.push(AddressAttribute::Address(a.addr));
+    nl.ack(
+        RouteNetlinkMessage::NewAddress(m),
+        NLM_F_CREATE | NLM_F_EXCL,
+    )
+}

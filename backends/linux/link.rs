@@ -1,0 +1,111 @@
+//! Reading RTM_NEWLINK messages straight into the compact [`Interface`]: the attributes are
+//! walked once and only the ones ifclone models are looked at, so a 10 000-link dump never holds
+//! more than one message and the records.
+
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
+
+use super::kinds::{self, i32_of, nlas, u32_of, u8_of, LinkCtx};
+use crate::model::{IfName, Interface, Mac, OperState};
+
+pub const RTM_NEWLINK: u16 = 16;
+
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
+const IFLA_MASTER: u16 = 10;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_IFALIAS: u16 = 20;
+const IFLA_GROUP: u16 = 27;
+const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+
+const ARPHRD_LOOPBACK: u16 = 772;
+pub const IFF_UP: u32 = 1;
+const IFF_LOOPBACK: u32 = 8;
+
+/// Parses one RTM_NEWLINK payload (ifinfomsg + attributes). `None` if it is malformed or has no
+/// name.
+pub fn parse(payload: &[u8]) -> Option<Interface> {
+    if payload.len() < 16 {
+        return None;
+    }
+    let ty = u16::from_ne_bytes([payload[2], payload[3]]);
+    let index = u32_of(&payload[4..8])?;
+    let flags = u32_of(&payload[8..12])?;
+    let (mut name, mut mtu, mut mac, mut desc) = (None, 0, None, None);
+    let (mut oper, mut master, mut group) = (OperState::Unknown, None, 0);
+    let mut ctx = LinkCtx::default();
+    let (mut kind, mut data): (Option<&[u8]>, Option<&[u8]>) = (None, None);
+    for a in nlas(&payload[16..]) {
+        let v = a.value();
+        match a.kind() {
+            IFLA_IFNAME => name = IfName::from_kernel(v),
+            IFLA_MTU => mtu = u32_of(v).unwrap_or(0),
+            IFLA_ADDRESS if v.len() == 6 => mac = Some(Mac(v.try_into().ok()?)),
+            IFLA_IFALIAS => {
+                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                if end > 0 {
+                    desc = Some(String::from_utf8_lossy(&v[..end]).into());
+                }
+            }
+            IFLA_LINK => ctx.link = u32_of(v),
+            IFLA_LINK_NETNSID => ctx.netnsid = i32_of(v),
+            IFLA_MASTER => master = u32_of(v).filter(|&m| m != 0),
+            IFLA_GROUP => group = u32_of(v).unwrap_or(0),
+            IFLA_OPERSTATE => {
+                oper = match u8_of(v).unwrap_or(0) {
+                    1 => OperState::NotPresent,
+                    2 => OperState::Down,
+                    3 => OperState::LowerLayerDown,
+                    4 => OperState::Testing,
+                    5 => OperState::Dormant,
+                    6 => OperState::Up,
+                    _ => OperState::Unknown,
+                }
+            }
+            IFLA_LINKINFO => {
+                for i in nlas(v) {
+                    match i.kind() {
+                        IFLA_INFO_KIND => kind = Some(i.value()),
+                        IFLA_INFO_DATA => data = Some(i.value()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // A link to itself (physical devices report IFLA_LINK = own index) is no link.
+    if ctx.link == Some(index) && ctx.netnsid.is_none() {
+        ctx.link = None;
+    }
+    let loopback = ty == ARPHRD_LOOPBACK || flags & IFF_LOOPBACK != 0;
+    Some(Interface {
+        index,
+        name: name?,
+        kind: kinds::parse(kind, data, ctx, loopback),
+        mtu,
+        mac,
+        description: desc,
+        up: flags & IFF_UP != 0,
+        oper,
+        master,
+        group,
+        flags,
+    })
+}
+
+/// A GETLINK request (dump or single) that skips statistics to keep the answers small.
+pub fn get_request(index: u32, name: Option<&IfName>) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    if let Some(n) = name {
+        m.attributes.push(LinkAttribute::IfName(n.to_string()));
+    }
+    m.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    m
+}

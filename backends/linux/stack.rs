@@ -1,0 +1,211 @@
+//! Network namespaces as stacks: create (the way `ip netns add` does), open by name, path or
+//! pid, list, remove. A [`SysStack`] holds the netns fd (keeping the netns alive) and the one
+//! netlink socket opened inside it.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::backend::StackHandle;
+use crate::error::{Context, Error, Result};
+use crate::model::{StackInfo, StackSel};
+
+use super::netlink::Netlink;
+use super::sys;
+
+/// Where `ip netns` keeps named namespaces.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// An open network namespace with its netlink socket.
+#[derive(Debug)]
+pub struct SysStack {
+    name: String,
+    sel: StackSel,
+    fd: OwnedFd,
+    dev: u64,
+    ino: u64,
+    nl: Mutex<Netlink>,
+}
+
+impl SysStack {
+    /// The netlink socket (sequence numbers are per socket; one request at a time).
+    pub(crate) fn nl(&self) -> MutexGuard<'_, Netlink> {
+        self.nl.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Whether two handles are the same netns.
+    pub(crate) fn same(&self, other: &SysStack) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+
+    fn from_fd(name: String, sel: StackSel, fd: OwnedFd, nl: Option<Netlink>) -> Result<SysStack> {
+        let err = |op: &'static str, e: std::io::Error| {
+            Error::from_errno(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                Context::new(op, name.clone()).detail(e.to_string()),
+            )
+        };
+        if !sys::is_netns(fd.as_fd()) {
+            return Err(Error::invalid(
+                "open stack",
+                name.clone(),
+                "not a network namespace file",
+            ));
+        }
+        let (dev, ino) = sys::fd_ids(fd.as_fd()).map_err(|e| err("open stack", e))?;
+        let nl = match nl {
+            Some(nl) => nl,
+            None => sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?,
+        };
+        Ok(SysStack {
+            name,
+            sel,
+            fd,
+            dev,
+            ino,
+            nl: Mutex::new(nl),
+        })
+    }
+}
+
+impl StackHandle for SysStack {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key(&self) -> String {
+        format!("netns:{}:{}", self.dev, self.ino)
+    }
+    fn selector(&self) -> StackSel {
+        self.sel.clone()
+    }
+    fn is_host(&self) -> bool {
+        self.sel == StackSel::Host
+    }
+}
+
+fn io_err(op: &'static str, object: &str, e: std::io::Error) -> Error {
+    Error::from_errno(
+        e.raw_os_error().unwrap_or(libc::EIO),
+        Context::new(op, object).detail(e.to_string()),
+    )
+}
+
+/// Opens a stack by selector.
+pub fn open(sel: &StackSel) -> Result<SysStack> {
+    let (name, path): (String, PathBuf) = match sel {
+        StackSel::Host => ("host".into(), "/proc/self/ns/net".into()),
+        StackSel::Name(n) => (n.clone(), Path::new(NETNS_DIR).join(n)),
+        StackSel::Path(p) => (p.display().to_string(), p.clone()),
+        StackSel::Pid(p) => (format!("pid:{p}"), format!("/proc/{p}/ns/net").into()),
+        StackSel::Id(i) => {
+            return Err(Error::unsupported(
+                "open stack",
+                format!("jid:{i}"),
+                "Linux has no numeric stack ids; use a name, a path or pid:N",
+            ))
+        }
+    };
+    let fd = sys::open_ns(&path).map_err(|e| {
+        let mut err = io_err("open stack", &name, e);
+        if err.is_not_found() {
+            err = err.with_detail(format!("no network namespace at {}", path.display()));
+        }
+        err
+    })?;
+    SysStack::from_fd(name, sel.clone(), fd, None)
+}
+
+/// Creates a named persistent netns under /run/netns, as `ip netns add` does.
+pub fn create(name: &str) -> Result<SysStack> {
+    let dir = Path::new(NETNS_DIR);
+    sys::make_shared_dir(dir).map_err(|e| io_err("create stack", name, e))?;
+    let file = dir.join(name);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .map_err(|e| io_err("create stack", name, e))?;
+    let made = sys::create_netns_at(file.clone())
+        .map_err(|e| io_err("create stack", name, e))
+        .and_then(|(fd, nl)| {
+            SysStack::from_fd(name.to_string(), StackSel::Name(name.into()), fd, Some(nl))
+        });
+    if made.is_err() {
+        let _ = sys::umount_detach(&file);
+        let _ = std::fs::remove_file(&file);
+    }
+    made
+}
+
+/// The named stacks: entries of /run/netns (id = netns inode).
+pub fn list() -> Result<Vec<StackInfo>> {
+    let rd = match std::fs::read_dir(NETNS_DIR) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("list stacks", NETNS_DIR, e)),
+    };
+    let mut out = Vec::new();
+    for ent in rd.flatten() {
+        let Ok(name) = ent.file_name().into_string() else {
+            continue;
+        };
+        let id = sys::path_ids(&ent.path()).map(|(_, ino)| ino).unwrap_or(0);
+        out.push(StackInfo { name, id });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Removes a named stack: lazy unmount and unlink of /run/netns/NAME.
+pub fn remove(s: &SysStack) -> Result<()> {
+    let StackSel::Name(n) = &s.sel else {
+        return Err(Error::invalid(
+            "remove stack",
+            s.name.clone(),
+            "only named stacks (under /run/netns) can be removed",
+        ));
+    };
+    let file = Path::new(NETNS_DIR).join(n);
+    match sys::path_ids(&file) {
+        Ok((dev, ino)) if dev == s.dev && ino == s.ino => {}
+        Ok(_) => {
+            return Err(Error::NotFound(Box::new(
+                Context::new("remove stack", n.clone())
+                    .detail(format!("{} no longer holds this namespace", file.display())),
+            )))
+        }
+        Err(e) => return Err(io_err("remove stack", n, e)),
+    }
+    sys::umount_detach(&file).map_err(|e| io_err("remove stack", n, e))?;
+    std::fs::remove_file(&file).map_err(|e| io_err("remove stack", n, e))?;
+    Ok(())
+}
+
+/// Whether the handle still refers to a netns and, for a named stack, whether /run/netns/NAME
+/// still holds that same netns.
+pub fn alive(s: &SysStack) -> bool {
+    if !sys::is_netns(s.fd.as_fd()) {
+        return false;
+    }
+    match &s.sel {
+        StackSel::Name(n) => matches!(
+            sys::path_ids(&Path::new(NETNS_DIR).join(n)),
+            Ok((d, i)) if d == s.dev && i == s.ino
+        ),
+        _ => true,
+    }
+}
+
+/// Shared host handle, opened at first use.
+pub fn host(cell: &std::sync::OnceLock<Arc<SysStack>>) -> Result<Arc<SysStack>> {
+    if let Some(h) = cell.get() {
+        return Ok(h.clone());
+    }
+    let h = Arc::new(open(&StackSel::Host)?);
+    Ok(cell.get_or_init(|| h).clone())
+}

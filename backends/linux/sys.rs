@@ -1,0 +1,278 @@
+//! Every raw system call of the Linux backend: entering a netns on a dedicated thread, creating
+//! a persistent netns, mounts, the tun/tap ioctls and the macvtap device node. The only file of
+//! the backend with `unsafe`.
+
+use std::fs::OpenOptions;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::sys::stat::{fstat, makedev, mknod, Mode, SFlag};
+
+use super::netlink::Netlink;
+
+/// Runs `f` on a short-lived thread that first enters the netns `ns`. The calling thread never
+/// changes namespace.
+pub fn in_netns<T, F>(ns: BorrowedFd<'_>, f: F) -> io::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+{
+    let fd = ns.try_clone_to_owned()?;
+    std::thread::Builder::new()
+        .name("ifclone-netns".into())
+        .spawn(move || {
+            setns(&fd, CloneFlags::CLONE_NEWNET)?;
+            drop(fd);
+            f()
+        })?
+        .join()
+        .map_err(|_| io::Error::other("netns thread panicked"))?
+}
+
+/// Opens a netlink socket inside the netns `ns`.
+pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
+    in_netns(ns, Netlink::open)
+}
+
+/// Opens a netns file read-only (close-on-exec).
+pub fn open_ns(path: &Path) -> io::Result<OwnedFd> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)?;
+    Ok(f.into())
+}
+
+/// (st_dev, st_ino) of an open file.
+pub fn fd_ids(fd: BorrowedFd<'_>) -> io::Result<(u64, u64)> {
+    let st = fstat(fd)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// (st_dev, st_ino) of a path (following symlinks).
+pub fn path_ids(p: &Path) -> io::Result<(u64, u64)> {
+    let st = nix::sys::stat::stat(p)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// Whether `fd` refers to a network namespace (NS_GET_NSTYPE answers CLONE_NEWNET).
+pub fn is_netns(fd: BorrowedFd<'_>) -> bool {
+    const NS_GET_NSTYPE: libc::c_ulong = 0xb703; // _IO(0xb7, 0x3)
+                                                 // SAFETY: NS_GET_NSTYPE takes no argument and only reads the fd; an invalid fd yields -1.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
+    r == libc::CLONE_NEWNET
+}
+
+/// Makes `dir` a shared mount point, bind-mounting it onto itself first if it is not a mount
+/// point yet (what `ip netns add` does for /run/netns).
+pub fn make_shared_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let shared = MsFlags::MS_SHARED | MsFlags::MS_REC;
+    match mount(Some(""), dir, Some("none"), shared, None::<&str>) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EINVAL) => {
+            mount(
+                Some(dir),
+                dir,
+                Some("none"),
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )?;
+            mount(Some(""), dir, Some("none"), shared, None::<&str>)?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates a new netns on a dedicated thread and bind-mounts it onto `file` (which exists).
+/// Returns an fd on it and a netlink socket opened inside.
+pub fn create_netns_at(file: PathBuf) -> io::Result<(OwnedFd, Netlink)> {
+    std::thread::Builder::new()
+        .name("ifclone-netns-new".into())
+        .spawn(move || {
+            unshare(CloneFlags::CLONE_NEWNET)?;
+            mount(
+                Some("/proc/thread-self/ns/net"),
+                &file,
+                Some("none"),
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )?;
+            let fd = open_ns(&file)?;
+            let nl = Netlink::open()?;
+            Ok((fd, nl))
+        })?
+        .join()
+        .map_err(|_| io::Error::other("netns thread panicked"))?
+}
+
+/// Lazily detaches the mount on `path` (the kernel frees the netns once unused).
+pub fn umount_detach(path: &Path) -> io::Result<()> {
+    umount2(path, MntFlags::MNT_DETACH)?;
+    Ok(())
+}
+
+/// Asks for a socket receive buffer of `size` bytes (SO_RCVBUFFORCE when allowed).
+pub fn set_rcvbuf(sock: &netlink_sys::Socket, size: usize) {
+    // SAFETY: the socket outlives this borrow; the fd is valid while `sock` lives.
+    let fd = unsafe { BorrowedFd::borrow_raw(sock.as_raw_fd()) };
+    if nix::sys::socket::setsockopt(&fd, nix::sys::socket::sockopt::RcvBufForce, &size).is_err() {
+        let _ = sock.set_rx_buf_sz(size);
+    }
+}
+
+// ---- tun/tap ----
+
+const TUNSETIFF: libc::c_ulong = 0x4004_54ca; // _IOW('T', 202, int)
+const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb; // _IOW('T', 203, int)
+pub const IFF_TUN: i16 = 0x0001;
+pub const IFF_TAP: i16 = 0x0002;
+const IFF_NO_PI: i16 = 0x1000;
+const IFF_MULTI_QUEUE: i16 = 0x0100;
+const IFF_TUN_EXCL: i16 = -0x8000; // 0x8000 as a short
+
+#[repr(C)]
+struct IfReq {
+    name: [u8; libc::IFNAMSIZ],
+    flags: i16,
+    _pad: [u8; 22],
+}
+
+fn tun_setiff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<String> {
+    let mut req = IfReq {
+        name: [0; libc::IFNAMSIZ],
+        flags,
+        _pad: [0; 22],
+    };
+    let n = name.as_bytes();
+    if n.len() >= libc::IFNAMSIZ {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    req.name[..n.len()].copy_from_slice(n);
+    // SAFETY: TUNSETIFF reads and writes a struct ifreq (40 bytes); IfReq has that layout and
+    // lives for the duration of the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF as _, &mut req as *mut IfReq) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let end = req
+        .name
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(libc::IFNAMSIZ);
+    Ok(String::from_utf8_lossy(&req.name[..end]).into_owned())
+}
+
+/// Creates a tun (`kind` = IFF_TUN) or tap (IFF_TAP) device in the calling thread's netns with
+/// `queues` queues, made persistent. `name` may be a template (`tap%d`). An existing name is
+/// refused (IFF_TUN_EXCL → EBUSY, reported as EEXIST). Returns the name and one fd per queue.
+pub fn tun_create(name: &str, kind: i16, queues: u16) -> io::Result<(String, Vec<OwnedFd>)> {
+    let mut flags = kind | IFF_NO_PI;
+    if queues > 1 {
+        flags |= IFF_MULTI_QUEUE;
+    }
+    let open = || -> io::Result<OwnedFd> {
+        Ok(OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open("/dev/net/tun")?
+            .into())
+    };
+    let first = open()?;
+    let real = match tun_setiff(first.as_fd(), name, flags | IFF_TUN_EXCL) {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+            return Err(io::Error::from_raw_os_error(libc::EEXIST))
+        }
+        r => r?,
+    };
+    let mut fds = vec![first];
+    for _ in 1..queues {
+        let fd = open()?;
+        tun_setiff(fd.as_fd(), &real, flags)?;
+        fds.push(fd);
+    }
+    // SAFETY: TUNSETPERSIST takes its int argument by value; the fd is a tun fd attached above.
+    let r = unsafe { libc::ioctl(fds[0].as_raw_fd(), TUNSETPERSIST as _, 1 as libc::c_ulong) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((real, fds))
+}
+
+/// Whether /dev/net/tun can be opened (tun/tap are available).
+pub fn tun_available() -> bool {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .is_ok()
+}
+
+// ---- macvtap ----
+
+/// Opens the macvtap character device `/dev/tapN` of interface `ifname` (index `ifindex`) as seen
+/// from the calling thread's netns. Must run on a dedicated thread that already entered the
+/// target netns: it unshares the mount namespace, mounts a private tmpfs on `tmp` (an empty
+/// directory) and a sysfs under it, reads the device number, creates the node there and opens
+/// it. The mounts vanish with the thread.
+pub fn macvtap_open(tmp: &Path, ifname: &str, ifindex: u32) -> io::Result<OwnedFd> {
+    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_FS)?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    mount(
+        Some("tmpfs"),
+        tmp,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=0700"),
+    )?;
+    let sys = tmp.join("sys");
+    std::fs::create_dir(&sys)?;
+    mount(
+        Some("sysfs"),
+        &sys,
+        Some("sysfs"),
+        MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        None::<&str>,
+    )?;
+    let devfile = sys.join(format!("class/net/{ifname}/macvtap/tap{ifindex}/dev"));
+    let text = std::fs::read_to_string(&devfile)?;
+    let (maj, min) = parse_devnum(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad device number {text:?} in {}", devfile.display()),
+        )
+    })?;
+    let node = tmp.join(format!("tap{ifindex}"));
+    mknod(
+        &node,
+        SFlag::S_IFCHR,
+        Mode::from_bits_truncate(0o600),
+        makedev(maj, min),
+    )?;
+    let fd: OwnedFd = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&node)?
+        .into();
+    let _ = std::fs::remove_file(&node);
+    Ok(fd)
+}
+
+/// Parses sysfs `MAJ:MIN`.
+pub fn parse_devnum(s: &str) -> Option<(u64, u64)> {
+    let (a, b) = s.trim().split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
