@@ -32,6 +32,13 @@ fn assert_matches_os(stack: &str, i: &Interface) {
         assert_eq!(&m.to_string(), om, "mac of {}", i.name);
     }
     assert_eq!(o.up, i.up, "up of {}", i.name);
+    assert_eq!(
+        i.flags & libc::IFF_UP as u32 != 0,
+        i.up,
+        "flags {:#x} and up disagree for {}",
+        i.flags,
+        i.name
+    );
 }
 
 /// The library's own listing has it (by name and index), and `get` by both agrees.
@@ -204,6 +211,57 @@ fn epair_across_between_two_test_stacks() {
     assert!(observe(a.name(), "epair0b").is_none());
 }
 
+/// The lowest free number counts in both stacks involved: `epair0b` is taken in the peer's
+/// stack, so a pair across gets number 1.
+#[test]
+fn epair_auto_names_across_avoid_names_taken_in_the_peer_stack() {
+    let a = StackGuard::new("epxa");
+    let b = StackGuard::new("epxb");
+    let inb = create(&b, &CreateRequest::new(KindSpec::Epair { peer_name: None }));
+    assert_eq!(inb.iface.name, "epair0a");
+    let across = a
+        .create_epair_across(None, b.stack())
+        .expect("auto-named epair across");
+    assert_eq!(across.iface.name, "epair1a");
+    assert_eq!(across.peer.as_ref().unwrap().name, "epair1b");
+    assert!(observe(a.name(), "epair1a").is_some());
+    assert!(observe(b.name(), "epair1b").is_some());
+    assert!(observe(a.name(), "epair0a").is_none());
+}
+
+/// Automatic names are picked by several threads at once in one stack: every pair gets its own
+/// number (the backend retries when the kernel says the name was taken meanwhile).
+#[test]
+fn epair_auto_names_from_parallel_threads() {
+    let g = StackGuard::new("epthreads");
+    let threads = 6;
+    let names: Vec<String> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let made = g
+                        .create_interface(&CreateRequest::new(KindSpec::Epair { peer_name: None }))
+                        .expect("auto-named epair from a thread");
+                    made.iface.name.to_string()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), threads, "two threads got one name: {names:?}");
+    let os = os_names(g.name());
+    for i in 0..threads {
+        for end in ["a", "b"] {
+            let want = format!("epair{i}{end}");
+            assert!(os.contains(&want), "{want} missing: {os:?}");
+        }
+    }
+    assert_eq!(os.len(), 1 + 2 * threads, "{os:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // tap / tun
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +309,31 @@ fn tap_one_queue() {
 #[test]
 fn tap_two_queues() {
     tap_with_queues(2);
+}
+
+/// The fd a tap create hands back is attached to the device: a frame written to it arrives as
+/// a received packet.
+#[cfg(target_os = "linux")]
+#[test]
+fn tap_fd_carries_frames() {
+    use std::io::Write;
+    let g = StackGuard::new("tapfd");
+    let made = create(
+        &g,
+        &CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("tf0")),
+    );
+    g.set_up("tf0", true).expect("up");
+    let mut f = std::fs::File::from(made.fds.into_iter().next().expect("one fd"));
+    // Broadcast Ethernet frame, ethertype 0x88b5 (local experimental), 46 bytes of payload.
+    let mut frame = vec![0xff; 6];
+    frame.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5]);
+    frame.extend_from_slice(&[0u8; 46]);
+    let w = f.write(&frame).expect("write a frame to the tap fd");
+    assert_eq!(w, frame.len());
+    let out = ip(&["-n", g.name(), "-s", "-j", "link", "show", "tf0"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rx = v[0]["stats64"]["rx"]["packets"].as_u64().unwrap_or(0);
+    assert!(rx >= 1, "the frame did not arrive: {}", v[0]["stats64"]);
 }
 
 #[test]
@@ -615,6 +698,19 @@ fn destroy_many_fifty_pairs_keeps_the_rest() {
     let g = StackGuard::new("many");
     let keep = create(&g, &epair("keep0", "keep1"));
     create(&g, &CreateRequest::new(KindSpec::Bridge).named(n("keepbr")));
+    // Linux: survivors sit in interface groups of their own; a bulk delete by group must not
+    // take them.
+    #[cfg(target_os = "linux")]
+    for (name, group) in [("keep0", 1), ("keep1", 2), ("keepbr", 3)] {
+        g.set(
+            name,
+            &ifclone::Change {
+                group: Some(group),
+                ..Default::default()
+            },
+        )
+        .expect("set group");
+    }
     let mut names = vec![];
     for i in 0..50 {
         create(&g, &epair(&format!("m{i}a"), &format!("m{i}b")));
@@ -631,13 +727,31 @@ fn destroy_many_fifty_pairs_keeps_the_rest() {
     let left = os_names(g.name());
     let leaked: Vec<&String> = left.iter().filter(|x| x.starts_with('m')).collect();
     assert!(leaked.is_empty(), "destroy_many left {leaked:?}");
-    for k in ["lo", "keep0", "keep1", "keepbr"] {
+    for k in [LOOPBACK, "keep0", "keep1", "keepbr"] {
         assert!(left.iter().any(|x| x == k), "{k} did not survive: {left:?}");
     }
     let k0 = g.interface("keep0").expect("keep0 still there");
     assert_eq!(k0.index, keep.iface.index);
-    assert_eq!(k0.group, 0, "the survivor was left in a group: {k0:?}");
+    #[cfg(target_os = "linux")]
+    for (name, group) in [("keep0", 1), ("keep1", 2), ("keepbr", 3)] {
+        let i = g.interface(name).expect("survivor");
+        assert_eq!(i.group, group, "the survivor's group changed: {i:?}");
+        #[cfg(target_os = "linux")]
+        assert_eq!(ip_link(g.name(), name).unwrap()["group"], group.to_string());
+    }
     assert_eq!(g.interfaces().expect("list").len(), 4);
+}
+
+/// "Interfaces that are already gone are not an error": a name that is not there is skipped,
+/// the rest is destroyed.
+#[test]
+fn destroy_many_skips_what_is_not_there() {
+    let g = StackGuard::new("manygone");
+    create(&g, &epair("da", "db"));
+    create(&g, &CreateRequest::new(KindSpec::Bridge).named(n("dbr")));
+    g.destroy_many(&["da", "nosuch0", "dbr"])
+        .expect("destroy_many with a missing name");
+    assert_eq!(os_names(g.name()), vec![LOOPBACK.to_string()]);
 }
 
 #[test]
@@ -645,5 +759,5 @@ fn destroy_many_of_nothing_is_ok() {
     let g = StackGuard::new("manynone");
     let none: [&str; 0] = [];
     g.destroy_many(&none).expect("destroy_many of nothing");
-    assert_eq!(os_names(g.name()), vec!["lo".to_string()]);
+    assert_eq!(os_names(g.name()), vec![LOOPBACK.to_string()]);
 }

@@ -40,6 +40,29 @@ fn set_mtu() {
 }
 
 #[test]
+fn mtu_bounds_are_accepted() {
+    let g = stack_with_pair("mtubounds");
+    g.set_mtu("pa", ifclone::MTU_MIN).expect("the smallest MTU");
+    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MIN);
+    g.set_mtu("pa", ifclone::MTU_MAX)
+        .expect("the largest MTU (veth takes it)");
+    assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MAX);
+}
+
+#[test]
+fn rename_to_a_fifteen_byte_name_and_back() {
+    let g = stack_with_pair("rn15");
+    let long = "abcdefghijklmno";
+    assert_eq!(long.len(), 15);
+    g.rename("pa", long).expect("rename to 15 bytes");
+    assert!(observe(g.name(), long).is_some());
+    assert_eq!(g.interface(long).unwrap().name, long);
+    g.rename(long, "pa").expect("rename back");
+    assert!(observe(g.name(), "pa").is_some());
+    assert!(observe(g.name(), long).is_none());
+}
+
+#[test]
 fn set_mac() {
     let g = stack_with_pair("mac");
     let mac: Mac = "02:00:5e:10:20:30".parse().unwrap();
@@ -60,6 +83,30 @@ fn set_description_and_clear_it() {
     g.set_description("pa", "").expect("clear description");
     assert_eq!(os(&g, "pa").alias, None);
     assert_eq!(g.interface("pa").unwrap().description, None);
+}
+
+#[test]
+fn description_is_utf8() {
+    let g = stack_with_pair("descr8");
+    let text = "Übergang → ﬁber #7";
+    g.set_description("pa", text)
+        .expect("set a UTF-8 description");
+    assert_eq!(os(&g, "pa").alias.as_deref(), Some(text));
+    assert_eq!(
+        g.interface("pa").unwrap().description.as_deref(),
+        Some(text)
+    );
+}
+
+/// Linux keeps up to IFALIASZ - 1 = 255 bytes (`ip link set … alias` sets that many).
+#[cfg(target_os = "linux")]
+#[test]
+fn description_of_255_bytes() {
+    let g = stack_with_pair("descr255");
+    let long = "x".repeat(255);
+    g.set_description("pa", &long)
+        .expect("a 255-byte description");
+    assert_eq!(os(&g, "pa").alias.as_deref(), Some(long.as_str()));
 }
 
 #[test]
@@ -178,8 +225,8 @@ fn get_by_name_and_by_index() {
     assert_eq!(by_name.mac.map(|m| m.to_string()), o.mac);
     let by_index = g.interface_by_index(o.index).expect("get by index");
     assert_eq!(by_index, by_name);
-    let lo = g.interface("lo").expect("get lo");
-    assert_eq!(lo.index, os(&g, "lo").index);
+    let lo = g.interface(LOOPBACK).expect("get the loopback");
+    assert_eq!(lo.index, os(&g, LOOPBACK).index);
     expect_err(
         g.interface_by_index(999_999),
         "NotFound",

@@ -25,10 +25,64 @@ fn create_is_visible_to_the_os_and_to_list() {
     );
     // A fresh stack holds only its loopback.
     let names = os_names(g.name());
-    assert_eq!(names, vec!["lo".to_string()], "fresh stack has {names:?}");
+    assert_eq!(
+        names,
+        vec![LOOPBACK.to_string()],
+        "fresh stack has {names:?}"
+    );
     let ifs = g.interfaces().expect("interfaces of a fresh stack");
     assert_eq!(ifs.len(), 1, "{ifs:?}");
-    assert_eq!(ifs[0].name, "lo");
+    assert_eq!(ifs[0].name, LOOPBACK);
+    assert_eq!(ifs[0].kind, ifclone::KindInfo::Loopback, "{:?}", ifs[0]);
+}
+
+/// Linux: a stack's id in the listing is its netns inode.
+#[cfg(target_os = "linux")]
+#[test]
+fn list_id_is_the_netns_inode() {
+    use std::os::unix::fs::MetadataExt;
+    let g = StackGuard::new("inode");
+    let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
+        .expect("stat the netns bind mount")
+        .ino();
+    let listed = Stack::list().expect("Stack::list");
+    let me = listed.iter().find(|s| s.name == g.name()).expect("listed");
+    assert_eq!(me.id, ino, "{me:?}");
+}
+
+/// Linux: a process inside a stack (`ip netns exec`) leads to that stack by its pid.
+#[cfg(target_os = "linux")]
+#[test]
+fn open_by_pid_of_a_process_inside() {
+    use std::os::unix::fs::MetadataExt;
+    let g = StackGuard::new("bypid");
+    let want = std::fs::metadata(format!("/run/netns/{}", g.name()))
+        .unwrap()
+        .ino();
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", g.name(), "sleep", "30"])
+        .spawn()
+        .expect("spawn ip netns exec sleep");
+    let pid = child.id();
+    // Wait until the child has entered the stack (setns happens before the exec of sleep).
+    let t0 = std::time::Instant::now();
+    while std::fs::metadata(format!("/proc/{pid}/ns/net"))
+        .map(|m| m.ino())
+        .ok()
+        != Some(want)
+    {
+        assert!(
+            t0.elapsed().as_secs() < 10,
+            "the child never entered the stack"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let r = Stack::open(StackSel::Pid(pid));
+    let _ = child.kill();
+    let _ = child.wait();
+    let s = r.expect("open by the pid of a process inside");
+    assert_eq!(s.handle().key(), g.handle().key());
+    assert!(!s.is_host());
 }
 
 #[test]
@@ -93,7 +147,7 @@ fn open_by_own_pid_is_the_host() {
     lib.sort();
     let mut os = os_names("host");
     os.sort();
-    for n in ["lo", "eth0"] {
+    for n in [LOOPBACK, "eth0"] {
         if os.iter().any(|o| o == n) {
             assert!(lib.iter().any(|l| l == n), "{n} missing from {lib:?}");
         }
@@ -115,6 +169,34 @@ fn handles_stay_usable_while_the_guard_lives() {
     let clone = g.stack().clone();
     assert_eq!(clone.handle().key(), g.handle().key());
     assert!(clone.interfaces().is_ok());
+}
+
+/// The point of it all: two stacks joined by an epair carry traffic once addressed and up.
+#[cfg(target_os = "linux")]
+#[test]
+fn epair_across_two_stacks_carries_traffic() {
+    let a = StackGuard::new("pinga");
+    let b = StackGuard::new("pingb");
+    let made = a
+        .create_epair_across(None, b.stack())
+        .expect("create_epair_across");
+    let peer = made.peer.expect("peer");
+    let (an, bn) = (made.iface.name.to_string(), peer.name.to_string());
+    a.add_address(&an, "10.99.0.1/24".parse().unwrap())
+        .expect("address in a");
+    b.add_address(&bn, "10.99.0.2/24".parse().unwrap())
+        .expect("address in b");
+    a.set_up(&an, true).expect("up in a");
+    b.set_up(&bn, true).expect("up in b");
+    let out = exec_in(a.name(), &["ping", "-c", "1", "-W", "5", "10.99.0.2"]);
+    assert!(
+        out.status.success(),
+        "ping from {} to {} failed: {}{}",
+        a.name(),
+        b.name(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -205,7 +287,7 @@ fn host_cannot_be_removed() {
     let host = Stack::host().expect("Stack::host");
     let e = expect_err(host.remove(), "InvalidArgument", "remove the host stack");
     assert_msg_has(&e, &["host"]);
-    assert!(os_names("host").iter().any(|n| n == "lo"));
+    assert!(os_names("host").iter().any(|n| n == LOOPBACK));
 }
 
 /// The README's first example: an epair from the host with its b end straight in a new stack,

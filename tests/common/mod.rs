@@ -25,6 +25,13 @@ use serde_json::Value;
 
 /// Every stack the tests create starts with this.
 pub const STACK_PREFIX: &str = "ifct-";
+/// The loopback interface every stack has.
+#[cfg(target_os = "linux")]
+pub const LOOPBACK: &str = "lo";
+/// The loopback interface every stack has.
+#[cfg(not(target_os = "linux"))]
+pub const LOOPBACK: &str = "lo0";
+
 /// Every interface the tests create in the host stack starts with this.
 pub const HOST_IF_PREFIX: &str = "ifct";
 
@@ -147,7 +154,7 @@ impl HostIfGuard {
 impl Drop for HostIfGuard {
     fn drop(&mut self) {
         assert!(
-            self.name != "lo" && !self.name.starts_with("eth"),
+            self.name != LOOPBACK && !self.name.starts_with("eth"),
             "refusing to destroy host interface {}",
             self.name
         );
@@ -262,13 +269,16 @@ fn normalize(mut v: Value) -> Value {
     v
 }
 
-/// Names an auto-named cloner could pick (`epair3a`, `vlan0`, `tap1`, `veth0`, …).
+/// Names an auto-named cloner could pick (`epair3a`, `vlan0`, `tap1`, `veth0`, …), and this
+/// process's own host interface names. (Another process's `ifct<pid>x<n>` is another test's,
+/// e.g. under a runner that runs test processes in parallel.)
 pub fn looks_auto_named(n: &str) -> bool {
-    const PREFIXES: [&str; 13] = [
+    const PREFIXES: [&str; 12] = [
         "epair", "veth", "vlan", "tap", "tun", "bridge", "macvlan", "macvtap", "vxlan", "dummy",
-        "bond", "lagg", "ifct",
+        "bond", "lagg",
     ];
     PREFIXES.iter().any(|p| n.starts_with(p))
+        || n.starts_with(&format!("{HOST_IF_PREFIX}{}x", std::process::id()))
 }
 
 /// Asserts a stack looks the same as before. `private` stacks (a test's own) must be exactly
@@ -294,7 +304,7 @@ pub fn assert_same_links(
         }
         let strict = private
             || n == "eth0"
-            || n == "lo"
+            || n == LOOPBACK
             || ours.contains(&n.as_str())
             || (b.is_none() && looks_auto_named(n));
         if strict {
