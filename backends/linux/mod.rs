@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -40,6 +40,8 @@ use netlink::NlError;
 pub use stack::SysStack;
 
 pub const RUNTIME_DIR: &str = "/run/ifclone";
+/// rtnetlink IFLA_IFALIAS (linux/if_link.h), sent as raw bytes (see `apply`).
+const IFLA_IFALIAS: u16 = 20;
 
 pub struct System {
     host: OnceLock<Arc<SysStack>>,
@@ -684,7 +686,13 @@ impl Backend for System {
         }
         if let Some(d) = &change.description {
             let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::IfAlias(d.clone()));
+            // Raw bytes: `LinkAttribute::IfAlias` appends a NUL, which the kernel counts against
+            // IFALIASZ - 1 (255), so a 255-byte description would be refused with ERANGE. An
+            // empty value clears the description.
+            m.attributes.push(LinkAttribute::Other(DefaultNla::new(
+                IFLA_IFALIAS,
+                d.as_bytes().to_vec(),
+            )));
             self.setlink(s, m, "set description", &object)?;
         }
         if let Some(g) = change.group {
