@@ -29,10 +29,6 @@ mod stack;
 mod sys;
 pub mod vmove;
 
-#[cfg(all(test, not(target_os = "freebsd")))]
-#[path = "../backends/freebsd/pure.rs"]
-mod freebsd_pure;
-
 pub use backend::{Backend, Placement, StackHandle};
 pub use error::{Context, Error, Result};
 pub use model::*;

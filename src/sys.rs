@@ -15,3 +15,9 @@ cfg_if::cfg_if! {
 }
 
 pub use imp::{SysStack, System, RUNTIME_DIR};
+
+// The FreeBSD backend's pure parts (ABI constants, request encoding, naming, the routing-socket
+// parser) make no system call, so their unit tests run on Linux too.
+#[cfg(all(test, not(target_os = "freebsd")))]
+#[path = "../backends/freebsd/pure.rs"]
+mod freebsd_pure;
