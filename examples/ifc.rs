@@ -1567,6 +1567,7 @@ mod tests {
             group: 0,
             flags: 0x1003,
             stack: "host".into(),
+            mark: None,
         };
         let a = mk(
             5,

@@ -16,6 +16,7 @@
 //! | interfaces  | [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
 //! | addresses   | [`addresses`], [`add_address`], [`del_address`]                      |
 //! | moves       | [`move_native`] — the kernel's own move, with an optional new name   |
+//! | identity    | [`add_mark`], [`del_mark`] — a mark that travels with the device (Linux: an alternative name); [`Interface::mark`](crate::model::Interface::mark) reads it back |
 //!
 //! Rules every backend follows:
 //! - **No caller thread ever changes stack.** Linux enters a netns only on a short-lived dedicated
@@ -45,6 +46,8 @@
 //! [`add_address`]: Backend::add_address
 //! [`del_address`]: Backend::del_address
 //! [`move_native`]: Backend::move_native
+//! [`add_mark`]: Backend::add_mark
+//! [`del_mark`]: Backend::del_mark
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -59,7 +62,10 @@ use crate::model::{
 pub trait StackHandle: Send + Sync + Debug + 'static {
     /// The name used in messages and listings (`host` for the host's own stack).
     fn name(&self) -> &str;
-    /// A stable identity for the ledger of loans (Linux: `netns:<dev>:<inode>`; FreeBSD: `jail:<name>`).
+    /// The stack's kernel identity, stable for the stack's whole life and never given to another
+    /// stack while ifclone's state may still name it (Linux: `netns:<inode>:<cookie>`, the
+    /// netns inode and its never-reused `SO_NETNS_COOKIE`; FreeBSD: `jail:<jid>`, `jail:0` for
+    /// the host). The host stack's key is the same whichever stack the caller runs in.
     fn key(&self) -> String;
     /// A selector that reopens this same stack from another process.
     fn selector(&self) -> StackSel;
@@ -169,6 +175,18 @@ pub trait Backend: Send + Sync {
         to: &Self::Stack,
         new_name: Option<IfName>,
     ) -> Result<u32>;
+
+    // ---- identity ----
+
+    /// Puts `mark` (it starts with [`MARK_PREFIX`](crate::model::MARK_PREFIX)) on the interface
+    /// at `index`, in a place that travels with the device when it moves and that listings
+    /// report as [`Interface::mark`](crate::model::Interface::mark). Linux: an alternative name
+    /// (RTM_NEWLINKPROP, IFLA_ALT_IFNAME). Returns `false`, changing nothing, where the OS
+    /// offers no such place (FreeBSD: the description is the user's, groups are dropped on a
+    /// move).
+    fn add_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<bool>;
+    /// Removes `mark` from the interface at `index`; a mark that is not there is not an error.
+    fn del_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<()>;
 }
 
 /// Shorthand used by the neutral layers for "this OS cannot do that".

@@ -481,7 +481,14 @@ pub struct Interface {
     pub flags: u32,
     /// The stack it is in (its name; shared by every record of one listing).
     pub stack: std::sync::Arc<str>,
+    /// ifclone's identity mark on the device, if any (see [`MARK_PREFIX`]): on Linux the first
+    /// alternative name that starts with the prefix; always `None` on FreeBSD.
+    pub mark: Option<Box<str>>,
 }
+
+/// Every identity mark ifclone puts on an interface starts with this (Linux: an alternative
+/// name, shown by `ip link` as `altname ifclone.…`).
+pub const MARK_PREFIX: &str = "ifclone.";
 
 impl Interface {
     /// The parent or peer, also when it lives in another stack.

@@ -382,4 +382,12 @@ impl Backend for System {
         let host = self.host()?;
         moves::relocate(&host, from, name, to, new_name).map(|(_, index)| index)
     }
+
+    fn add_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn del_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<()> {
+        Ok(())
+    }
 }

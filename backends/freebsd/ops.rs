@@ -207,6 +207,7 @@ impl<'a> On<'a> {
             group: 0,
             flags,
             stack: self.stack.clone(),
+            mark: None,
         })
     }
 

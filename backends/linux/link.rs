@@ -96,6 +96,7 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
         group,
         flags,
         stack: stack.clone(),
+        mark: None,
     })
 }
 

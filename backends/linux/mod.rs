@@ -781,6 +781,14 @@ impl Backend for System {
         let there = new_name.unwrap_or(i.name);
         Ok(self.get_in(to, IfSel::Name(there))?.index)
     }
+
+    fn add_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn del_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

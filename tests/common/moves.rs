@@ -205,6 +205,12 @@ impl Backend for Faulty {
     ) -> ifclone::Result<u32> {
         self.tick("move_native", || sys().move_native(from, sel, to, n))
     }
+    fn add_mark(&self, s: &SysStack, index: u32, mark: &str) -> ifclone::Result<bool> {
+        self.tick("add_mark", || sys().add_mark(s, index, mark))
+    }
+    fn del_mark(&self, s: &SysStack, index: u32, mark: &str) -> ifclone::Result<()> {
+        self.tick("del_mark", || sys().del_mark(s, index, mark))
+    }
 }
 
 /// The addresses of `name` in `stack` (from `ip`), without IPv6 link-local ones, which belong to
