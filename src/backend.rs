@@ -65,7 +65,8 @@ pub trait StackHandle: Send + Sync + Debug + 'static {
     /// The stack's kernel identity, stable for the stack's whole life and never given to another
     /// stack while ifclone's state may still name it (Linux: `netns:<inode>:<cookie>`, the
     /// netns inode and its never-reused `SO_NETNS_COOKIE`; FreeBSD: `jail:<jid>`, `jail:0` for
-    /// the host). The host stack's key is the same whichever stack the caller runs in.
+    /// the host). It names the kernel object, not the way it was opened: one stack opened as
+    /// `host`, by name, by path or by pid has one key.
     fn key(&self) -> String;
     /// A selector that reopens this same stack from another process.
     fn selector(&self) -> StackSel;
