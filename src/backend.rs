@@ -11,7 +11,7 @@
 //!
 //! | area        | operations                                                          |
 //! |-------------|---------------------------------------------------------------------|
-//! | stacks      | [`open_stack`], [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`], [`link_stack`] (the stack a peer/parent lives in, from the kernel's id) |
+//! | stacks      | [`open_stack`], [`find_stack`] (by kernel identity), [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`], [`link_stack`] (the stack a peer/parent lives in, from the kernel's id) |
 //! | cloners     | [`cloners`] — probed from the kernel, never guessed                  |
 //! | interfaces  | [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
 //! | addresses   | [`addresses`], [`add_address`], [`del_address`]                      |
@@ -30,6 +30,7 @@
 //!   `SAFETY:` comment.
 //!
 //! [`open_stack`]: Backend::open_stack
+//! [`find_stack`]: Backend::find_stack
 //! [`create_stack`]: Backend::create_stack
 //! [`list_stacks`]: Backend::list_stacks
 //! [`remove_stack`]: Backend::remove_stack
@@ -110,6 +111,11 @@ pub trait Backend: Send + Sync {
 
     /// Opens an existing stack.
     fn open_stack(&self, sel: &StackSel) -> Result<Arc<Self::Stack>>;
+    /// The live stack whose [`StackHandle::key`] is `key`, however it can be reached (Linux:
+    /// the host, the named stacks, any process's netns; FreeBSD: the jail with that jid), or
+    /// `None` when no live stack has it. Used to find a loan's home when the selector it was
+    /// recorded with leads elsewhere (a stack opened as `host` from inside another netns).
+    fn find_stack(&self, key: &str) -> Result<Option<Arc<Self::Stack>>>;
     /// Creates a named, persistent stack visible to the OS tools (`ip netns list`, `jls`).
     fn create_stack(&self, name: &str) -> Result<Arc<Self::Stack>>;
     /// Lists the named stacks.

@@ -54,12 +54,10 @@ impl fmt::Display for Context {
             write!(f, " in stack {s}")?;
         }
         if let Some(e) = self.errno {
-            write!(
-                f,
-                ": {} ({})",
-                errno_name(e),
-                std::io::Error::from_raw_os_error(e).kind()
-            )?;
+            match errno_name(e) {
+                "E?" => write!(f, ": errno {e} ({})", strerror(e))?,
+                name => write!(f, ": {name} ({})", strerror(e))?,
+            }
         }
         if let Some(d) = &self.detail {
             write!(f, ": {d}")?;
@@ -87,6 +85,39 @@ pub enum Error {
     Busy(Box<Context>),
     #[error("kernel error: {0}")]
     Kernel(Box<Context>),
+    /// State ifclone keeps on disk (the ledger of loans, the intents of moves) is damaged or
+    /// unreadable. The object is the file; nothing was changed.
+    #[error("damaged state: {0}")]
+    Corrupt(Box<Context>),
+    /// Removing a stack: some loans could not go home, so the stack was left in place (with
+    /// those loans in it) and nothing was destroyed.
+    #[error("{0}")]
+    NotReturned(Box<NotReturned>),
+}
+
+/// What [`Error::NotReturned`] reports: each loan that could not go home, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotReturned {
+    pub ctx: Context,
+    /// Loans that did go home before the failure: (interface, home stack).
+    pub returned: Vec<(String, String)>,
+    /// Loans still in the stack: (interface, why it could not go home).
+    pub stranded: Vec<(String, String)>,
+}
+
+impl fmt::Display for NotReturned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} loan(s) could not go home, so the stack was kept",
+            self.ctx,
+            self.stranded.len()
+        )?;
+        for (n, why) in &self.stranded {
+            write!(f, "\n  {n}: {why}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Error {
@@ -100,8 +131,15 @@ impl Error {
             | libc::ERANGE
             | libc::E2BIG
             | libc::ENAMETOOLONG
+            | libc::EDOM
+            | libc::EOVERFLOW
+            | libc::EMSGSIZE
             | libc::EPROTONOSUPPORT => Error::InvalidArgument(ctx),
-            libc::EOPNOTSUPP | libc::ENOSYS | libc::EAFNOSUPPORT => Error::Unsupported(ctx),
+            libc::EOPNOTSUPP
+            | libc::ENOSYS
+            | libc::EAFNOSUPPORT
+            | libc::ENOPROTOOPT
+            | libc::EPFNOSUPPORT => Error::Unsupported(ctx),
             libc::EPERM | libc::EACCES => Error::PermissionDenied(ctx),
             libc::EBUSY => Error::Busy(ctx),
             _ => Error::Kernel(ctx),
@@ -138,7 +176,9 @@ impl Error {
             | Error::Unsupported(c)
             | Error::PermissionDenied(c)
             | Error::Busy(c)
-            | Error::Kernel(c) => c,
+            | Error::Kernel(c)
+            | Error::Corrupt(c) => c,
+            Error::NotReturned(n) => &n.ctx,
         }
     }
 
@@ -151,7 +191,9 @@ impl Error {
             | Error::Unsupported(c)
             | Error::PermissionDenied(c)
             | Error::Busy(c)
-            | Error::Kernel(c) => c,
+            | Error::Kernel(c)
+            | Error::Corrupt(c) => c,
+            Error::NotReturned(n) => &mut n.ctx,
         }
     }
 
@@ -194,6 +236,16 @@ impl Error {
     }
     pub fn is_exists(&self) -> bool {
         matches!(self, Error::Exists(_))
+    }
+}
+
+/// The OS's own text for an errno (`No such device`), as strerror(3) gives it, without the
+/// `(os error N)` suffix the standard library adds.
+pub fn strerror(e: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(e).to_string();
+    match s.rsplit_once(" (os error ") {
+        Some((text, _)) => text.to_string(),
+        None => s,
     }
 }
 
@@ -242,7 +294,42 @@ pub fn errno_name(e: i32) -> &'static str {
         ENETDOWN,
         ENOBUFS,
         ETIMEDOUT,
-        ENOTSUP
+        ENOTSUP,
+        ENOPROTOOPT,
+        EPFNOSUPPORT,
+        ENODATA,
+        EINPROGRESS,
+        EMSGSIZE,
+        EDOM,
+        EOVERFLOW,
+        ENOTSOCK,
+        ENOTCONN,
+        ECONNREFUSED,
+        ENETUNREACH,
+        EPIPE,
+        ELOOP,
+        EROFS,
+        ESPIPE,
+        ENOEXEC,
+        EDEADLK,
+        ENOLCK,
+        ENOTBLK,
+        ETXTBSY,
+        EFBIG,
+        EMLINK,
+        EALREADY,
+        EDESTADDRREQ,
+        EPROTOTYPE,
+        ENETRESET,
+        ECONNABORTED,
+        ECONNRESET,
+        EISCONN,
+        ESHUTDOWN,
+        EHOSTUNREACH,
+        EHOSTDOWN,
+        ESTALE,
+        EDQUOT,
+        ECANCELED
     );
     "E?"
 }
@@ -263,6 +350,27 @@ mod tests {
         let s = e.to_string();
         assert!(s.contains("create vlan5 in stack s1"), "{s}");
         assert!(s.contains("EEXIST"), "{s}");
+    }
+
+    #[test]
+    fn errno_is_named_with_the_os_text() {
+        let e = Error::from_errno(libc::ENODEV, Context::new("destroy", "x0").stack("s1"));
+        let s = e.to_string();
+        assert!(s.contains(&format!("ENODEV ({})", strerror(libc::ENODEV))), "{s}");
+        #[cfg(target_os = "linux")]
+        assert!(s.contains("ENODEV (No such device)"), "{s}");
+        assert!(!s.contains("uncategorized"), "{s}");
+        assert!(!s.contains("os error"), "{s}");
+        let e = Error::from_errno(libc::EOPNOTSUPP, Context::new("create", "vlan0"));
+        assert!(
+            e.to_string().contains("EOPNOTSUPP (Operation not supported)"),
+            "{e}"
+        );
+        // An errno without a symbolic name in the table still says what the OS calls it.
+        let e = Error::from_errno(4000, Context::new("x", "y"));
+        assert!(e.to_string().contains("errno 4000 ("), "{e}");
+        #[cfg(target_os = "linux")]
+        assert_eq!(strerror(libc::ERANGE), "Numerical result out of range");
     }
 
     #[test]
@@ -288,5 +396,26 @@ mod tests {
             Error::from_errno(libc::EIO, c()),
             Error::Kernel(_)
         ));
+        assert!(matches!(
+            Error::from_errno(libc::ERANGE, c()),
+            Error::InvalidArgument(_)
+        ));
+        assert!(matches!(
+            Error::from_errno(libc::EINVAL, c()),
+            Error::InvalidArgument(_)
+        ));
+        assert!(matches!(
+            Error::from_errno(libc::ENOENT, c()),
+            Error::NotFound(_)
+        ));
+        assert!(matches!(
+            Error::from_errno(libc::EEXIST, c()),
+            Error::Exists(_)
+        ));
+        assert!(matches!(
+            Error::from_errno(libc::ENOPROTOOPT, c()),
+            Error::Unsupported(_)
+        ));
+        assert_eq!(Error::from_errno(libc::EBUSY, c()).errno(), Some(libc::EBUSY));
     }
 }

@@ -2,34 +2,104 @@
 //!
 //! FreeBSD's kernel remembers each interface's home VNET, but exposes it to no ioctl; Linux does
 //! not remember it at all (deleting a netns destroys the veths inside). So ifclone records every
-//! loan itself, in small files under the backend's runtime directory (one file per borrowing
-//! stack, keyed by the stack's identity), so that a stack filled by one process and removed by
-//! another still gives its loans back.
+//! loan itself, in one file per borrowing stack under the backend's runtime directory
+//! (`loans/<stack key>.json`), so that a stack filled by one process and removed by another
+//! still gives its loans back.
 //!
-//! A file holds one line per loan: `index<TAB>name<TAB>home-key<TAB>home-selector`. Updates take
-//! an exclusive `flock` on the file and replace it atomically.
+//! The file is versioned JSON, read strictly (see [`crate::state`] for the write and lock rules):
+//!
+//! ```json
+//! {"format":"ifclone-ledger","version":1,"stack":"netns:4026532301:8193",
+//!  "loans":[{"index":7,"name":"epair0b","kind":"epair","mac":"02:00:00:00:00:0b",
+//!            "mark":"ifclone.3f2a9c0d1e4b5a60",
+//!            "home":{"key":"netns:4026531840:1","name":"host","sel":"host"}}]}
+//! ```
+//!
+//! A loan is recognised by its identity, never by an index alone: the mark the kernel carries
+//! on the device where the OS offers one (Linux: an alternative name), else index, kind, MAC and
+//! name together. An index that the kernel gave to another interface is never taken for a loan.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::model::{IfName, StackSel};
+use serde::{Deserialize, Serialize};
 
-/// One interface living away from home.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Loan {
-    /// Index in the borrowing stack.
-    pub index: u32,
-    /// Name when it was lent (for messages; the index is what identifies it).
-    pub name: IfName,
-    /// The home stack's identity (`StackHandle::key`).
-    pub home_key: String,
-    /// How to reopen the home stack.
-    pub home: StackSel,
+use crate::error::Result;
+use crate::model::{IfName, Interface, KindName, Mac, StackSel};
+use crate::state;
+
+const FORMAT: &str = "ifclone-ledger";
+const VERSION: u32 = 1;
+
+/// A stack as state files name it: its kernel identity, its name for messages, and how to
+/// reopen it (tried first; when it no longer leads to the same identity the stack is looked up
+/// by identity).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackRef {
+    pub key: String,
+    pub name: String,
+    pub sel: StackSel,
 }
 
+impl StackRef {
+    pub fn of<S: crate::backend::StackHandle + ?Sized>(s: &S) -> StackRef {
+        StackRef {
+            key: s.key(),
+            name: s.name().to_string(),
+            sel: s.selector(),
+        }
+    }
+}
+
+/// One interface living away from home.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Loan {
+    /// Index in the borrowing stack when it was lent.
+    pub index: u32,
+    /// Name when it was lent.
+    pub name: IfName,
+    /// Its kind (`None`: a device ifclone does not model).
+    pub kind: Option<KindName>,
+    pub mac: Option<Mac>,
+    /// The identity mark on the device ([`crate::model::MARK_PREFIX`]), where the OS has one.
+    pub mark: Option<String>,
+    /// The home stack.
+    pub home: StackRef,
+}
+
+impl Loan {
+    /// Whether `i` is this loan's device: by its mark where the loan has one (the index may have
+    /// changed), else by index, kind, MAC and name together.
+    pub fn identifies(&self, i: &Interface) -> bool {
+        if i.kind.kind() != self.kind {
+            return false;
+        }
+        match &self.mark {
+            Some(m) => i.mark.as_deref() == Some(m.as_str()),
+            None => i.index == self.index && i.mac == self.mac && i.name == self.name,
+        }
+    }
+
+    /// This loan's device among `ifaces`.
+    pub fn find<'a>(&self, ifaces: &'a [Interface]) -> Option<&'a Interface> {
+        ifaces.iter().find(|i| self.identifies(i))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    format: String,
+    version: u32,
+    stack: String,
+    loans: Vec<Loan>,
+}
+
+/// The ledger, under a runtime directory.
+#[derive(Clone, Debug)]
 pub struct Ledger {
-    dir: PathBuf,
+    runtime: PathBuf,
 }
 
 impl Ledger {
@@ -40,129 +110,255 @@ impl Ledger {
 
     pub fn new(runtime_dir: &Path) -> Ledger {
         Ledger {
-            dir: runtime_dir.join("loans"),
+            runtime: runtime_dir.to_path_buf(),
         }
     }
 
-    fn file_of(&self, stack_key: &str) -> PathBuf {
-        let safe: String = stack_key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.dir.join(safe)
+    /// The runtime directory (the intents and the stack locks live there too).
+    pub fn runtime(&self) -> &Path {
+        &self.runtime
     }
 
-    /// The loans held by a stack.
-    pub fn loans(&self, stack_key: &str) -> Vec<Loan> {
-        let mut s = String::new();
-        if let Ok(mut f) = File::open(self.file_of(stack_key)) {
-            let _ = f.lock_shared();
-            let _ = f.read_to_string(&mut s);
-        }
-        parse(&s)
+    /// The file that holds a stack's loans.
+    pub fn file_of(&self, stack_key: &str) -> PathBuf {
+        self.runtime
+            .join("loans")
+            .join(format!("{}.json", state::file_stem(stack_key)))
     }
 
-    /// Edits a stack's loans under an exclusive lock.
-    fn edit(&self, stack_key: &str, f: impl FnOnce(&mut Vec<Loan>)) -> std::io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
+    fn read(&self, stack_key: &str) -> Result<Vec<Loan>> {
         let path = self.file_of(stack_key);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(path.with_extension("lock"))?;
-        lock.lock()?;
-        let mut s = String::new();
-        if let Ok(mut cur) = File::open(&path) {
-            cur.read_to_string(&mut s)?;
+        let Some(text) = state::read(&path)? else {
+            return Ok(Vec::new());
+        };
+        let f: File = serde_json::from_str(&text)
+            .map_err(|e| state::corrupt(&path, format!("not a ledger: {e}")))?;
+        if f.format != FORMAT || f.version != VERSION {
+            return Err(state::corrupt(
+                &path,
+                format!(
+                    "format {} version {} (this ifclone reads {FORMAT} version {VERSION})",
+                    f.format, f.version
+                ),
+            ));
         }
-        let mut loans = parse(&s);
-        f(&mut loans);
-        if loans.is_empty() {
-            let _ = fs::remove_file(&path);
-            let _ = fs::remove_file(path.with_extension("lock"));
-            return Ok(());
+        if f.stack != stack_key {
+            return Err(state::corrupt(
+                &path,
+                format!("it holds the loans of stack {}, not {stack_key}", f.stack),
+            ));
         }
-        let tmp = path.with_extension("tmp");
-        let mut out = File::create(&tmp)?;
-        for l in &loans {
-            writeln!(out, "{}\t{}\t{}\t{}", l.index, l.name, l.home_key, l.home)?;
-        }
-        out.sync_all()?;
-        fs::rename(tmp, path)
+        check(&f.loans, stack_key).map_err(|why| state::corrupt(&path, why))?;
+        Ok(f.loans)
     }
 
-    /// Records that `loan.index` in `stack_key` belongs to `loan.home`.
-    pub fn record(&self, stack_key: &str, loan: Loan) -> std::io::Result<()> {
+    /// The loans held by a stack. A damaged ledger file is [`crate::Error::Corrupt`].
+    pub fn loans(&self, stack_key: &str) -> Result<Vec<Loan>> {
+        self.read(stack_key)
+    }
+
+    /// Edits a stack's loans under the file's exclusive lock; writes them back atomically (an
+    /// empty list removes the file; its lock file stays).
+    pub fn edit<T>(&self, stack_key: &str, f: impl FnOnce(&mut Vec<Loan>) -> T) -> Result<T> {
+        let path = self.file_of(stack_key);
+        let _lock = state::lock(&path.with_extension("lock"))?;
+        let mut loans = self.read(stack_key)?;
+        let before = loans.clone();
+        let out = f(&mut loans);
+        if loans == before {
+            return Ok(out);
+        }
+        if let Err(why) = check(&loans, stack_key) {
+            return Err(crate::error::Error::invalid(
+                "record loan",
+                stack_key,
+                why,
+            ));
+        }
+        if loans.is_empty() {
+            state::remove(&path)?;
+        } else {
+            let file = File {
+                format: FORMAT.into(),
+                version: VERSION,
+                stack: stack_key.into(),
+                loans,
+            };
+            let mut text = serde_json::to_string_pretty(&file).expect("a ledger serialises");
+            text.push('\n');
+            state::write(&path, text.as_bytes())?;
+        }
+        Ok(out)
+    }
+
+    /// Records a loan in `stack_key`, replacing any record of the same device (same mark, or
+    /// same index).
+    pub fn record(&self, stack_key: &str, loan: Loan) -> Result<()> {
         self.edit(stack_key, |v| {
-            v.retain(|l| l.index != loan.index);
+            v.retain(|l| !same_device(l, &loan));
             v.push(loan);
         })
     }
 
-    /// Forgets the loan of `index` in `stack_key`, returning it.
-    pub fn take(&self, stack_key: &str, index: u32) -> Option<Loan> {
-        let mut taken = None;
-        let _ = self.edit(stack_key, |v| {
-            if let Some(p) = v.iter().position(|l| l.index == index) {
-                taken = Some(v.remove(p));
-            }
-        });
-        taken
+    /// Forgets the loan that identifies `iface` in `stack_key`, returning it.
+    pub fn take(&self, stack_key: &str, iface: &Interface) -> Result<Option<Loan>> {
+        self.take_where(stack_key, |l| l.identifies(iface))
+    }
+
+    /// Forgets the first loan `pred` accepts, returning it.
+    pub fn take_where(
+        &self,
+        stack_key: &str,
+        pred: impl Fn(&Loan) -> bool,
+    ) -> Result<Option<Loan>> {
+        self.edit(stack_key, |v| v.iter().position(&pred).map(|p| v.remove(p)))
     }
 
     /// Forgets everything a stack held (it is gone).
-    pub fn forget(&self, stack_key: &str) {
-        let _ = self.edit(stack_key, |v| v.clear());
+    pub fn forget(&self, stack_key: &str) -> Result<()> {
+        self.edit(stack_key, |v| v.clear())
     }
 }
 
-fn parse(s: &str) -> Vec<Loan> {
-    s.lines()
-        .filter_map(|line| {
-            let mut it = line.split('\t');
-            let index = it.next()?.parse().ok()?;
-            let name = IfName::new(it.next()?).ok()?;
-            let home_key = it.next()?.to_string();
-            let home = StackSel::parse(it.next()?);
-            Some(Loan {
-                index,
-                name,
-                home_key,
-                home,
-            })
-        })
-        .collect()
+fn same_device(a: &Loan, b: &Loan) -> bool {
+    match (&a.mark, &b.mark) {
+        (Some(x), Some(y)) if x == y => true,
+        _ => a.index == b.index,
+    }
+}
+
+/// What makes a list of loans self-contradictory.
+fn check(loans: &[Loan], stack_key: &str) -> std::result::Result<(), String> {
+    for (i, a) in loans.iter().enumerate() {
+        if a.home.key == stack_key {
+            return Err(format!("loan {} has this stack as its home", a.name));
+        }
+        if let Some(m) = &a.mark {
+            if !m.starts_with(crate::model::MARK_PREFIX) {
+                return Err(format!("loan {} has a mark that is not ifclone's", a.name));
+            }
+        }
+        if let Some(b) = loans[..i].iter().find(|b| same_device(a, b)) {
+            return Err(format!(
+                "two loans for one device ({} and {}, index {})",
+                b.name, a.name, a.index
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+
+    fn loan(i: u32) -> Loan {
+        Loan {
+            index: i,
+            name: IfName::new(&format!("veth{i}")).unwrap(),
+            kind: Some(KindName::Epair),
+            mac: Some(Mac([2, 0, 0, 0, 0, i as u8])),
+            mark: Some(format!("ifclone.{i:016x}")),
+            home: StackRef {
+                key: "netns:1:2".into(),
+                name: "home".into(),
+                sel: StackSel::Name("home".into()),
+            },
+        }
+    }
+
+    fn scratch(tag: &str) -> (Ledger, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "ifclone-ledger-{}-{tag}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        (Ledger::new(&dir), dir)
+    }
 
     #[test]
     fn record_take_forget() {
-        let dir = std::env::temp_dir().join(format!("ifclone-ledger-{}", std::process::id()));
-        let l = Ledger::new(&dir);
-        let loan = |i| Loan {
-            index: i,
-            name: IfName::new("veth0").unwrap(),
-            home_key: "netns:1:2".into(),
-            home: StackSel::Name("home".into()),
-        };
+        let (l, dir) = scratch("rtf");
         l.record("netns:3:4", loan(7)).unwrap();
         l.record("netns:3:4", loan(8)).unwrap();
-        assert_eq!(l.loans("netns:3:4").len(), 2);
-        assert_eq!(l.take("netns:3:4", 7), Some(loan(7)));
-        assert_eq!(l.loans("netns:3:4"), vec![loan(8)]);
-        l.forget("netns:3:4");
-        assert!(l.loans("netns:3:4").is_empty());
-        let _ = fs::remove_dir_all(dir);
+        assert_eq!(l.loans("netns:3:4").unwrap().len(), 2);
+        assert_eq!(
+            l.take_where("netns:3:4", |x| x.index == 7).unwrap(),
+            Some(loan(7))
+        );
+        assert_eq!(l.loans("netns:3:4").unwrap(), vec![loan(8)]);
+        l.forget("netns:3:4").unwrap();
+        assert!(l.loans("netns:3:4").unwrap().is_empty());
+        // The lock file outlives the loans: a lock that is removed protects nothing.
+        assert!(l.file_of("netns:3:4").with_extension("lock").exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn damage_is_an_error_not_an_empty_list() {
+        let (l, dir) = scratch("dmg");
+        l.record("netns:3:4", loan(7)).unwrap();
+        let path = l.file_of("netns:3:4");
+        let good = std::fs::read_to_string(&path).unwrap();
+        let cases: Vec<(&str, String)> = vec![
+            ("truncated", good[..good.len() / 2].to_string()),
+            ("garbage", "\u{1}\u{2}garbage".into()),
+            ("empty", String::new()),
+            ("wrong key", good.replace("netns:3:4", "netns:9:9")),
+            ("wrong version", good.replace("\"version\": 1", "\"version\": 7")),
+            ("unknown field", good.replace("\"index\"", "\"bogus\": 1, \"index\"")),
+            (
+                "duplicate",
+                good.replace("\"loans\": [", &format!("\"loans\": [{},", serde_json::to_string(&loan(7)).unwrap())),
+            ),
+        ];
+        for (what, text) in cases {
+            std::fs::write(&path, &text).unwrap();
+            let e = l.loans("netns:3:4").unwrap_err();
+            assert!(matches!(e, Error::Corrupt(_)), "{what}: {e}");
+            assert!(e.to_string().contains(&path.display().to_string()), "{what}: {e}");
+            // An edit refuses too, and leaves the file as it was.
+            assert!(l.record("netns:3:4", loan(9)).is_err(), "{what}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{what}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let e = l.loans("netns:3:4").unwrap_err();
+        assert!(matches!(e, Error::Corrupt(_)), "directory: {e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_reused_index_is_not_the_loan() {
+        let l = loan(7);
+        let mut i = crate::model::Interface {
+            index: 7,
+            name: l.name,
+            kind: crate::model::KindInfo::Tap { queues: 1 },
+            mtu: 1500,
+            min_mtu: None,
+            max_mtu: None,
+            mac: l.mac,
+            description: None,
+            up: false,
+            oper: Default::default(),
+            master: None,
+            group: 0,
+            flags: 0,
+            stack: "s".into(),
+            mark: None,
+        };
+        assert!(!l.identifies(&i), "other kind, no mark");
+        i.kind = crate::model::KindInfo::Epair { peer: None };
+        assert!(!l.identifies(&i), "same kind and index, but no mark");
+        i.mark = l.mark.clone().map(Into::into);
+        i.index = 99;
+        assert!(l.identifies(&i), "the mark, at a new index");
+        let unmarked = Loan { mark: None, ..loan(7) };
+        i.index = 7;
+        assert!(unmarked.identifies(&i));
+        i.mac = Some(Mac([2, 0, 0, 0, 0, 0x77]));
+        assert!(!unmarked.identifies(&i), "another MAC at the same index");
     }
 }

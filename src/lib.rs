@@ -23,14 +23,16 @@
 
 pub mod backend;
 pub mod error;
+pub mod intent;
 pub mod ledger;
 pub mod model;
 mod stack;
+mod state;
 mod sys;
 pub mod vmove;
 
 pub use backend::{Backend, Placement, StackHandle};
-pub use error::{Context, Error, Result};
+pub use error::{Context, Error, NotReturned, Result};
 pub use model::*;
 pub use stack::{RemoveReport, Stack};
 pub use sys::{SysStack, System};

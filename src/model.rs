@@ -11,10 +11,13 @@ use crate::error::{Context, Error, Result};
 /// Longest interface name both kernels accept (IFNAMSIZ - 1).
 pub const IFNAMSIZ_MAX: usize = 15;
 
-/// Smallest MTU ifclone accepts (FreeBSD's IF_MINMTU; Linux accepts 68 for IPv4 but ifclone keeps
-/// one bound on both systems).
-pub const MTU_MIN: u32 = 72;
-/// Largest MTU ifclone accepts (FreeBSD's IF_MAXMTU; Linux drivers cap it lower per kind).
+/// Smallest MTU ifclone passes on to a backend: 68, the smallest MTU IPv4 allows (RFC 791; Linux's
+/// ETH_MIN_MTU, which is what a veth accepts). This is only a sanity range: each backend refuses
+/// what the interface itself cannot take (Linux: the device's IFLA_MIN_MTU/IFLA_MAX_MTU, see
+/// [`Interface::min_mtu`]; FreeBSD: IF_MINMTU 72 / IF_MAXMTU 65535).
+pub const MTU_MIN: u32 = 68;
+/// Largest MTU ifclone passes on to a backend (the 16-bit IP total length; FreeBSD's IF_MAXMTU).
+/// Linux drivers cap it lower per device ([`Interface::max_mtu`]).
 pub const MTU_MAX: u32 = 65535;
 
 /// A validated interface name: 1–15 bytes, no `/`, no whitespace, no NUL, not `.` or `..`.
@@ -254,7 +257,8 @@ impl fmt::Display for KindName {
 }
 
 /// The VLAN tag protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VlanProto {
     /// 802.1Q, ethertype 0x8100.
     #[default]
@@ -293,7 +297,8 @@ impl VlanProto {
 }
 
 /// macvlan / macvtap mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MacvlanMode {
     Private,
     Vepa,
@@ -353,7 +358,8 @@ impl OperState {
 }
 
 /// Where a linked interface (a vlan's parent, an epair's peer) lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum LinkStack {
     /// In the same stack as the interface that points at it.
     Same,
@@ -363,7 +369,8 @@ pub enum LinkStack {
 }
 
 /// A reference to another interface: an epair's peer, a vlan's or macvlan's parent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkRef {
     /// Index in the stack that holds it, when the kernel reports it.
     pub index: Option<u32>,
@@ -446,7 +453,8 @@ impl KindInfo {
 }
 
 /// vxlan parameters (both for creation and as observed).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VxlanParams {
     pub vni: u32,
     /// Underlay device name; on observation only the index may be known (see `parent`).
@@ -460,7 +468,7 @@ pub struct VxlanParams {
     pub parent: Option<LinkRef>,
 }
 
-/// One interface as the kernel reports it. Compact: about 100 bytes plus the description.
+/// One interface as the kernel reports it. Compact: about 120 bytes plus the description.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
     pub index: u32,
@@ -484,6 +492,12 @@ pub struct Interface {
     /// ifclone's identity mark on the device, if any (see [`MARK_PREFIX`]): on Linux the first
     /// alternative name that starts with the prefix; always `None` on FreeBSD.
     pub mark: Option<Box<str>>,
+    /// The smallest MTU the device takes, as the kernel reports it (Linux IFLA_MIN_MTU; `None`
+    /// when not reported, and on FreeBSD, whose limit is the same for every interface).
+    pub min_mtu: Option<u32>,
+    /// The largest MTU the device takes (Linux IFLA_MAX_MTU; `None` when the kernel reports
+    /// none or no limit, and on FreeBSD).
+    pub max_mtu: Option<u32>,
 }
 
 /// Every identity mark ifclone puts on an interface starts with this (Linux: an alternative
@@ -556,7 +570,8 @@ impl From<u32> for IfSel {
 }
 
 /// The kind and its own parameters for creating an interface.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum KindSpec {
     /// An epair (veth pair). The main end gets the request's name; the peer gets `peer_name`,
     /// or, when both are unset, FreeBSD naming: `epairNa` / `epairNb` with the lowest free N.
@@ -755,6 +770,8 @@ impl Change {
     }
 }
 
+/// The neutral sanity check ([`MTU_MIN`]..=[`MTU_MAX`]); the interface's own limits are the
+/// backend's to enforce.
 pub(crate) fn check_mtu(mtu: u32, op: &'static str, object: &str) -> Result<()> {
     if !(MTU_MIN..=MTU_MAX).contains(&mtu) {
         return Err(Error::InvalidArgument(Box::new(
@@ -900,11 +917,55 @@ mod tests {
     }
 
     #[test]
+    fn mtu_sanity_range() {
+        assert!(check_mtu(68, "set mtu", "x").is_ok());
+        assert!(check_mtu(65535, "set mtu", "x").is_ok());
+        for bad in [0, 67, 65536] {
+            let e = check_mtu(bad, "set mtu", "x").expect_err("refused");
+            assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+            assert!(e.to_string().contains("68..=65535"), "{e}");
+        }
+    }
+
+    #[test]
     fn compact() {
         assert!(
-            std::mem::size_of::<Interface>() <= 128,
+            // 160: the identity mark and the kernel's MTU limits joined the record.
+            std::mem::size_of::<Interface>() <= 160,
             "{}",
             std::mem::size_of::<Interface>()
         );
+    }
+}
+
+/// The model's small values are stored (ledger, intents) as the strings users see.
+macro_rules! serde_as_str {
+    ($($t:ty),*) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+serde_as_str!(IfName, Mac, IfAddr, KindName, StackSel);
+
+impl FromStr for KindName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<KindName> {
+        KindName::parse(s).ok_or_else(|| Error::invalid("parse kind", s, "not a kind ifclone knows"))
+    }
+}
+
+impl FromStr for StackSel {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<StackSel, Self::Err> {
+        Ok(StackSel::parse(s))
     }
 }

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use crate::backend::{Backend, Placement, StackHandle};
-use crate::error::{Error, Result};
-use crate::ledger::{Ledger, Loan};
+use crate::error::{Context, Error, Result};
+use crate::ledger::{Ledger, Loan, StackRef};
+use crate::state::StackLocks;
 use crate::model::*;
 use crate::sys::{SysStack, System};
 use crate::system;
@@ -25,8 +26,15 @@ pub struct Stack {
 pub struct RemoveReport {
     /// Interfaces returned to their home stack before removal: (name, home stack).
     pub returned: Vec<(IfName, String)>,
-    /// Loans that could not be returned, with the reason; the kernel destroyed them with the stack.
+    /// Only with `force`: loans that could not be returned, with the reason; the kernel destroyed
+    /// them with the stack.
     pub lost: Vec<(IfName, String)>,
+    /// Interfaces made inside the stack on top of a loan (a vlan on a loaned epair end), destroyed
+    /// first so that the loan could go home (they would have died with the stack).
+    pub destroyed: Vec<IfName>,
+    /// Loans the ledger recorded that were no longer in the stack (destroyed or taken away by
+    /// other means): (name, home stack). Their records were dropped; nothing was destroyed.
+    pub gone: Vec<(IfName, String)>,
 }
 
 fn name_arg(op: &'static str, s: &str, stack: &str) -> Result<IfName> {
@@ -90,13 +98,14 @@ impl Stack {
         self.h.is_host()
     }
 
-    /// The interfaces this stack borrows from others, as the ledger records them.
-    pub fn loans(&self) -> Vec<(IfName, u32, String)> {
-        Ledger::system()
-            .loans(&self.h.key())
+    /// The interfaces this stack borrows from others, as the ledger records them: (name when
+    /// lent, index, home stack name). A damaged ledger is [`Error::Corrupt`].
+    pub fn loans(&self) -> Result<Vec<(IfName, u32, String)>> {
+        Ok(Ledger::system()
+            .loans(&self.h.key())?
             .into_iter()
-            .map(|l: Loan| (l.name, l.index, l.home.to_string()))
-            .collect()
+            .map(|l: Loan| (l.name, l.index, l.home.name))
+            .collect())
     }
 
     /// The kinds this stack can create, probed from the kernel (`ifconfig -C`).
@@ -140,26 +149,67 @@ impl Stack {
             iface: iface_in.map(|s| &*s.h),
             peer: peer_in.map(|s| &*s.h),
         };
-        let made = sys.create(&self.h, req, place)?;
-        if let Some(t) = iface_in.filter(|t| t.h.key() != self.h.key()) {
-            self.lend(t, &made.iface);
+        let away: Vec<&Stack> = [iface_in, peer_in]
+            .into_iter()
+            .flatten()
+            .filter(|t| t.h.key() != self.h.key())
+            .collect();
+        if away.is_empty() {
+            return sys.create(&self.h, req, place);
         }
-        if let (Some(t), Some(p)) = (peer_in.filter(|t| t.h.key() != self.h.key()), &made.peer) {
-            self.lend(t, p);
+        // What lands elsewhere is a loan: the borrowing stacks are locked (so that a removal
+        // cannot pass between the creation and the record) and a failed record undoes the
+        // creation, so that nothing exists that the ledger does not know.
+        let ledger = Ledger::system();
+        let mut keys: Vec<String> = away.iter().map(|t| t.h.key()).collect();
+        keys.push(self.h.key());
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let _locks = StackLocks::take(ledger.runtime(), &keys)?;
+        for t in &away {
+            if !sys.stack_alive(&t.h) {
+                return Err(Error::NotFound(Box::new(
+                    Context::new("create", req.name.map(|n| n.to_string()).unwrap_or_default())
+                        .stack(t.name())
+                        .detail("the stack to place it in is gone"),
+                )));
+            }
+        }
+        let made = sys.create(&self.h, req, place)?;
+        let mut lent = Ok(());
+        if let Some(t) = iface_in.filter(|t| t.h.key() != self.h.key()) {
+            lent = self.lend(&ledger, t, &made.iface);
+        }
+        if let (Some(t), Some(p), Ok(())) =
+            (peer_in.filter(|t| t.h.key() != self.h.key()), &made.peer, &lent)
+        {
+            lent = self.lend(&ledger, t, p);
+        }
+        if let Err(e) = lent {
+            let s = iface_in.map(|s| &s.h).unwrap_or(&self.h);
+            let undone = sys.destroy(s, IfSel::Index(made.iface.index));
+            return Err(e.with_detail(match undone {
+                Ok(()) => "the interface was destroyed again".to_string(),
+                Err(u) => format!("and it could not be destroyed again: {u}"),
+            }));
         }
         Ok(made)
     }
 
-    fn lend(&self, to: &Stack, iface: &Interface) {
-        let _ = Ledger::system().record(
+    /// Records `iface`, made by this stack in `to`, as a loan from this stack, with its mark.
+    fn lend(&self, ledger: &Ledger, to: &Stack, iface: &Interface) -> Result<()> {
+        let mark = crate::intent::new_mark();
+        let marked = system().add_mark(&to.h, iface.index, &mark)?;
+        ledger.record(
             &to.h.key(),
             Loan {
                 index: iface.index,
                 name: iface.name,
-                home_key: self.h.key(),
-                home: self.h.selector(),
+                kind: iface.kind.kind(),
+                mac: iface.mac,
+                mark: marked.then_some(mark),
+                home: StackRef::of(&*self.h),
             },
-        );
+        )
     }
 
     /// Creates an epair whose b end is placed straight into `other` (Linux: one request; the
@@ -172,7 +222,9 @@ impl Stack {
         self.create_placed(&req, None, Some(other))
     }
 
-    /// Destroys one interface (an epair end destroys the pair).
+    /// Destroys one interface (an epair end destroys the pair). [`Error::NotFound`] when the
+    /// stack has no interface of that name; the loopback device is refused by the kernel
+    /// ([`Error::Unsupported`]).
     pub fn destroy(&self, name: &str) -> Result<()> {
         let n = name_arg("destroy", name, self.name())?;
         system().destroy(&self.h, IfSel::Name(n))?;
@@ -182,12 +234,62 @@ impl Stack {
     /// Destroys many interfaces at once through the kernel's bulk path: on Linux the interfaces
     /// are put in one interface group and the group is deleted, so the kernel's ≈16 ms barrier is
     /// paid once instead of once per interface.
+    ///
+    /// Checked before anything changes, from one listing: every name must be an interface of
+    /// this stack ([`Error::NotFound`] naming the missing ones otherwise), and every one must be
+    /// a device the kernel can destroy — not the loopback device, not a physical device (one
+    /// with no kind) — ([`Error::Unsupported`] otherwise, as `destroy` of `lo` is). Naming both
+    /// ends of an epair is fine: the second is gone by the time the kernel gets to it.
     pub fn destroy_many<S: AsRef<str>>(&self, names: &[S]) -> Result<()> {
-        let sels = names
+        let names = names
             .iter()
-            .map(|n| name_arg("destroy", n.as_ref(), self.name()).map(IfSel::Name))
+            .map(|n| name_arg("destroy", n.as_ref(), self.name()))
             .collect::<Result<Vec<_>>>()?;
-        system().destroy_many(&self.h, &sels)
+        if names.is_empty() {
+            return Ok(());
+        }
+        let sys = system();
+        let now = sys.list(&self.h)?;
+        let mut missing: Vec<String> = Vec::new();
+        let mut refused: Vec<String> = Vec::new();
+        for n in &names {
+            let why = match now.iter().find(|i| i.name == *n).map(|i| &i.kind) {
+                None => {
+                    if !missing.contains(&n.to_string()) {
+                        missing.push(n.to_string());
+                    }
+                    continue;
+                }
+                Some(KindInfo::Loopback) => "the loopback device",
+                Some(KindInfo::Other(None)) => "a physical device",
+                Some(_) => continue,
+            };
+            let r = format!("{n} ({why})");
+            if !refused.contains(&r) {
+                refused.push(r);
+            }
+        }
+        if !missing.is_empty() {
+            let detail = format!(
+                "no interface named {} in stack {}; nothing was destroyed",
+                missing.join(", "),
+                self.name()
+            );
+            return Err(Error::NotFound(Box::new(
+                crate::error::Context::new("destroy", missing.join(", "))
+                    .stack(self.name())
+                    .detail(detail),
+            )));
+        }
+        if !refused.is_empty() {
+            return Err(Error::Unsupported(Box::new(
+                crate::error::Context::new("destroy", refused.join(", "))
+                    .stack(self.name())
+                    .detail("the kernel cannot destroy it; nothing was destroyed"),
+            )));
+        }
+        let sels: Vec<IfSel> = names.into_iter().map(IfSel::Name).collect();
+        sys.destroy_many(&self.h, &sels)
     }
 
     /// Applies a set of changes to one interface.

@@ -119,8 +119,11 @@ impl StackHandle for SysStack {
     fn name(&self) -> &str {
         &self.name
     }
+    /// `jail:<jid>` (`jail:0` for the host). The kernel hands out jids in increasing order and
+    /// wraps only after JAIL_MAX (999999), so a jid names one jail for as long as ifclone's
+    /// state may name it; a name, by contrast, is free again as soon as the jail is removed.
     fn key(&self) -> String {
-        format!("jail:{}", self.name)
+        format!("jail:{}", self.jid)
     }
     fn selector(&self) -> StackSel {
         if self.is_host_stack() {
@@ -171,6 +174,19 @@ impl Backend for System {
 
     fn os(&self) -> &'static str {
         "FreeBSD"
+    }
+
+    fn find_stack(&self, key: &str) -> Result<Option<Arc<SysStack>>> {
+        // The key is `jail:<jid>` (`jail:0`: the host); a jid names one live jail.
+        let Some(jid) = key.strip_prefix("jail:").and_then(|j| j.parse::<i32>().ok()) else {
+            return Ok(None);
+        };
+        match self.open_stack(&StackSel::Id(jid)) {
+            Ok(s) if s.key() == key => Ok(Some(s)),
+            Ok(_) => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn open_stack(&self, sel: &StackSel) -> Result<Arc<SysStack>> {
@@ -274,6 +290,11 @@ impl Backend for System {
         req: &CreateRequest,
         place: Placement<'_, SysStack>,
     ) -> Result<Created> {
+        if let Some(mtu) = req.mtu {
+            let object = req.name.map(|n| n.to_string());
+            let object = object.as_deref().unwrap_or(req.kind.kind().as_str());
+            ops::check_mtu("create", object, stack.name(), mtu)?;
+        }
         let made = stack.with(|on| kinds::create(on, req))?;
         let mut iface_at: &SysStack = stack;
         let mut iface = made.iface;
@@ -383,10 +404,13 @@ impl Backend for System {
         moves::relocate(&host, from, name, to, new_name).map(|(_, index)| index)
     }
 
+    /// FreeBSD has no place for a mark that travels: the description is the user's, and a
+    /// vnet move drops interface groups. Nothing is changed.
     fn add_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<bool> {
         Ok(false)
     }
 
+    /// Nothing is ever marked (see `add_mark`), so there is nothing to remove.
     fn del_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<()> {
         Ok(())
     }

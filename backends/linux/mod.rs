@@ -17,6 +17,7 @@
 //! request's MTU is given to both ends, the other properties to the main end only.
 
 mod addr;
+mod find;
 mod kinds;
 mod link;
 mod netlink;
@@ -28,8 +29,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_core::{DefaultNla, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::backend::{Backend, Placement, StackHandle};
@@ -59,6 +60,91 @@ impl System {
             host: OnceLock::new(),
         }
     }
+}
+
+/// ALTIFNAMSIZ - 1: the longest alternative name the kernel takes.
+const ALT_NAME_MAX: usize = 127;
+
+/// A mark is `ifclone.` + something: an alternative name the kernel will take (at most 127
+/// bytes, no `/`, whitespace or control characters — what iproute2 checks too).
+fn check_mark(op: &'static str, object: &str, mark: &str, s: &SysStack) -> Result<()> {
+    let why = if !mark.starts_with(MARK_PREFIX) || mark.len() == MARK_PREFIX.len() {
+        Some(format!("a mark is {MARK_PREFIX} followed by at least one byte"))
+    } else if mark.len() > ALT_NAME_MAX {
+        Some(format!("a mark is at most {ALT_NAME_MAX} bytes (ALTIFNAMSIZ - 1)"))
+    } else if mark
+        .chars()
+        .any(|c| c == '/' || c.is_whitespace() || c.is_control())
+    {
+        Some("a mark contains no '/', whitespace or control characters".to_string())
+    } else {
+        None
+    };
+    match why {
+        Some(w) => Err(Error::invalid(op, object, format!("{mark:?}: {w}")).in_stack(s.name())),
+        None => Ok(()),
+    }
+}
+
+/// `InvalidArgument` when `mtu` is outside what the device reports it takes (IFLA_MIN_MTU /
+/// IFLA_MAX_MTU, the bounds the kernel's dev_validate_mtu applies).
+fn check_mtu_limits(
+    i: &Interface,
+    mtu: u32,
+    op: &'static str,
+    object: &str,
+    s: &SysStack,
+) -> Result<()> {
+    let min = i.min_mtu.unwrap_or(0);
+    let too_small = mtu < min;
+    let too_large = i.max_mtu.is_some_and(|max| mtu > max);
+    if !too_small && !too_large {
+        return Ok(());
+    }
+    let limits = match i.max_mtu {
+        Some(max) => format!("{min}..={max}"),
+        None => format!("{min}.."),
+    };
+    Err(Error::invalid(
+        op,
+        object,
+        format!("MTU {mtu} is outside the interface's limits {limits}"),
+    )
+    .in_stack(s.name()))
+}
+
+/// The RTM_NEWLINKPROP / RTM_DELLINKPROP body naming one alternative name of `index`.
+fn mark_msg(index: u32, mark: &str) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    m.attributes
+        .push(LinkAttribute::PropList(vec![Prop::AltIfName(mark.to_string())]));
+    m
+}
+
+/// The kernel module that provides an rtnetlink kind.
+fn kind_module(kind: &str) -> &str {
+    match kind {
+        "vlan" => "8021q",
+        "bond" => "bonding",
+        k => k, // dummy, macvlan, macvtap, vxlan, bridge, veth, ipvlan: the module is the kind
+    }
+}
+
+/// `Unsupported` for a kind this kernel has no driver for: says which module is missing, then
+/// the kernel's own text (already in `err`).
+fn kind_missing(err: Error, kind: KindName) -> Error {
+    let rtnl = kinds::rtnl_kind(kind).unwrap_or(kind.as_str());
+    let mut c = err.context().clone();
+    let ours = format!(
+        "this kernel has no {rtnl} support loaded ({})",
+        kind_module(rtnl)
+    );
+    c.detail = Some(match c.detail.take() {
+        Some(k) => format!("{ours}; the kernel said: {k}"),
+        None => ours,
+    });
+    Error::Unsupported(Box::new(c))
 }
 
 /// A kernel refusal with its context: op, object, stack, errno, extended-ack text.
@@ -194,6 +280,16 @@ impl System {
             }
         }
         Ok(i)
+    }
+
+    /// Whether the interface at `index` has `name` among its alternative names (one GETLINK).
+    fn carries_alt_name(&self, s: &SysStack, index: u32, name: &str) -> Result<bool> {
+        let req = link::get_request(index, None);
+        s.nl()
+            .get(RouteNetlinkMessage::GetLink(req), |m| {
+                m.kind == link::RTM_NEWLINK && link::has_alt_name(m.payload, name)
+            })
+            .map_err(|e| kerr(e, "get", format!("#{index}"), s))
     }
 
     fn setlink(&self, s: &SysStack, m: LinkMessage, op: &'static str, object: &str) -> Result<()> {
@@ -381,10 +477,13 @@ impl System {
             .nl()
             .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)
             .map_err(|e| {
-                let unsupported = e.errno == libc::EOPNOTSUPP;
+                // "Unknown device type": no rtnl_link_ops for the kind, i.e. its module is not
+                // loaded (and could not be auto-loaded here).
+                let missing = e.errno == libc::EOPNOTSUPP
+                    && e.msg.as_deref().is_none_or(|m| m.contains("Unknown device type"));
                 let err = kerr(e, "create", name.to_string(), home);
-                if unsupported {
-                    err.with_detail(format!("Linux cannot create interfaces of kind {kind}"))
+                if missing {
+                    kind_missing(err, kind)
                 } else {
                     err
                 }
@@ -536,6 +635,10 @@ impl Backend for System {
         }
     }
 
+    fn find_stack(&self, key: &str) -> Result<Option<Arc<SysStack>>> {
+        find::by_key(self, key)
+    }
+
     fn create_stack(&self, name: &str) -> Result<Arc<SysStack>> {
         Ok(Arc::new(stack::create(name)?))
     }
@@ -618,52 +721,113 @@ impl Backend for System {
         self.destroy_in(s, sel)
     }
 
+    /// Puts every interface into one fresh interface group and deletes the group (one
+    /// RTM_DELLINK, one RCU barrier). Interfaces not there are skipped. If any step fails,
+    /// nothing is destroyed and every interface whose group was changed gets its old group
+    /// back; the error says what failed (and what could not be put back, if anything).
     fn destroy_many(&self, s: &SysStack, sels: &[IfSel]) -> Result<()> {
         if sels.is_empty() {
             return Ok(());
         }
-        let mut used: Vec<u32> = self.list_in(s)?.iter().map(|i| i.group).collect();
-        // Start from a per-process number so that two processes rarely pick the same group.
-        let g = pick_group(&mut used, 0x4000_0000 | (std::process::id() & 0xffff) << 8);
-        let msgs = sels.iter().map(|&sel| {
-            let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::Group(g));
-            (RouteNetlinkMessage::SetLink(m), 0)
-        });
-        let results = s
-            .nl()
-            .batch(msgs)
-            .map_err(|e| kerr(e, "destroy", "interfaces", s))?;
-        let mut first_err = None;
-        let mut marked = 0usize;
-        for (sel, r) in sels.iter().zip(results) {
-            match r {
-                Ok(()) => marked += 1,
-                Err(e) if e.errno == libc::ENODEV => {}
-                Err(e) => {
-                    first_err.get_or_insert_with(|| kerr(e, "destroy", sel.to_string(), s));
+        let now = self.list_in(s)?;
+        // Each selected interface that is there, once, with its group before we touch it.
+        let mut targets: Vec<(u32, IfName, u32)> = Vec::with_capacity(sels.len());
+        for sel in sels {
+            let found = now.iter().find(|i| match sel {
+                IfSel::Name(n) => i.name == *n,
+                IfSel::Index(x) => i.index == *x,
+            });
+            if let Some(i) = found {
+                if !targets.iter().any(|t| t.0 == i.index) {
+                    targets.push((i.index, i.name, i.group));
                 }
             }
         }
-        if marked > 0 {
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let mut used: Vec<u32> = now.iter().map(|i| i.group).collect();
+        // Start from a per-process number so that two processes rarely pick the same group.
+        let g = pick_group(&mut used, 0x4000_0000 | (std::process::id() & 0xffff) << 8);
+        let set_group = |index: u32, group: u32| {
+            let mut m = sel_msg(IfSel::Index(index));
+            m.attributes.push(LinkAttribute::Group(group));
+            (RouteNetlinkMessage::SetLink(m), 0)
+        };
+        let results = s
+            .nl()
+            .batch(targets.iter().map(|t| set_group(t.0, g)))
+            .map_err(|e| kerr(e, "destroy", "interfaces", s))?;
+        let mut changed: Vec<(u32, IfName, u32)> = Vec::new();
+        let mut failed = None;
+        for (t, r) in targets.iter().zip(results) {
+            match r {
+                Ok(()) => changed.push(*t),
+                // Gone since the dump (an epair's other end, destroyed concurrently): skipped.
+                Err(e) if e.errno == libc::ENODEV => {}
+                Err(e) => {
+                    failed.get_or_insert_with(|| {
+                        kerr(e, "destroy", t.1.to_string(), s)
+                            .with_detail(format!("putting it into group {g} failed"))
+                    });
+                }
+            }
+        }
+        if failed.is_none() && !changed.is_empty() {
             let mut m = LinkMessage::default();
             m.attributes.push(LinkAttribute::Group(g));
             match s.nl().ack(RouteNetlinkMessage::DelLink(m), 0) {
-                Ok(()) => {}
-                Err(e) if e.errno == libc::ENODEV => {}
-                Err(e) => return Err(kerr(e, "destroy", format!("group {g}"), s)),
+                Ok(()) => return Ok(()),
+                Err(e) if e.errno == libc::ENODEV => return Ok(()),
+                Err(e) => {
+                    let names: Vec<String> = changed.iter().map(|t| t.1.to_string()).collect();
+                    failed = Some(kerr(e, "destroy", names.join(", "), s).with_detail(format!(
+                        "deleting interface group {g} failed; nothing was destroyed"
+                    )));
+                }
             }
         }
-        match first_err {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let Some(err) = failed else {
+            return Ok(());
+        };
+        // Undo: every group we changed goes back to what it was.
+        let back = s
+            .nl()
+            .batch(changed.iter().map(|t| set_group(t.0, t.2)))
+            .map(|rs| {
+                changed
+                    .iter()
+                    .zip(rs)
+                    .filter_map(|(t, r)| match r {
+                        Ok(()) => None,
+                        Err(e) if e.errno == libc::ENODEV => None,
+                        Err(e) => Some(kerr(e, "set group", t.1.to_string(), s).to_string()),
+                    })
+                    .collect::<Vec<_>>()
+            });
+        Err(match back {
+            Ok(lost) if lost.is_empty() => err.with_detail("every interface has its old group back"),
+            Ok(lost) => err.with_detail(format!(
+                "could not put back the old group of: {}",
+                lost.join("; ")
+            )),
+            Err(e) => err.with_detail(format!(
+                "could not put back the old groups: {}",
+                kerr(e, "set group", "interfaces", s)
+            )),
+        })
     }
 
     fn apply(&self, s: &SysStack, sel: IfSel, change: &Change) -> Result<()> {
         // A rename needs the index: IFLA_IFNAME then carries the new name.
         let object = sel.to_string();
         let mut sel = sel;
+        if let Some(mtu) = change.mtu {
+            // The device's own limits (IFLA_MIN_MTU / IFLA_MAX_MTU), before anything changes.
+            let i = self.get_raw(s, sel)?;
+            check_mtu_limits(&i, mtu, "set mtu", &object, s)?;
+            sel = IfSel::Index(i.index);
+        }
         if change.name.is_some() {
             if let IfSel::Name(_) = sel {
                 sel = IfSel::Index(self.get_in(s, sel)?.index);
@@ -782,12 +946,47 @@ impl Backend for System {
         Ok(self.get_in(to, IfSel::Name(there))?.index)
     }
 
-    fn add_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<bool> {
-        Ok(false)
+    /// An alternative name (RTM_NEWLINKPROP, IFLA_PROP_LIST { IFLA_ALT_IFNAME }): the kernel
+    /// keeps it with the device across netns moves and reports it in every RTM_NEWLINK. A mark
+    /// the interface already carries is not an error; one another interface of the stack
+    /// carries (alternative names are names) is `Exists`.
+    fn add_mark(&self, s: &SysStack, index: u32, mark: &str) -> Result<bool> {
+        let object = format!("#{index}");
+        check_mark("add mark", &object, mark, s)?;
+        let m = mark_msg(index, mark);
+        match s.nl().ack(
+            RouteNetlinkMessage::NewLinkProp(m),
+            NLM_F_CREATE | NLM_F_EXCL | NLM_F_APPEND,
+        ) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno == libc::EEXIST => {
+                if self.carries_alt_name(s, index, mark)? {
+                    return Ok(true);
+                }
+                Err(kerr(e, "add mark", object, s).with_detail(format!(
+                    "{mark} is already a name or alternative name of another interface"
+                )))
+            }
+            Err(e) => Err(kerr(e, "add mark", object, s).with_detail(format!("mark {mark}"))),
+        }
     }
 
-    fn del_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<()> {
-        Ok(())
+    /// RTM_DELLINKPROP. The kernel answers ENOENT when no device has that alternative name and
+    /// EINVAL when the name is another device's (or this one's primary name): neither means
+    /// this interface carries the mark, so neither is an error. A missing interface is
+    /// `NotFound`.
+    fn del_mark(&self, s: &SysStack, index: u32, mark: &str) -> Result<()> {
+        let object = format!("#{index}");
+        check_mark("del mark", &object, mark, s)?;
+        match s
+            .nl()
+            .ack(RouteNetlinkMessage::DelLinkProp(mark_msg(index, mark)), 0)
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.errno == libc::ENOENT => Ok(()),
+            Err(e) if e.errno == libc::EINVAL && !self.carries_alt_name(s, index, mark)? => Ok(()),
+            Err(e) => Err(kerr(e, "del mark", object, s).with_detail(format!("mark {mark}"))),
+        }
     }
 }
 

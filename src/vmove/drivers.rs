@@ -159,15 +159,25 @@ pub fn is_link_local(a: &crate::model::IfAddr) -> bool {
 /// `ifc_apply_vparams`: the change that makes `now` look like `saved` (generic parameters; `up`
 /// is left out and applied last by the framework).
 pub fn apply_vparams(saved: &Interface, now: &Interface) -> Change {
+    generic_change(saved.mtu, saved.mac, saved.description.as_deref(), now)
+}
+
+/// The change that gives `now` these generic parameters.
+pub fn generic_change(
+    mtu: u32,
+    mac: Option<crate::model::Mac>,
+    description: Option<&str>,
+    now: &Interface,
+) -> Change {
     let mut c = Change::default();
-    if saved.mtu != now.mtu {
-        c.mtu = Some(saved.mtu);
+    if mtu != now.mtu {
+        c.mtu = Some(mtu);
     }
-    if saved.mac.is_some() && saved.mac != now.mac {
-        c.mac = saved.mac;
+    if mac.is_some() && mac != now.mac {
+        c.mac = mac;
     }
-    if saved.description != now.description {
-        c.description = Some(saved.description.as_deref().unwrap_or("").to_string());
+    if description != now.description.as_deref() {
+        c.description = Some(description.unwrap_or("").to_string());
     }
     c
 }

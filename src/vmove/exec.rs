@@ -6,11 +6,15 @@ use std::collections::HashSet;
 
 use crate::backend::{Backend, Placement, StackHandle};
 use crate::error::{Context, Error, Result};
-use crate::ledger::{Ledger, Loan};
+use crate::intent::{self, Intent, Intents, Pending, Saved};
+use crate::ledger::{Ledger, Loan, StackRef};
 use crate::model::*;
-use crate::vmove::drivers::{apply_vparams, differences, save_vparams, VParams};
+use crate::state::StackLocks;
+use crate::vmove::drivers::{
+    apply_vparams, differences, driver, generic_change, save_vparams, VParams,
+};
 use crate::vmove::plan::{plan, Plan, Step};
-use crate::vmove::{MoveOptions, Receipt, Strategy};
+use crate::vmove::{recover, testing, MoveOptions, Receipt, Strategy};
 
 /// One interface of a move, with its saved state and its progress.
 struct Item {
@@ -30,37 +34,46 @@ struct Item {
     tgt_index: Option<u32>,
     /// epair re-create: index of the new peer (in the source stack).
     new_peer_index: Option<u32>,
+    /// epair re-create: where the source's peer is now (its index; changed by a rollback that
+    /// re-creates the source pair).
+    cur_peer_index: Option<u32>,
     /// Bridge ports attached to it (for the receipt).
     ports: usize,
+    /// Its loan record in the source stack (it is on loan there), and the peer's in its stack.
+    prior: Option<Loan>,
+    peer_prior: Option<Loan>,
+    /// The identity mark it carried in the source, and the one it gets in the target.
+    old_mark: Option<Box<str>>,
+    mark: String,
     receipt: Receipt,
 }
 
 /// What has been done, with enough to undo it.
 enum Done {
+    /// The old identity mark was taken off the source.
+    Unmarked(usize),
     Moved(usize),
     Created(usize),
     DestroyedSource(usize),
-    Recorded(usize, Option<Loan>),
+    /// The prior loan was taken from the source's ledger; `.1`: the loan was recorded in the
+    /// target's (with the mark on the device).
+    Recorded(usize, bool),
 }
 
 fn ctx(op: &'static str, object: impl Into<String>, stack: &str) -> Context {
     Context::new(op, object).stack(stack)
 }
 
-fn tmp_name(seq: usize, salt: char) -> IfName {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let pid = std::process::id() & 0xffff;
-    // "vm" + salt + 4 hex (pid) + up to 8 hex: at most 15 bytes.
-    let s = format!(
-        "vm{salt}{pid:04x}{:x}",
-        (n as usize ^ (seq << 12)) & 0xffff_ffff
-    );
-    IfName::new(&s[..s.len().min(15)]).expect("temporary names are valid")
+/// A temporary name no other move uses: "vm", a salt, 12 random hex digits (15 bytes). The
+/// intent records it, so a recoverer knows the copy when it finds it.
+fn tmp_name(salt: char) -> IfName {
+    let s = format!("vm{salt}{:012x}", intent::random() & 0xffff_ffff_ffff);
+    IfName::new(&s).expect("temporary names are valid")
 }
 
-/// Runs one move of `moves` (source name, optional new name) from `from` into `to`.
+/// Runs one move of `moves` (source name, optional new name) from `from` into `to`: first
+/// finishes any move a crashed process left on either stack, then holds both stacks' locks for
+/// the whole move, with its intent written before the first change.
 pub fn run<B: Backend>(
     b: &B,
     ledger: &Ledger,
@@ -69,7 +82,9 @@ pub fn run<B: Backend>(
     to: &B::Stack,
     opts: &MoveOptions,
 ) -> Result<Vec<Receipt>> {
-    let items = precheck_and_save(b, from, moves, to, opts)?;
+    recover::abandoned(b, ledger, &[&from.key(), &to.key()])?;
+    let _locks = StackLocks::take(ledger.runtime(), &[&from.key(), &to.key()])?;
+    let items = precheck_and_save(b, ledger, from, moves, to, opts)?;
 
     // Items with the same plan run step by step together (so a bulk step like DestroySource
     // is one kernel request); groups run one after another, all in one transaction.
@@ -89,6 +104,7 @@ pub fn run<B: Backend>(
         opts,
         items,
         journal: Vec::new(),
+        pending: None,
     };
     let mut outcome = Ok(());
     'groups: for (plan, group) in &groups {
@@ -97,20 +113,36 @@ pub fn run<B: Backend>(
                 outcome = Err(e);
                 break 'groups;
             }
+            if step.mutates() {
+                testing::boundary("step");
+            }
         }
     }
 
     match outcome {
-        Ok(()) => Ok(run.items.into_iter().map(|it| it.receipt).collect()),
+        Ok(()) => {
+            if let Some(p) = run.pending.take() {
+                p.finish()?;
+            }
+            testing::boundary("finished");
+            Ok(run.items.into_iter().map(|it| it.receipt).collect())
+        }
         Err(e) => {
             let problems = run.rollback();
-            Err(if problems.is_empty() {
-                e.with_detail(
-                    "rolled back: the interface is in its source stack with its saved parameters",
-                )
+            let e = if problems.is_empty() {
+                // Fully undone: the intent has nothing left to do.
+                match run.pending.take().map(Pending::finish) {
+                    Some(Err(fe)) => e.with_detail(format!("the intent could not be removed: {fe}")),
+                    _ => e,
+                }
             } else {
-                e.with_detail(format!("ROLLBACK INCOMPLETE: {}", problems.join("; ")))
-            })
+                // The intent stays: `recover` finishes what the rollback could not.
+                e.with_detail(format!(
+                    "ROLLBACK INCOMPLETE: {}; the intent is kept for `ifc recover`",
+                    problems.join("; ")
+                ))
+            };
+            Err(e.with_detail(run.where_now()))
         }
     }
 }
@@ -124,10 +156,13 @@ struct Run<'a, B: Backend> {
     opts: &'a MoveOptions,
     items: Vec<Item>,
     journal: Vec<Done>,
+    /// The intent, once written (the first group's `Intent` step).
+    pending: Option<Pending>,
 }
 
 fn precheck_and_save<B: Backend>(
     b: &B,
+    ledger: &Ledger,
     from: &B::Stack,
     moves: &[(IfName, Option<IfName>)],
     to: &B::Stack,
@@ -146,13 +181,14 @@ fn precheck_and_save<B: Backend>(
     }
     let src = b.list(from)?;
     let tgt = b.list(to)?;
+    let src_loans = ledger.loans(&from.key())?;
     let tgt_names: HashSet<&str> = tgt.iter().map(|i| i.name.as_str()).collect();
     let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
     let mut cloners: Option<Vec<KindName>> = None;
     let mut items = Vec::with_capacity(moves.len());
 
-    for (seq, (name, new_name)) in moves.iter().enumerate() {
+    for (name, new_name) in moves {
         let iface = src.iter().find(|i| i.name == *name).ok_or_else(|| {
             Error::NotFound(Box::new(
                 ctx("move", name.as_str(), from.name())
@@ -195,6 +231,7 @@ fn precheck_and_save<B: Backend>(
         let mut peer = None;
         let mut peer_tmp = None;
         let mut peer_in_target = false;
+        let mut peer_prior = None;
         if plan.strategy == Strategy::Recreate {
             if saved.spec.is_none() {
                 return Err(Error::Unsupported(Box::new(ctx("move", name.as_str(), from.name()).detail(
@@ -249,8 +286,12 @@ fn precheck_and_save<B: Backend>(
                 }
                 peer_in_target = in_src.is_none();
                 let pa = b.addresses(peer_stack, p.index)?;
+                peer_prior = ledger
+                    .loans(&peer_stack.key())?
+                    .into_iter()
+                    .find(|l| l.identifies(p));
                 peer = Some(save_vparams(p, pa));
-                peer_tmp = Some(tmp_name(seq, 'p'));
+                peer_tmp = Some(tmp_name('p'));
             }
         }
         let ports = src.iter().filter(|i| i.master == Some(iface.index)).count();
@@ -262,10 +303,16 @@ fn precheck_and_save<B: Backend>(
             strategy: Some(plan.strategy),
             ..Receipt::default()
         };
+        let cur_peer_index = peer.as_ref().map(|p: &VParams| p.iface.index);
         items.push(Item {
+            cur_peer_index,
             src_name: *name,
             final_name,
-            tmp_name: tmp_name(seq, 't'),
+            tmp_name: tmp_name('t'),
+            prior: src_loans.iter().find(|l| l.identifies(iface)).cloned(),
+            peer_prior,
+            old_mark: iface.mark.clone(),
+            mark: intent::new_mark(),
             src_index: iface.index,
             saved,
             peer,
@@ -281,31 +328,30 @@ fn precheck_and_save<B: Backend>(
     Ok(items)
 }
 
-fn create_request(saved: &VParams, name: IfName, peer_name: Option<IfName>) -> CreateRequest {
+pub(crate) fn create_request(saved: &Saved, name: IfName, peer_name: Option<IfName>) -> CreateRequest {
     let mut kind = saved.spec.clone().expect("checked in pre-check");
     if let KindSpec::Epair { peer_name: p } = &mut kind {
         *p = peer_name;
     }
-    let i = &saved.iface;
     CreateRequest {
         name: Some(name),
         kind,
-        mtu: Some(i.mtu),
-        mac: i.mac,
-        description: i.description.as_deref().map(str::to_string),
+        mtu: Some(saved.mtu),
+        mac: saved.mac,
+        description: saved.description.clone(),
         up: false,
         group: None,
     }
 }
 
-fn set<B: Backend>(b: &B, s: &B::Stack, index: u32, c: Change) -> Result<()> {
+pub(crate) fn set<B: Backend>(b: &B, s: &B::Stack, index: u32, c: Change) -> Result<()> {
     if c.is_empty() {
         return Ok(());
     }
     b.apply(s, IfSel::Index(index), &c)
 }
 
-fn add_missing<B: Backend>(b: &B, s: &B::Stack, index: u32, want: &[IfAddr]) -> Result<()> {
+pub(crate) fn add_missing<B: Backend>(b: &B, s: &B::Stack, index: u32, want: &[IfAddr]) -> Result<()> {
     let have = b.addresses(s, index)?;
     for a in want.iter().filter(|a| !have.contains(a)) {
         match b.add_address(s, index, *a) {
@@ -323,6 +369,14 @@ impl<B: Backend> Run<'_, B> {
         let (items, journal) = (&mut self.items, &mut self.journal);
         match step {
             Step::PreCheck | Step::Save => Ok(()),
+            Step::Intent => {
+                // One intent for the whole move, written before its first change.
+                if self.pending.is_none() {
+                    let intent = self.intent();
+                    self.pending = Some(Intents::new(self.ledger.runtime()).begin(&intent)?);
+                }
+                Ok(())
+            }
             Step::DestroySource => {
                 let sels: Vec<IfSel> = group
                     .iter()
@@ -365,7 +419,7 @@ impl<B: Backend> Run<'_, B> {
                 journal.push(Done::Moved(i));
             }
             Step::CreateInTarget | Step::CreatePairAcross => {
-                let req = create_request(&it.saved, it.tmp_name, it.peer_tmp);
+                let req = create_request(&saved_of(&it.saved, None), it.tmp_name, it.peer_tmp);
                 let made = b.create(
                     from,
                     &req,
@@ -456,45 +510,73 @@ impl<B: Backend> Run<'_, B> {
                 it.receipt.index = idx;
                 it.receipt.not_carried = not_carried(it, opts);
             }
+            Step::Unmark => {
+                if let Some(m) = it.old_mark.clone() {
+                    b.del_mark(from, it.src_index, &m)?;
+                    journal.push(Done::Unmarked(i));
+                }
+            }
             Step::RecordLoan => {
                 let idx = it.tgt_index.expect("in target");
-                let prior = ledger.take(&from.key(), it.src_index);
-                let (home_key, home) = match &prior {
-                    Some(l) => (l.home_key.clone(), l.home.clone()),
-                    None => (from.key(), from.selector()),
+                let prior = match &it.prior {
+                    Some(p) => ledger.take_where(&from.key(), |l| l == p)?,
+                    None => None,
                 };
-                if home_key != to.key() {
-                    ledger
-                        .record(
-                            &to.key(),
-                            Loan {
-                                index: idx,
-                                name: it.final_name,
-                                home_key,
-                                home,
-                            },
-                        )
-                        .map_err(|e| {
-                            Error::Kernel(Box::new(
-                                ctx("record loan", it.final_name.as_str(), to.name())
-                                    .detail(e.to_string()),
-                            ))
-                        })?;
-                }
-                // A re-created peer that was itself a loan keeps its record under its new index.
-                if let (Some(p), Some(np)) = (&it.peer, it.new_peer_index) {
-                    let ps = if it.peer_in_target { to } else { from };
-                    if let Some(mut l) = ledger.take(&ps.key(), p.iface.index) {
-                        l.index = np;
-                        let _ = ledger.record(&ps.key(), l);
+                let home = prior
+                    .as_ref()
+                    .map(|l| l.home.clone())
+                    .unwrap_or_else(|| StackRef::of(from));
+                journal.push(Done::Recorded(i, false));
+                if home.key != to.key() {
+                    let marked = b.add_mark(to, idx, &it.mark)?;
+                    ledger.record(
+                        &to.key(),
+                        Loan {
+                            index: idx,
+                            name: it.final_name,
+                            kind: it.saved.iface.kind.kind(),
+                            mac: it.saved.iface.mac,
+                            mark: marked.then(|| it.mark.clone()),
+                            home,
+                        },
+                    )?;
+                    if let Some(Done::Recorded(_, rec)) = journal.last_mut() {
+                        *rec = true;
                     }
                 }
-                journal.push(Done::Recorded(i, prior));
+                // A re-created peer that was itself a loan keeps its record (and its mark) on
+                // the new device.
+                if let (Some(pl), Some(np)) = (&it.peer_prior, it.new_peer_index) {
+                    let ps = if it.peer_in_target { to } else { from };
+                    relend(b, ledger, ps, np, pl)?;
+                }
             }
-            Step::PreCheck | Step::Save | Step::DestroySource => unreachable!("group steps"),
+            Step::PreCheck | Step::Save | Step::Intent | Step::DestroySource => {
+                unreachable!("group steps")
+            }
         }
         Ok(())
     }
+}
+
+/// Records `loan` (a loan in `s`) again for the device now at `index`, with its mark on it.
+pub(crate) fn relend<B: Backend>(b: &B, ledger: &Ledger, s: &B::Stack, index: u32, loan: &Loan) -> Result<()> {
+    let marked = match &loan.mark {
+        Some(m) => {
+            let now = b.get(s, IfSel::Index(index))?;
+            now.mark.as_deref() == Some(m.as_str()) || b.add_mark(s, index, m)?
+        }
+        None => false,
+    };
+    ledger.take_where(&s.key(), |l| l == loan)?;
+    ledger.record(
+        &s.key(),
+        Loan {
+            index,
+            mark: if marked { loan.mark.clone() } else { None },
+            ..loan.clone()
+        },
+    )
 }
 
 fn note_restored(r: &mut Receipt, c: &Change) {
@@ -518,12 +600,28 @@ fn restore_on<B: Backend>(
     saved: &VParams,
     addresses: bool,
 ) -> Result<()> {
+    restore_saved(b, s, index, &saved_of(saved, None), addresses)
+}
+
+/// [`restore_on`] from a saved record (what an intent holds).
+pub(crate) fn restore_saved<B: Backend>(
+    b: &B,
+    s: &B::Stack,
+    index: u32,
+    saved: &Saved,
+    addresses: bool,
+) -> Result<()> {
     let now = b.get(s, IfSel::Index(index))?;
-    set(b, s, index, apply_vparams(&saved.iface, &now))?;
+    set(
+        b,
+        s,
+        index,
+        generic_change(saved.mtu, saved.mac, saved.description.as_deref(), &now),
+    )?;
     if addresses {
         add_missing(b, s, index, &saved.addresses)?;
     }
-    if saved.iface.up && !now.up {
+    if saved.up && !now.up {
         set(
             b,
             s,
@@ -612,16 +710,20 @@ impl<B: Backend> Run<'_, B> {
         let items = &mut self.items;
         let mut problems = Vec::new();
         let mut touched = Vec::new();
-        // 1. The ledger first (pure bookkeeping).
+        // 1. The target's ledger first: the loan this move recorded goes (the source's record
+        //    is put back in step 5, once the device's index there is known).
         for d in journal.iter().rev() {
-            if let Done::Recorded(i, prior) = d {
+            if let Done::Recorded(i, true) = d {
                 let it = &items[*i];
-                if let Some(t) = it.tgt_index {
-                    ledger.take(&to.key(), t);
+                let (mark, t) = (it.mark.as_str(), it.tgt_index);
+                if let Err(e) = ledger.take_where(&to.key(), |l| {
+                    l.mark.as_deref() == Some(mark) || Some(l.index) == t
+                }) {
+                    problems.push(format!("could not forget the loan of {}: {e}", it.final_name));
                 }
-                if let Some(l) = prior {
-                    let _ = ledger.record(&from.key(), l.clone());
-                }
+            }
+            if let Done::Recorded(i, _) | Done::Unmarked(i) = d {
+                touched.push(*i);
             }
         }
         // 2. Destroy everything created in the target (an epair copy takes its new peer with it).
@@ -655,7 +757,7 @@ impl<B: Backend> Run<'_, B> {
             if let Done::DestroyedSource(i) = d {
                 let it = &mut items[*i];
                 let req = create_request(
-                    &it.saved,
+                    &saved_of(&it.saved, None),
                     it.src_name,
                     it.peer.as_ref().map(|p| p.iface.name),
                 );
@@ -667,6 +769,7 @@ impl<B: Backend> Run<'_, B> {
                     Ok(made) => {
                         it.src_index = made.iface.index;
                         let ps = if it.peer_in_target { to } else { from };
+                        it.cur_peer_index = made.peer.as_ref().map(|p| p.index);
                         if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
                             if let Err(e) = restore_on(b, ps, np.index, p, true) {
                                 problems.push(format!(
@@ -702,7 +805,8 @@ impl<B: Backend> Run<'_, B> {
                 touched.push(*i);
             }
         }
-        // 5. Re-apply the saved parameters (UP and addresses are what the kernels drop).
+        // 5. Re-apply the saved parameters (UP and addresses are what the kernels drop), and the
+        //    loan records (with their marks) the interface and its peer had.
         touched.sort_unstable();
         touched.dedup();
         for i in touched {
@@ -714,7 +818,78 @@ impl<B: Backend> Run<'_, B> {
                     from.name()
                 ));
             }
+            if let Some(l) = &it.prior {
+                if let Err(e) = relend(b, ledger, from, it.src_index, l) {
+                    problems.push(format!("could not record the loan of {} again: {e}", it.src_name));
+                }
+            }
+            if let (Some(pl), Some(pi)) = (&it.peer_prior, it.cur_peer_index) {
+                let ps = if it.peer_in_target { to } else { from };
+                if let Err(e) = relend(b, ledger, ps, pi, pl) {
+                    problems.push(format!("could not record the loan of peer {} again: {e}", pl.name));
+                }
+            }
         }
         problems
+    }
+
+    /// The intent of this move: everything a recoverer needs after a crash.
+    fn intent(&self) -> Intent {
+        let items = self
+            .items
+            .iter()
+            .map(|it| intent::Item {
+                strategy: it.plan.strategy,
+                exclusive: driver(it.plan.kind).exclusive,
+                plan: it.plan.steps.iter().map(|s| s.to_string()).collect(),
+                src_name: it.src_name,
+                final_name: it.final_name,
+                tmp_name: it.tmp_name,
+                saved: saved_of(&it.saved, it.prior.clone()),
+                peer: it.peer.as_ref().map(|p| intent::Peer {
+                    saved: saved_of(p, it.peer_prior.clone()),
+                    tmp: it.peer_tmp.expect("an epair re-create names its peer"),
+                    in_target: it.peer_in_target,
+                }),
+                carry_addresses: self.opts.carry_addresses,
+                mark: it.mark.clone(),
+            })
+            .collect();
+        Intent::new(StackRef::of(self.from), StackRef::of(self.to), items)
+    }
+
+    /// Where each interface of a failed move is now, as the kernel says (not as assumed).
+    fn where_now(&self) -> String {
+        let (b, from, to) = (self.b, self.from, self.to);
+        let (src, tgt) = (b.list(from), b.list(to));
+        let mut out = Vec::new();
+        for it in &self.items {
+            let has = |l: &Result<Vec<Interface>>, n: IfName| {
+                l.as_ref().ok().map(|v| v.iter().any(|i| it.saved_is(i, n)))
+            };
+            let at = match (has(&src, it.src_name), has(&tgt, it.final_name)) {
+                (Some(true), _) => format!("{} is in stack {}", it.src_name, from.name()),
+                (_, Some(true)) => format!("{} is in stack {}", it.final_name, to.name()),
+                (Some(false), Some(false)) => {
+                    format!("{} is in neither {} nor {}", it.src_name, from.name(), to.name())
+                }
+                _ => format!("where {} is could not be checked", it.src_name),
+            };
+            out.push(at);
+        }
+        format!("now: {}", out.join("; "))
+    }
+}
+
+fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
+    Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
+}
+
+impl Item {
+    /// Whether `i` is this item's device (or its copy) under the name `n`.
+    fn saved_is(&self, i: &Interface, n: IfName) -> bool {
+        i.name == n
+            && i.kind.kind() == self.saved.iface.kind.kind()
+            && (self.saved.iface.mac.is_none() || i.mac == self.saved.iface.mac)
     }
 }

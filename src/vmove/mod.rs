@@ -10,21 +10,26 @@
 use std::fmt;
 
 use crate::backend::{Backend, StackHandle};
-use crate::error::{Context, Error, Result};
-use crate::ledger::Ledger;
-use crate::model::{IfAddr, IfName, IfSel, StackSel};
+use crate::error::{Context, Error, NotReturned, Result};
+use crate::ledger::{Ledger, Loan};
+use crate::model::{IfAddr, IfName, IfSel, Interface, KindInfo, LinkStack, StackSel};
 use crate::stack::{RemoveReport, Stack};
+use crate::state::StackLocks;
 use crate::system;
 
 mod drivers;
 mod exec;
 mod plan;
+mod recover;
+pub mod testing;
 
 pub use drivers::{driver, MoveDriver};
 pub use plan::{plan, Plan, Step};
+pub use recover::{Outcome, RecoverReport, Recovered};
 
 /// How a kind moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// The kernel's own move (Linux RTM_NEWLINK + IFLA_NET_NS_FD; FreeBSD SIOCSIFVNET).
     Native,
@@ -194,13 +199,20 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
     let iface = b.get(stack.handle(), IfSel::Name(n))?;
     let ledger = Ledger::system();
     let home = match ledger
-        .loans(&stack.handle().key())
+        .loans(&stack.handle().key())?
         .into_iter()
-        .find(|l| l.index == iface.index)
+        .find(|l| l.identifies(&iface))
     {
-        Some(l) => {
-            Stack::open(l.home.clone()).map_err(|e| e.with_detail(format!("home stack of {n}")))?
-        }
+        Some(l) => match recover::open_ref(b, &l.home)? {
+            Some(h) => Stack::from(h),
+            None => {
+                return Err(Error::NotFound(Box::new(
+                    Context::new("reclaim", n.as_str())
+                        .stack(stack.name())
+                        .detail(format!("its home stack {} is gone", l.home.name)),
+                )))
+            }
+        },
         None => Stack::host()?,
     };
     let mut r = vmove_with(
@@ -214,37 +226,88 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
     Ok(r.remove(0))
 }
 
-/// Returns every loan held by `stack` to its home stack; what cannot go home is reported.
-pub fn return_loans<B: Backend>(b: &B, ledger: &Ledger, stack: &B::Stack) -> Result<RemoveReport> {
-    let mut report = RemoveReport::default();
-    let loans = ledger.loans(&stack.key());
+/// Finishes or undoes every move whose process died (`ifc recover`), then checks the ledger
+/// against the kernel. Moves of processes that still run are left alone.
+pub fn recover() -> Result<RecoverReport> {
+    recover::abandoned(system(), &Ledger::system(), &[])
+}
+
+/// [`recover`] for the unfinished moves that touch one stack. Every ifclone operation that
+/// changes a stack's interfaces does this first, for the stacks it touches.
+pub fn recover_stack(stack: &Stack) -> Result<RecoverReport> {
+    recover::abandoned(system(), &Ledger::system(), &[&stack.handle().key()])
+}
+
+/// How [`Stack::remove_with`] treats loans that cannot go home.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemoveOptions {
+    /// Remove the stack even when some loans cannot go home; they are destroyed with it and
+    /// listed in [`RemoveReport::lost`]. Off: such a removal fails with
+    /// [`Error::NotReturned`] and leaves the stack and those loans in place.
+    pub force: bool,
+}
+
+/// Returns every loan held by `stack` to its home stack. What was created inside the stack on
+/// top of a loan (a vlan on a loaned epair end) is destroyed first, so that the loan can go.
+/// Returns the loans that could not go home, with the reason.
+pub fn return_loans<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    stack: &B::Stack,
+    report: &mut RemoveReport,
+) -> Result<Vec<(IfName, String)>> {
+    let mut stranded = Vec::new();
+    let loans = ledger.loans(&stack.key())?;
     if loans.is_empty() {
-        return Ok(report);
+        return Ok(stranded);
     }
-    let here = b.list(stack)?;
+    let mut here = b.list(stack)?;
+    // Loans that stand on another interface of this stack go first (a vlan moved in on top of
+    // a loaned parent): a parent cannot leave while a vlan uses it.
+    let mut order: Vec<(Loan, Interface)> = Vec::new();
     for loan in loans {
-        let Some(iface) = here.iter().find(|i| i.index == loan.index) else {
-            ledger.take(&stack.key(), loan.index);
-            report
-                .lost
-                .push((loan.name, "no longer in the stack (destroyed)".into()));
-            continue;
-        };
-        let home = match b.open_stack(&loan.home) {
-            Ok(h) if h.key() == loan.home_key => h,
-            Ok(_) => {
-                report
-                    .lost
-                    .push((iface.name, format!("home stack {} was replaced", loan.home)));
+        match loan.find(&here) {
+            Some(i) => order.push((loan, i.clone())),
+            None => {
+                // Not in the stack (destroyed, or taken away by other means): removing the
+                // stack cannot destroy it, so the record goes.
+                ledger.take_where(&stack.key(), |l| *l == loan)?;
+                report.gone.push((loan.name, loan.home.name.clone()));
+            }
+        }
+    }
+    order.sort_by_key(|(_, i)| parent_here(i).is_none());
+    for (loan, iface) in order {
+        testing::boundary("return");
+        let home = match recover::open_ref(b, &loan.home) {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                stranded.push((iface.name, format!("its home stack {} is gone", loan.home.name)));
                 continue;
             }
             Err(e) => {
-                report
-                    .lost
-                    .push((iface.name, format!("home stack {} is gone: {e}", loan.home)));
+                stranded.push((iface.name, format!("its home stack {}: {e}", loan.home.name)));
                 continue;
             }
         };
+        // What was made here on top of it dies with the stack anyway; it goes first.
+        let on_top: Vec<Interface> = here
+            .iter()
+            .filter(|d| parent_here(d) == Some(iface.index) && loans_of(ledger, stack.key(), d).is_none())
+            .cloned()
+            .collect();
+        let mut blocked = None;
+        for d in &on_top {
+            match b.destroy(stack, IfSel::Index(d.index)) {
+                Ok(()) => report.destroyed.push(d.name),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => blocked = Some(format!("{} stands on it and could not be destroyed: {e}", d.name)),
+            }
+        }
+        if let Some(why) = blocked {
+            stranded.push((iface.name, why));
+            continue;
+        }
         match exec::run(
             b,
             ledger,
@@ -254,17 +317,48 @@ pub fn return_loans<B: Backend>(b: &B, ledger: &Ledger, stack: &B::Stack) -> Res
             &MoveOptions::default(),
         ) {
             Ok(_) => report.returned.push((iface.name, home.name().to_string())),
-            Err(e) => report.lost.push((iface.name, e.to_string())),
+            Err(e) => stranded.push((iface.name, e.to_string())),
         }
+        here = b.list(stack)?;
     }
-    Ok(report)
+    Ok(stranded)
+}
+
+/// The index of the interface in the same stack that `i` stands on (a vlan's or macvlan's
+/// parent), if any.
+fn parent_here(i: &Interface) -> Option<u32> {
+    match &i.kind {
+        KindInfo::Vlan { parent: Some(p), .. }
+        | KindInfo::Macvlan { parent: Some(p), .. }
+        | KindInfo::Macvtap { parent: Some(p), .. } => {
+            (p.stack == LinkStack::Same).then_some(p.index).flatten()
+        }
+        _ => None,
+    }
+}
+
+fn loans_of(ledger: &Ledger, stack_key: String, i: &Interface) -> Option<Loan> {
+    ledger
+        .loans(&stack_key)
+        .ok()?
+        .into_iter()
+        .find(|l| l.identifies(i))
 }
 
 impl Stack {
     /// Removes the stack. First every interface whose home is another stack (moved in, or
     /// created from another stack straight into this one) goes back home; then the stack is
     /// removed and the kernel destroys what was created inside.
+    ///
+    /// If a loan cannot go home, the others still go, the stack stays, and the removal fails
+    /// with [`Error::NotReturned`] listing each one and why. See [`Stack::remove_with`].
     pub fn remove(self) -> Result<RemoveReport> {
+        self.remove_with(RemoveOptions::default())
+    }
+
+    /// [`Stack::remove`] with options: `force` removes the stack even when loans cannot go
+    /// home, and lists them in [`RemoveReport::lost`].
+    pub fn remove_with(self, opts: RemoveOptions) -> Result<RemoveReport> {
         if self.is_host() {
             return Err(Error::invalid(
                 "remove stack",
@@ -272,15 +366,67 @@ impl Stack {
                 "the host stack cannot be removed",
             ));
         }
+        let b = system();
         let ledger = Ledger::system();
-        let report = return_loans(system(), &ledger, self.handle())?;
-        system().remove_stack(self.handle())?;
-        ledger.forget(&self.handle().key());
-        Ok(report)
+        let key = self.handle().key();
+        recover::abandoned(b, &ledger, &[&key])?;
+        let mut report = RemoveReport::default();
+        // A loan that arrives while others go home is returned in the next round; under the
+        // stack's lock nothing can arrive.
+        for _round in 0..3 {
+            let stranded = return_loans(b, &ledger, self.handle(), &mut report)?;
+            let _lock = StackLocks::take(ledger.runtime(), &[&key])?;
+            let here = b.list(self.handle())?;
+            let left: Vec<Loan> = ledger
+                .loans(&key)?
+                .into_iter()
+                .filter(|l| l.find(&here).is_some())
+                .collect();
+            let unreturned: Vec<(IfName, String)> = left
+                .iter()
+                .map(|l| {
+                    let why = stranded
+                        .iter()
+                        .find(|(n, _)| *n == l.name)
+                        .map(|(_, w)| w.clone())
+                        .unwrap_or_else(|| "it arrived while the others were returned".into());
+                    (l.name, why)
+                })
+                .collect();
+            let newcomers = left.len() > stranded.len();
+            if unreturned.is_empty() || (opts.force && !newcomers) {
+                report.lost = unreturned;
+                b.remove_stack(self.handle())?;
+                ledger.forget(&key)?;
+                return Ok(report);
+            }
+            if !newcomers {
+                return Err(not_returned(self.name(), &report, &unreturned));
+            }
+        }
+        Err(Error::Busy(Box::new(
+            Context::new("remove stack", self.name())
+                .detail("loans keep arriving while the stack is being removed"),
+        )))
     }
 
     /// Removes a named stack (see [`Stack::remove`]).
     pub fn remove_name(name: &str) -> Result<RemoveReport> {
         Stack::open(StackSel::Name(name.to_string()))?.remove()
     }
+}
+
+fn not_returned(stack: &str, report: &RemoveReport, stranded: &[(IfName, String)]) -> Error {
+    Error::NotReturned(Box::new(NotReturned {
+        ctx: Context::new("remove stack", stack).stack(stack),
+        returned: report
+            .returned
+            .iter()
+            .map(|(n, h)| (n.to_string(), h.clone()))
+            .collect(),
+        stranded: stranded
+            .iter()
+            .map(|(n, w)| (n.to_string(), w.clone()))
+            .collect(),
+    }))
 }

@@ -14,6 +14,11 @@ pub enum Step {
     PreCheck,
     /// Save the generic and the kind's own parameters, addresses and memberships.
     Save,
+    /// Write the move's intent durably (identities, stacks, saved parameters, plan), so that a
+    /// crash at any later point can be finished or undone by `recover`.
+    Intent,
+    /// Take the interface's old identity mark off in the source (it gets a new one in the target).
+    Unmark,
     /// The kernel's own move, with the final name in the same request.
     MoveNative,
     /// Create the same kind in the target under a temporary name, with the saved parameters.
@@ -36,7 +41,8 @@ pub enum Step {
     Up,
     /// Compare the target with the saved record; check the target stack is still alive.
     Verify,
-    /// Record the loan in the ledger, so the interface goes home when the target is removed.
+    /// Mark the device and record the loan in the ledger, so the interface goes home when the
+    /// target is removed; forget the loan it had in the source.
     RecordLoan,
 }
 
@@ -50,6 +56,8 @@ impl Step {
         match self {
             Step::PreCheck => "pre-check: source exists, target alive and held open, names free, kind movable",
             Step::Save => "save parameters (generic + kind's own), addresses, memberships",
+            Step::Intent => "write the intent durably (identities, stacks, saved parameters, plan)",
+            Step::Unmark => "take the old identity mark off the source",
             Step::MoveNative => "kernel move into the target, final name in the same request",
             Step::CreateInTarget => "create the same kind in the target under a temporary name",
             Step::CreatePairAcross => "create a new pair: main end in the target, peer beside the old peer (temporary names)",
@@ -60,7 +68,7 @@ impl Step {
             Step::RestoreAddresses => "re-add the saved addresses",
             Step::Up => "bring it up if it was up",
             Step::Verify => "verify every saved property in the target; target still alive",
-            Step::RecordLoan => "record the loan (home stack) in the ledger",
+            Step::RecordLoan => "mark the device, record the loan (home stack) in the ledger",
         }
     }
 }
@@ -105,9 +113,9 @@ pub fn plan(kind: Option<KindName>, opts: &MoveOptions) -> Result<Plan, String> 
     };
     let strategy = d.choose(forced)?;
     use Step::*;
-    let mut steps = vec![PreCheck, Save];
+    let mut steps = vec![PreCheck, Save, Intent];
     match strategy {
-        Strategy::Native => steps.extend([MoveNative, RestoreParams]),
+        Strategy::Native => steps.extend([Unmark, MoveNative, RestoreParams]),
         Strategy::Recreate if kind == Some(KindName::Epair) => steps.extend([
             CreatePairAcross,
             RestoreParams,

@@ -185,6 +185,8 @@ pub fn variant(e: &Error) -> &'static str {
         Error::PermissionDenied(_) => "PermissionDenied",
         Error::Busy(_) => "Busy",
         Error::Kernel(_) => "Kernel",
+        Error::Corrupt(_) => "Corrupt",
+        Error::NotReturned(_) => "NotReturned",
     }
 }
 

@@ -146,6 +146,9 @@ impl Backend for Faulty {
     fn open_stack(&self, sel: &StackSel) -> ifclone::Result<Arc<SysStack>> {
         sys().open_stack(sel)
     }
+    fn find_stack(&self, key: &str) -> ifclone::Result<Option<Arc<SysStack>>> {
+        sys().find_stack(key)
+    }
     fn create_stack(&self, name: &str) -> ifclone::Result<Arc<SysStack>> {
         sys().create_stack(name)
     }
@@ -326,7 +329,7 @@ pub fn run_every_step(label: &str, sc: Scenario, opts: MoveOptions) {
                 was.sort();
                 assert_eq!(now, was, "{label}: target after failure at call {fail_at}");
                 assert!(
-                    dst.loans().is_empty(),
+                    dst.loans().unwrap().is_empty(),
                     "{label}: loan recorded in the target after a failed move"
                 );
             }
