@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use ifclone::{Error, Stack};
 
+pub mod child;
 pub mod moves;
 use serde_json::Value;
 
