@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use ifclone::vmove::{self, MoveOptions, Receipt, Strategy};
+use ifclone::vmove::{self, MoveOptions, Receipt, RemoveOptions, Strategy};
 use ifclone::{
     Change, CreateRequest, IfAddr, IfName, Interface, KindInfo, KindName, KindSpec, LinkRef,
     LinkStack, Mac, MacvlanMode, OperState, Stack, StackSel, VlanProto, VxlanParams,
@@ -26,7 +26,12 @@ usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
                          [inet6 ADDR/PLEN | inet6 ADDR prefixlen N] [alias | -alias | delete]
        ifc [-j STACK] IF vnet TARGET [name NEW] [strategy native|recreate] [addresses]
        ifc [-j STACK] IF -vnet [STACK] [strategy native|recreate] [addresses]
-       ifc stack create NAME | ifc stack list | ifc stack remove NAME
+       ifc stack create NAME | ifc stack list | ifc stack remove [--force] NAME
+       ifc [-j STACK] recover                  finish or undo the moves of crashed processes
+
+Exit status: 0 when everything asked was done; 1 when something was not (an error, a loan
+that could not go home, a loan lost by `remove --force`, an interface recover could not
+find); 2 for a usage error.
 
 STACK: a stack name, host, pid:N, jid:N or a path to a netns file.
 IF create: IF is a cloner name with optional unit (epair, epair3, vlan, vlan5, tap, tun,
@@ -91,7 +96,12 @@ enum Cmd {
     },
     StackCreate(String),
     StackList,
-    StackRemove(String),
+    StackRemove {
+        name: String,
+        force: bool,
+    },
+    /// Finish or undo the moves of crashed processes (all, or those touching one stack).
+    Recover(Option<StackSel>),
 }
 
 /// `-u` / `-d` filters of a listing.
@@ -251,6 +261,12 @@ fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Cmd, Usage> {
             }
             return parse_stack(&words[1..]);
         }
+        "recover" => {
+            return match &words[1..] {
+                [] => Ok(Cmd::Recover(stack)),
+                _ => usage("recover takes no arguments (use -j STACK for one stack)"),
+            };
+        }
         "destroy" => {
             if words.len() < 2 {
                 return usage("destroy needs at least one interface");
@@ -290,10 +306,18 @@ fn parse_stack(words: &[String]) -> Result<Cmd, Usage> {
     match w.as_slice() {
         ["create", n] => Ok(Cmd::StackCreate(n.to_string())),
         ["list"] => Ok(Cmd::StackList),
-        ["remove" | "destroy", n] => Ok(Cmd::StackRemove(n.to_string())),
-        [] => usage("stack: expected create NAME, list or remove NAME"),
+        ["remove" | "destroy", "-f" | "--force", n]
+        | ["remove" | "destroy", n, "-f" | "--force"] => Ok(Cmd::StackRemove {
+            name: n.to_string(),
+            force: true,
+        }),
+        ["remove" | "destroy", n] if !n.starts_with('-') => Ok(Cmd::StackRemove {
+            name: n.to_string(),
+            force: false,
+        }),
+        [] => usage("stack: expected create NAME, list or remove [--force] NAME"),
         _ => usage(format!(
-            "stack: expected create NAME, list or remove NAME, got '{}'",
+            "stack: expected create NAME, list or remove [--force] NAME, got '{}'",
             w.join(" ")
         )),
     }
@@ -1049,13 +1073,52 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
                 println!("{} {}", s.name, s.id);
             }
         }
-        Cmd::StackRemove(name) => {
-            let r = Stack::open(StackSel::parse(&name))?.remove()?;
-            for (n, home) in r.returned {
+        Cmd::StackRemove { name, force } => {
+            let st = Stack::open(StackSel::parse(&name))?;
+            let r = match st.remove_with(RemoveOptions { force }) {
+                Ok(r) => r,
+                Err(ifclone::Error::NotReturned(n)) => {
+                    for (i, home) in &n.returned {
+                        println!("{i}: returned to {home}");
+                    }
+                    return Err(ifclone::Error::NotReturned(n).with_detail(
+                        "nothing was destroyed; fix the cause and remove again, or remove --force",
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            for (n, home) in &r.returned {
                 println!("{n}: returned to {home}");
             }
-            for (n, why) in r.lost {
-                println!("{n}: lost: {why}");
+            for n in &r.destroyed {
+                println!("{n}: destroyed (it stood on a loan)");
+            }
+            for (n, home) in &r.gone {
+                println!("{n}: no longer in the stack (its loan from {home} was dropped)");
+            }
+            if !r.lost.is_empty() {
+                for (n, why) in &r.lost {
+                    eprintln!("ifc: {n}: LOST (destroyed with the stack): {why}");
+                }
+                return Err(ifclone::Error::Busy(Box::new(
+                    ifclone::Context::new("remove stack", name)
+                        .detail(format!("removed by force; {} loan(s) lost", r.lost.len())),
+                )));
+            }
+        }
+        Cmd::Recover(sel) => {
+            let r = match sel {
+                Some(s) => vmove::recover_stack(&Stack::open(s)?)?,
+                None => vmove::recover()?,
+            };
+            for x in &r.recovered {
+                println!("{x}");
+            }
+            if r.has_missing() {
+                return Err(ifclone::Error::NotFound(Box::new(
+                    ifclone::Context::new("recover", "interfaces")
+                        .detail("some interfaces of unfinished moves are in neither stack"),
+                )));
             }
         }
     }
@@ -1544,8 +1607,28 @@ mod tests {
         assert_eq!(p("stack list").unwrap(), Cmd::StackList);
         assert_eq!(
             p("stack remove ns1").unwrap(),
-            Cmd::StackRemove("ns1".into())
+            Cmd::StackRemove {
+                name: "ns1".into(),
+                force: false
+            }
         );
+        for forced in ["stack remove --force ns1", "stack remove ns1 -f"] {
+            assert_eq!(
+                p(forced).unwrap(),
+                Cmd::StackRemove {
+                    name: "ns1".into(),
+                    force: true
+                },
+                "{forced}"
+            );
+        }
+        assert!(err("stack remove --bogus").contains("expected"));
+        assert_eq!(p("recover").unwrap(), Cmd::Recover(None));
+        assert_eq!(
+            p("-j ns1 recover").unwrap(),
+            Cmd::Recover(Some(StackSel::Name("ns1".into())))
+        );
+        assert!(err("recover ns1").contains("-j"));
         assert!(err("stack").contains("expected"));
         assert!(err("stack create").contains("expected"));
         assert!(err("stack frob x").contains("expected"));
@@ -1568,6 +1651,8 @@ mod tests {
             flags: 0x1003,
             stack: "host".into(),
             mark: None,
+            min_mtu: Some(68),
+            max_mtu: Some(65535),
         };
         let a = mk(
             5,
