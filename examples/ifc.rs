@@ -1114,6 +1114,9 @@ fn run(cmd: Cmd) -> ifclone::Result<()> {
             for x in &r.recovered {
                 println!("{x}");
             }
+            for (stack, n, why) in &r.dropped {
+                println!("{n}: loan record in stack {stack} dropped: {why}");
+            }
             if r.has_missing() {
                 return Err(ifclone::Error::NotFound(Box::new(
                     ifclone::Context::new("recover", "interfaces")

@@ -152,6 +152,37 @@ impl Ledger {
         Ok(f.loans)
     }
 
+    /// The keys of every stack that has a ledger file. A file that is damaged, or that holds
+    /// the loans of a stack other than its name says, is [`crate::Error::Corrupt`].
+    pub fn stacks(&self) -> Result<Vec<String>> {
+        let dir = self.runtime.join("loans");
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(state::io_error("list ledger", &dir, e)),
+        };
+        let mut keys = Vec::new();
+        for ent in rd {
+            let ent = ent.map_err(|e| state::io_error("list ledger", &dir, e))?;
+            let path = ent.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let text = state::read(&path)?.unwrap_or_default();
+            let f: File = serde_json::from_str(&text)
+                .map_err(|e| state::corrupt(&path, format!("not a ledger: {e}")))?;
+            if self.file_of(&f.stack) != path {
+                return Err(state::corrupt(
+                    &path,
+                    format!("it holds the loans of stack {}", f.stack),
+                ));
+            }
+            keys.push(f.stack);
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     /// The loans held by a stack. A damaged ledger file is [`crate::Error::Corrupt`].
     pub fn loans(&self, stack_key: &str) -> Result<Vec<Loan>> {
         self.read(stack_key)
@@ -169,11 +200,7 @@ impl Ledger {
             return Ok(out);
         }
         if let Err(why) = check(&loans, stack_key) {
-            return Err(crate::error::Error::invalid(
-                "record loan",
-                stack_key,
-                why,
-            ));
+            return Err(crate::error::Error::invalid("record loan", stack_key, why));
         }
         if loans.is_empty() {
             state::remove(&path)?;
@@ -269,10 +296,7 @@ mod tests {
     }
 
     fn scratch(tag: &str) -> (Ledger, PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "ifclone-ledger-{}-{tag}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("ifclone-ledger-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         (Ledger::new(&dir), dir)
     }
@@ -306,18 +330,30 @@ mod tests {
             ("garbage", "\u{1}\u{2}garbage".into()),
             ("empty", String::new()),
             ("wrong key", good.replace("netns:3:4", "netns:9:9")),
-            ("wrong version", good.replace("\"version\": 1", "\"version\": 7")),
-            ("unknown field", good.replace("\"index\"", "\"bogus\": 1, \"index\"")),
+            (
+                "wrong version",
+                good.replace("\"version\": 1", "\"version\": 7"),
+            ),
+            (
+                "unknown field",
+                good.replace("\"index\"", "\"bogus\": 1, \"index\""),
+            ),
             (
                 "duplicate",
-                good.replace("\"loans\": [", &format!("\"loans\": [{},", serde_json::to_string(&loan(7)).unwrap())),
+                good.replace(
+                    "\"loans\": [",
+                    &format!("\"loans\": [{},", serde_json::to_string(&loan(7)).unwrap()),
+                ),
             ),
         ];
         for (what, text) in cases {
             std::fs::write(&path, &text).unwrap();
             let e = l.loans("netns:3:4").unwrap_err();
             assert!(matches!(e, Error::Corrupt(_)), "{what}: {e}");
-            assert!(e.to_string().contains(&path.display().to_string()), "{what}: {e}");
+            assert!(
+                e.to_string().contains(&path.display().to_string()),
+                "{what}: {e}"
+            );
             // An edit refuses too, and leaves the file as it was.
             assert!(l.record("netns:3:4", loan(9)).is_err(), "{what}");
             assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{what}");
@@ -355,7 +391,10 @@ mod tests {
         i.mark = l.mark.clone().map(Into::into);
         i.index = 99;
         assert!(l.identifies(&i), "the mark, at a new index");
-        let unmarked = Loan { mark: None, ..loan(7) };
+        let unmarked = Loan {
+            mark: None,
+            ..loan(7)
+        };
         i.index = 7;
         assert!(unmarked.identifies(&i));
         i.mac = Some(Mac([2, 0, 0, 0, 0, 0x77]));

@@ -229,7 +229,10 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
 /// Finishes or undoes every move whose process died (`ifc recover`), then checks the ledger
 /// against the kernel. Moves of processes that still run are left alone.
 pub fn recover() -> Result<RecoverReport> {
-    recover::abandoned(system(), &Ledger::system(), &[])
+    let ledger = Ledger::system();
+    let mut report = recover::abandoned(system(), &ledger, &[])?;
+    recover::reconcile(system(), &ledger, &mut report)?;
+    Ok(report)
 }
 
 /// [`recover`] for the unfinished moves that touch one stack. Every ifclone operation that
@@ -282,18 +285,26 @@ pub fn return_loans<B: Backend>(
         let home = match recover::open_ref(b, &loan.home) {
             Ok(Some(h)) => h,
             Ok(None) => {
-                stranded.push((iface.name, format!("its home stack {} is gone", loan.home.name)));
+                stranded.push((
+                    iface.name,
+                    format!("its home stack {} is gone", loan.home.name),
+                ));
                 continue;
             }
             Err(e) => {
-                stranded.push((iface.name, format!("its home stack {}: {e}", loan.home.name)));
+                stranded.push((
+                    iface.name,
+                    format!("its home stack {}: {e}", loan.home.name),
+                ));
                 continue;
             }
         };
         // What was made here on top of it dies with the stack anyway; it goes first.
         let on_top: Vec<Interface> = here
             .iter()
-            .filter(|d| parent_here(d) == Some(iface.index) && loans_of(ledger, stack.key(), d).is_none())
+            .filter(|d| {
+                parent_here(d) == Some(iface.index) && loans_of(ledger, stack.key(), d).is_none()
+            })
             .cloned()
             .collect();
         let mut blocked = None;
@@ -301,7 +312,12 @@ pub fn return_loans<B: Backend>(
             match b.destroy(stack, IfSel::Index(d.index)) {
                 Ok(()) => report.destroyed.push(d.name),
                 Err(e) if e.is_not_found() => {}
-                Err(e) => blocked = Some(format!("{} stands on it and could not be destroyed: {e}", d.name)),
+                Err(e) => {
+                    blocked = Some(format!(
+                        "{} stands on it and could not be destroyed: {e}",
+                        d.name
+                    ))
+                }
             }
         }
         if let Some(why) = blocked {
@@ -328,11 +344,15 @@ pub fn return_loans<B: Backend>(
 /// parent), if any.
 fn parent_here(i: &Interface) -> Option<u32> {
     match &i.kind {
-        KindInfo::Vlan { parent: Some(p), .. }
-        | KindInfo::Macvlan { parent: Some(p), .. }
-        | KindInfo::Macvtap { parent: Some(p), .. } => {
-            (p.stack == LinkStack::Same).then_some(p.index).flatten()
+        KindInfo::Vlan {
+            parent: Some(p), ..
         }
+        | KindInfo::Macvlan {
+            parent: Some(p), ..
+        }
+        | KindInfo::Macvtap {
+            parent: Some(p), ..
+        } => (p.stack == LinkStack::Same).then_some(p.index).flatten(),
         _ => None,
     }
 }

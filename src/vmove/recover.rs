@@ -57,7 +57,9 @@ pub struct Recovered {
 impl fmt::Display for Recovered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
-            Outcome::RolledForward => write!(f, "{}: move finished, in stack {}", self.name, self.stack),
+            Outcome::RolledForward => {
+                write!(f, "{}: move finished, in stack {}", self.name, self.stack)
+            }
             Outcome::RolledBack => write!(f, "{}: move undone, in stack {}", self.name, self.stack),
             Outcome::Recreated => write!(f, "{}: re-created in stack {}", self.name, self.stack),
             Outcome::Missing(why) => write!(f, "{}: MISSING: {why}", self.name),
@@ -70,6 +72,9 @@ impl fmt::Display for Recovered {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecoverReport {
     pub recovered: Vec<Recovered>,
+    /// Ledger records that no longer matched the kernel and were dropped: (stack, interface,
+    /// why). Only the explicit `recover` checks the whole ledger.
+    pub dropped: Vec<(String, IfName, String)>,
 }
 
 impl RecoverReport {
@@ -104,6 +109,44 @@ pub(crate) fn abandoned<B: Backend>(
         pending.finish()?;
     }
     Ok(report)
+}
+
+/// Makes the ledger match the kernel: the records of a stack that no longer exists (it died
+/// with its loans, outside ifclone), and records of loans that are no longer in their stack
+/// (destroyed, or taken away by other means), are dropped and reported. Nothing is destroyed.
+pub(crate) fn reconcile<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    report: &mut RecoverReport,
+) -> Result<()> {
+    for key in ledger.stacks()? {
+        let _lock = StackLocks::take(ledger.runtime(), &[&key])?;
+        let loans = ledger.loans(&key)?;
+        match b.find_stack(&key)? {
+            None => {
+                for l in &loans {
+                    report.dropped.push((
+                        key.clone(),
+                        l.name,
+                        "its stack no longer exists (it was removed without ifclone)".into(),
+                    ));
+                }
+                ledger.forget(&key)?;
+            }
+            Some(s) => {
+                let here = b.list(&s)?;
+                for l in loans.iter().filter(|l| l.find(&here).is_none()) {
+                    ledger.take_where(&key, |x| x == l)?;
+                    report.dropped.push((
+                        s.name().to_string(),
+                        l.name,
+                        "no longer in the stack (destroyed, or taken away by other means)".into(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Opens the stack a state file names: by its selector when that still leads to the same
@@ -157,8 +200,7 @@ struct Recovery<'a, B: Backend> {
 }
 
 fn find<'v>(list: &'v [Interface], saved: &Saved, names: &[IfName]) -> Option<&'v Interface> {
-    list.iter()
-        .find(|i| names.iter().any(|n| saved.is(i, *n)))
+    list.iter().find(|i| names.iter().any(|n| saved.is(i, *n)))
 }
 
 impl<B: Backend> Recovery<'_, B> {
@@ -254,13 +296,12 @@ impl<B: Backend> Recovery<'_, B> {
         if let Some(p) = &it.peer {
             let ps = self.peer_stack().ok_or_else(|| gone(&self.intent.from))?;
             let list = b.list(ps)?;
-            let np = find(&list, &p.saved, &[p.tmp, p.saved.name])
-                .ok_or_else(|| {
-                    Error::NotFound(Box::new(
-                        Context::new("recover", p.saved.name.as_str())
-                            .detail("the re-created epair's peer is missing"),
-                    ))
-                })?;
+            let np = find(&list, &p.saved, &[p.tmp, p.saved.name]).ok_or_else(|| {
+                Error::NotFound(Box::new(
+                    Context::new("recover", p.saved.name.as_str())
+                        .detail("the re-created epair's peer is missing"),
+                ))
+            })?;
             if np.name != p.saved.name {
                 set(
                     b,
@@ -305,7 +346,8 @@ impl<B: Backend> Recovery<'_, B> {
             .map(|l| l.home.clone())
             .unwrap_or_else(|| self.intent.from.clone());
         if home.key != self.intent.to.key {
-            let marked = t.mark.as_deref() == Some(it.mark.as_str()) || b.add_mark(to, t.index, &it.mark)?;
+            let marked =
+                t.mark.as_deref() == Some(it.mark.as_str()) || b.add_mark(to, t.index, &it.mark)?;
             ledger.record(
                 &self.intent.to.key,
                 Loan {
@@ -377,13 +419,21 @@ impl<B: Backend> Recovery<'_, B> {
             relend(b, ledger, from, made.iface.index, l)?;
         }
         if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
-            let ps = if p.in_target { self.to.expect("peer_in") } else { from };
+            let ps = if p.in_target {
+                self.to.expect("peer_in")
+            } else {
+                from
+            };
             restore_saved(b, ps, np.index, &p.saved, true)?;
             if let Some(pl) = &p.saved.loan {
                 relend(b, ledger, ps, np.index, pl)?;
             }
         }
-        Ok((it.src_name, self.intent.from.name.clone(), Outcome::Recreated))
+        Ok((
+            it.src_name,
+            self.intent.from.name.clone(),
+            Outcome::Recreated,
+        ))
     }
 }
 
