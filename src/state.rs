@@ -132,10 +132,7 @@ pub(crate) fn write(path: &Path, contents: &[u8]) -> Result<()> {
     ));
     let tmp = PathBuf::from(tmp);
     let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
         fs::rename(&tmp, path)

@@ -30,7 +30,10 @@ pub fn by_key(b: &System, key: &str) -> Result<Option<Arc<SysStack>>> {
     if let Ok(rd) = std::fs::read_dir("/proc") {
         for e in rd.flatten() {
             if let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) {
-                candidates.push((StackSel::Pid(pid), Path::new("/proc").join(pid.to_string()).join("ns/net")));
+                candidates.push((
+                    StackSel::Pid(pid),
+                    Path::new("/proc").join(pid.to_string()).join("ns/net"),
+                ));
             }
         }
     }

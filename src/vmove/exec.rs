@@ -132,7 +132,9 @@ pub fn run<B: Backend>(
             let e = if problems.is_empty() {
                 // Fully undone: the intent has nothing left to do.
                 match run.pending.take().map(Pending::finish) {
-                    Some(Err(fe)) => e.with_detail(format!("the intent could not be removed: {fe}")),
+                    Some(Err(fe)) => {
+                        e.with_detail(format!("the intent could not be removed: {fe}"))
+                    }
                     _ => e,
                 }
             } else {
@@ -328,7 +330,11 @@ fn precheck_and_save<B: Backend>(
     Ok(items)
 }
 
-pub(crate) fn create_request(saved: &Saved, name: IfName, peer_name: Option<IfName>) -> CreateRequest {
+pub(crate) fn create_request(
+    saved: &Saved,
+    name: IfName,
+    peer_name: Option<IfName>,
+) -> CreateRequest {
     let mut kind = saved.spec.clone().expect("checked in pre-check");
     if let KindSpec::Epair { peer_name: p } = &mut kind {
         *p = peer_name;
@@ -351,7 +357,12 @@ pub(crate) fn set<B: Backend>(b: &B, s: &B::Stack, index: u32, c: Change) -> Res
     b.apply(s, IfSel::Index(index), &c)
 }
 
-pub(crate) fn add_missing<B: Backend>(b: &B, s: &B::Stack, index: u32, want: &[IfAddr]) -> Result<()> {
+pub(crate) fn add_missing<B: Backend>(
+    b: &B,
+    s: &B::Stack,
+    index: u32,
+    want: &[IfAddr],
+) -> Result<()> {
     let have = b.addresses(s, index)?;
     for a in want.iter().filter(|a| !have.contains(a)) {
         match b.add_address(s, index, *a) {
@@ -560,7 +571,13 @@ impl<B: Backend> Run<'_, B> {
 }
 
 /// Records `loan` (a loan in `s`) again for the device now at `index`, with its mark on it.
-pub(crate) fn relend<B: Backend>(b: &B, ledger: &Ledger, s: &B::Stack, index: u32, loan: &Loan) -> Result<()> {
+pub(crate) fn relend<B: Backend>(
+    b: &B,
+    ledger: &Ledger,
+    s: &B::Stack,
+    index: u32,
+    loan: &Loan,
+) -> Result<()> {
     let marked = match &loan.mark {
         Some(m) => {
             let now = b.get(s, IfSel::Index(index))?;
@@ -719,7 +736,10 @@ impl<B: Backend> Run<'_, B> {
                 if let Err(e) = ledger.take_where(&to.key(), |l| {
                     l.mark.as_deref() == Some(mark) || Some(l.index) == t
                 }) {
-                    problems.push(format!("could not forget the loan of {}: {e}", it.final_name));
+                    problems.push(format!(
+                        "could not forget the loan of {}: {e}",
+                        it.final_name
+                    ));
                 }
             }
             if let Done::Recorded(i, _) | Done::Unmarked(i) = d {
@@ -820,13 +840,19 @@ impl<B: Backend> Run<'_, B> {
             }
             if let Some(l) = &it.prior {
                 if let Err(e) = relend(b, ledger, from, it.src_index, l) {
-                    problems.push(format!("could not record the loan of {} again: {e}", it.src_name));
+                    problems.push(format!(
+                        "could not record the loan of {} again: {e}",
+                        it.src_name
+                    ));
                 }
             }
             if let (Some(pl), Some(pi)) = (&it.peer_prior, it.cur_peer_index) {
                 let ps = if it.peer_in_target { to } else { from };
                 if let Err(e) = relend(b, ledger, ps, pi, pl) {
-                    problems.push(format!("could not record the loan of peer {} again: {e}", pl.name));
+                    problems.push(format!(
+                        "could not record the loan of peer {} again: {e}",
+                        pl.name
+                    ));
                 }
             }
         }
@@ -871,7 +897,12 @@ impl<B: Backend> Run<'_, B> {
                 (Some(true), _) => format!("{} is in stack {}", it.src_name, from.name()),
                 (_, Some(true)) => format!("{} is in stack {}", it.final_name, to.name()),
                 (Some(false), Some(false)) => {
-                    format!("{} is in neither {} nor {}", it.src_name, from.name(), to.name())
+                    format!(
+                        "{} is in neither {} nor {}",
+                        it.src_name,
+                        from.name(),
+                        to.name()
+                    )
                 }
                 _ => format!("where {} is could not be checked", it.src_name),
             };

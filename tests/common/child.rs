@@ -46,7 +46,10 @@ pub fn child_entry(run: impl FnOnce(&str, &[String]) -> Result<(), String>) {
             }
         })
         .unwrap_or_default();
-    if let Some(n) = std::env::var(KILL_AT).ok().and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var(KILL_AT)
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         static SEEN: AtomicUsize = AtomicUsize::new(0);
         ifclone::vmove::testing::set_step_hook(move |_label| {
             if SEEN.fetch_add(1, Ordering::SeqCst) + 1 == n {
