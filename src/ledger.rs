@@ -247,9 +247,12 @@ impl Ledger {
     }
 }
 
+/// Whether two records are of one device: by their marks when both have one (two marked loans
+/// are never confused by an index, which the kernel may have given to the other meanwhile), else
+/// by index.
 fn same_device(a: &Loan, b: &Loan) -> bool {
     match (&a.mark, &b.mark) {
-        (Some(x), Some(y)) if x == y => true,
+        (Some(x), Some(y)) => x == y,
         _ => a.index == b.index,
     }
 }

@@ -733,8 +733,9 @@ impl<B: Backend> Run<'_, B> {
             if let Done::Recorded(i, true) = d {
                 let it = &items[*i];
                 let (mark, t) = (it.mark.as_str(), it.tgt_index);
-                if let Err(e) = ledger.take_where(&to.key(), |l| {
-                    l.mark.as_deref() == Some(mark) || Some(l.index) == t
+                if let Err(e) = ledger.take_where(&to.key(), |l| match &l.mark {
+                    Some(m) => m == mark,
+                    None => Some(l.index) == t && l.name == it.final_name,
                 }) {
                     problems.push(format!(
                         "could not forget the loan of {}: {e}",

@@ -196,10 +196,15 @@ pub fn vmove_with<B: Backend>(
 pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt> {
     let n = names("reclaim", stack.name(), &[name])?[0];
     let b = system();
-    let iface = b.get(stack.handle(), IfSel::Name(n))?;
     let ledger = Ledger::system();
+    let key = stack.handle().key();
+    // The home is read under the stack's lock: a move that is lending the interface to this
+    // stack right now finishes (and records the loan) first.
+    recover::abandoned(b, &ledger, &[&key])?;
+    let lock = StackLocks::take(ledger.runtime(), &[&key])?;
+    let iface = b.get(stack.handle(), IfSel::Name(n))?;
     let home = match ledger
-        .loans(&stack.handle().key())?
+        .loans(&key)?
         .into_iter()
         .find(|l| l.identifies(&iface))
     {
@@ -215,6 +220,8 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
         },
         None => Stack::host()?,
     };
+    // The move takes both locks in key order itself.
+    drop(lock);
     let mut r = vmove_with(
         b,
         &ledger,
