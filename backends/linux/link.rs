@@ -5,7 +5,7 @@
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 
 use super::kinds::{self, i32_of, nlas, u32_of, u8_of, LinkCtx};
-use crate::model::{IfName, Interface, Mac, OperState};
+use crate::model::{IfName, Interface, Mac, OperState, MARK_PREFIX};
 
 pub const RTM_NEWLINK: u16 = 16;
 
@@ -19,6 +19,10 @@ const IFLA_LINKINFO: u16 = 18;
 const IFLA_IFALIAS: u16 = 20;
 const IFLA_GROUP: u16 = 27;
 const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_MIN_MTU: u16 = 50;
+const IFLA_MAX_MTU: u16 = 51;
+const IFLA_PROP_LIST: u16 = 52;
+const IFLA_ALT_IFNAME: u16 = 53;
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_DATA: u16 = 2;
 
@@ -37,6 +41,7 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
     let flags = u32_of(&payload[8..12])?;
     let (mut name, mut mtu, mut mac, mut desc) = (None, 0, None, None);
     let (mut oper, mut master, mut group) = (OperState::Unknown, None, 0);
+    let (mut min_mtu, mut max_mtu, mut mark) = (None, None, None);
     let mut ctx = LinkCtx::default();
     let (mut kind, mut data): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     for a in nlas(&payload[16..]) {
@@ -55,6 +60,12 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
             IFLA_LINK_NETNSID => ctx.netnsid = i32_of(v),
             IFLA_MASTER => master = u32_of(v).filter(|&m| m != 0),
             IFLA_GROUP => group = u32_of(v).unwrap_or(0),
+            IFLA_MIN_MTU => min_mtu = u32_of(v),
+            // 0 is the kernel's "no maximum" (dev_validate_mtu only checks a nonzero max_mtu).
+            IFLA_MAX_MTU => max_mtu = u32_of(v).filter(|&m| m != 0),
+            // The kernel puts every alternative name in IFLA_PROP_LIST of each RTM_NEWLINK
+            // (rtnl_fill_prop_list), dumps included; the mark is the first one with our prefix.
+            IFLA_PROP_LIST if mark.is_none() => mark = mark_in(v),
             IFLA_OPERSTATE => {
                 oper = match u8_of(v).unwrap_or(0) {
                     1 => OperState::NotPresent,
@@ -96,8 +107,36 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
         group,
         flags,
         stack: stack.clone(),
-        mark: None,
+        mark,
+        min_mtu,
+        max_mtu,
     })
+}
+
+/// The alternative names (IFLA_PROP_LIST { IFLA_ALT_IFNAME }) of an IFLA_PROP_LIST payload.
+fn alt_names(props: &[u8]) -> impl Iterator<Item = &str> {
+    nlas(props)
+        .filter(|a| a.kind() == IFLA_ALT_IFNAME)
+        .filter_map(|a| {
+            let v = a.value();
+            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+            std::str::from_utf8(&v[..end]).ok()
+        })
+}
+
+/// Whether one RTM_NEWLINK payload lists `name` among the interface's alternative names.
+pub fn has_alt_name(payload: &[u8], name: &str) -> bool {
+    payload.len() >= 16
+        && nlas(&payload[16..])
+            .filter(|a| a.kind() == IFLA_PROP_LIST)
+            .any(|a| alt_names(a.value()).any(|n| n == name))
+}
+
+/// The first IFLA_ALT_IFNAME of an IFLA_PROP_LIST that starts with [`MARK_PREFIX`].
+fn mark_in(props: &[u8]) -> Option<Box<str>> {
+    alt_names(props)
+        .find(|n| n.starts_with(MARK_PREFIX))
+        .map(Into::into)
 }
 
 /// A GETLINK request (dump or single) that skips statistics to keep the answers small.
@@ -110,4 +149,63 @@ pub fn get_request(index: u32, name: Option<&IfName>) -> LinkMessage {
     m.attributes
         .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::Emitable;
+    use netlink_packet_route::link::Prop;
+
+    use super::*;
+
+    fn payload(attrs: Vec<LinkAttribute>) -> Vec<u8> {
+        let mut m = LinkMessage::default();
+        m.header.index = 7;
+        m.attributes = attrs;
+        let mut buf = vec![0u8; m.buffer_len()];
+        m.emit(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn mark_and_mtu_limits() {
+        let stack: std::sync::Arc<str> = "s".into();
+        let p = payload(vec![
+            LinkAttribute::IfName("ve0".into()),
+            LinkAttribute::Mtu(1500),
+            LinkAttribute::MinMtu(68),
+            LinkAttribute::MaxMtu(65535),
+            LinkAttribute::PropList(vec![
+                Prop::AltIfName("some-other-name".into()),
+                Prop::AltIfName("ifclone.00ab".into()),
+                Prop::AltIfName("ifclone.second".into()),
+            ]),
+        ]);
+        let i = parse(&p, &stack).expect("parsed");
+        assert_eq!(i.index, 7);
+        assert_eq!(i.name, "ve0");
+        assert_eq!(i.mark.as_deref(), Some("ifclone.00ab"));
+        assert_eq!((i.min_mtu, i.max_mtu), (Some(68), Some(65535)));
+        assert!(has_alt_name(&p, "ifclone.second"));
+        assert!(has_alt_name(&p, "some-other-name"));
+        assert!(!has_alt_name(&p, "ve0"));
+        assert!(!has_alt_name(&p, "ifclone.00"));
+    }
+
+    #[test]
+    fn no_mark_and_no_maximum() {
+        let stack: std::sync::Arc<str> = "s".into();
+        let p = payload(vec![
+            LinkAttribute::IfName("lo".into()),
+            LinkAttribute::MinMtu(0),
+            LinkAttribute::MaxMtu(0),
+            LinkAttribute::PropList(vec![Prop::AltIfName("loopback-alt".into())]),
+        ]);
+        let i = parse(&p, &stack).expect("parsed");
+        assert_eq!(i.mark, None);
+        assert_eq!((i.min_mtu, i.max_mtu), (Some(0), None));
+        let p = payload(vec![LinkAttribute::IfName("x".into())]);
+        let i = parse(&p, &stack).expect("parsed");
+        assert_eq!((i.mark, i.min_mtu, i.max_mtu), (None, None, None));
+    }
 }

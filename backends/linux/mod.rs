@@ -69,9 +69,13 @@ const ALT_NAME_MAX: usize = 127;
 /// bytes, no `/`, whitespace or control characters — what iproute2 checks too).
 fn check_mark(op: &'static str, object: &str, mark: &str, s: &SysStack) -> Result<()> {
     let why = if !mark.starts_with(MARK_PREFIX) || mark.len() == MARK_PREFIX.len() {
-        Some(format!("a mark is {MARK_PREFIX} followed by at least one byte"))
+        Some(format!(
+            "a mark is {MARK_PREFIX} followed by at least one byte"
+        ))
     } else if mark.len() > ALT_NAME_MAX {
-        Some(format!("a mark is at most {ALT_NAME_MAX} bytes (ALTIFNAMSIZ - 1)"))
+        Some(format!(
+            "a mark is at most {ALT_NAME_MAX} bytes (ALTIFNAMSIZ - 1)"
+        ))
     } else if mark
         .chars()
         .any(|c| c == '/' || c.is_whitespace() || c.is_control())
@@ -118,7 +122,9 @@ fn mark_msg(index: u32, mark: &str) -> LinkMessage {
     let mut m = LinkMessage::default();
     m.header.index = index;
     m.attributes
-        .push(LinkAttribute::PropList(vec![Prop::AltIfName(mark.to_string())]));
+        .push(LinkAttribute::PropList(vec![Prop::AltIfName(
+            mark.to_string(),
+        )]));
     m
 }
 
@@ -480,7 +486,9 @@ impl System {
                 // "Unknown device type": no rtnl_link_ops for the kind, i.e. its module is not
                 // loaded (and could not be auto-loaded here).
                 let missing = e.errno == libc::EOPNOTSUPP
-                    && e.msg.as_deref().is_none_or(|m| m.contains("Unknown device type"));
+                    && e.msg
+                        .as_deref()
+                        .is_none_or(|m| m.contains("Unknown device type"));
                 let err = kerr(e, "create", name.to_string(), home);
                 if missing {
                     kind_missing(err, kind)
@@ -776,7 +784,8 @@ impl Backend for System {
         if failed.is_none() && !changed.is_empty() {
             let mut m = LinkMessage::default();
             m.attributes.push(LinkAttribute::Group(g));
-            match s.nl().ack(RouteNetlinkMessage::DelLink(m), 0) {
+            let answer = s.nl().ack(RouteNetlinkMessage::DelLink(m), 0);
+            match answer {
                 Ok(()) => return Ok(()),
                 Err(e) if e.errno == libc::ENODEV => return Ok(()),
                 Err(e) => {
@@ -806,7 +815,9 @@ impl Backend for System {
                     .collect::<Vec<_>>()
             });
         Err(match back {
-            Ok(lost) if lost.is_empty() => err.with_detail("every interface has its old group back"),
+            Ok(lost) if lost.is_empty() => {
+                err.with_detail("every interface has its old group back")
+            }
             Ok(lost) => err.with_detail(format!(
                 "could not put back the old group of: {}",
                 lost.join("; ")
@@ -954,10 +965,12 @@ impl Backend for System {
         let object = format!("#{index}");
         check_mark("add mark", &object, mark, s)?;
         let m = mark_msg(index, mark);
-        match s.nl().ack(
+        // Bound first: the socket's lock must be released before `carries_alt_name` asks again.
+        let answer = s.nl().ack(
             RouteNetlinkMessage::NewLinkProp(m),
             NLM_F_CREATE | NLM_F_EXCL | NLM_F_APPEND,
-        ) {
+        );
+        match answer {
             Ok(()) => Ok(true),
             Err(e) if e.errno == libc::EEXIST => {
                 if self.carries_alt_name(s, index, mark)? {
@@ -978,10 +991,10 @@ impl Backend for System {
     fn del_mark(&self, s: &SysStack, index: u32, mark: &str) -> Result<()> {
         let object = format!("#{index}");
         check_mark("del mark", &object, mark, s)?;
-        match s
+        let answer = s
             .nl()
-            .ack(RouteNetlinkMessage::DelLinkProp(mark_msg(index, mark)), 0)
-        {
+            .ack(RouteNetlinkMessage::DelLinkProp(mark_msg(index, mark)), 0);
+        match answer {
             Ok(()) => Ok(()),
             Err(e) if e.errno == libc::ENOENT => Ok(()),
             Err(e) if e.errno == libc::EINVAL && !self.carries_alt_name(s, index, mark)? => Ok(()),
