@@ -50,6 +50,79 @@ fn list_id_is_the_netns_inode() {
     assert_eq!(me.id, ino, "{me:?}");
 }
 
+/// The netns cookie of stack `name` as a socket inside it reads it (python3's getsockopt), or
+/// `None` when python3 is not there.
+#[cfg(target_os = "linux")]
+fn cookie_seen_inside(name: &str) -> Option<u64> {
+    let py = "import socket,struct;s=socket.socket();\
+              print(struct.unpack('Q',s.getsockopt(socket.SOL_SOCKET,71,8))[0])";
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", name, "python3", "-c", py])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Linux: the key is `netns:<inode>:<cookie>`, the inode `stat` shows and the SO_NETNS_COOKIE
+/// a socket inside the stack reads; the host's is the same however it is opened.
+#[cfg(target_os = "linux")]
+#[test]
+fn key_is_the_netns_inode_and_cookie() {
+    use std::os::unix::fs::MetadataExt;
+    let g = StackGuard::new("key");
+    let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
+        .expect("stat the netns bind mount")
+        .ino();
+    let key = g.handle().key();
+    let parts: Vec<&str> = key.split(':').collect();
+    assert_eq!(parts.len(), 3, "{key}");
+    assert_eq!(parts[0], "netns", "{key}");
+    assert_eq!(parts[1], ino.to_string(), "{key}");
+    let cookie: u64 = parts[2].parse().expect("a numeric cookie");
+    assert_ne!(cookie, 0, "this kernel has SO_NETNS_COOKIE: {key}");
+    match cookie_seen_inside(g.name()) {
+        Some(c) => assert_eq!(c, cookie, "{key}"),
+        None => eprintln!("note: python3 not available; cookie not checked independently"),
+    }
+    let host = Stack::host().expect("host").handle().key();
+    let host_ino = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
+    assert!(host.starts_with(&format!("netns:{host_ino}:")), "{host}");
+    assert_ne!(host, key);
+}
+
+/// Linux: the kernel gives a freed netns inode to the next netns at once; the key does not
+/// follow it, so a key recorded for a removed stack never names a later one.
+#[cfg(target_os = "linux")]
+#[test]
+fn key_is_not_reused_with_the_inode() {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    let mut reused = false;
+    for _ in 0..20 {
+        let mut g = StackGuard::new("rekey");
+        let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
+            .expect("stat")
+            .ino();
+        let key = g.handle().key();
+        for (i, k) in &seen {
+            assert_ne!(*k, key, "a removed stack's key came back (inode {ino})");
+            reused |= *i == ino;
+        }
+        seen.push((ino, key));
+        g.remove().expect("remove");
+        if reused {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if !reused {
+        eprintln!("note: no netns inode was reused in 20 stacks (busy machine?)");
+    }
+}
+
 /// Linux: a process inside a stack (`ip netns exec`) leads to that stack by its pid.
 #[cfg(target_os = "linux")]
 #[test]

@@ -137,6 +137,13 @@ impl Netlink {
         })
     }
 
+    /// The `SO_NETNS_COOKIE` of the netns this socket was opened in (`None` on kernels before
+    /// 5.14). A socket stays in the netns it was created in, so this names the stack for good.
+    pub fn netns_cookie(&self) -> io::Result<Option<u64>> {
+        use std::os::fd::AsFd;
+        super::sys::netns_cookie(self.sock.as_fd())
+    }
+
     fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> NlResult<u32> {
         self.seq = self.seq.wrapping_add(1).max(1);
         let mut header = NetlinkHeader::default();

@@ -24,6 +24,8 @@ pub struct SysStack {
     fd: OwnedFd,
     dev: u64,
     ino: u64,
+    /// SO_NETNS_COOKIE, read once from the netlink socket at open (0 on kernels without it).
+    cookie: u64,
     nl: Mutex<Netlink>,
 }
 
@@ -37,12 +39,12 @@ impl SysStack {
         self.fd.as_fd()
     }
 
-    /// Whether two handles are the same netns.
     /// The name, shared with every `Interface` record read from this stack.
     pub(crate) fn shared_name(&self) -> &Arc<str> {
         &self.name
     }
 
+    /// Whether two handles are the same netns.
     pub(crate) fn same(&self, other: &SysStack) -> bool {
         self.dev == other.dev && self.ino == other.ino
     }
@@ -66,12 +68,17 @@ impl SysStack {
             Some(nl) => nl,
             None => sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?,
         };
+        let cookie = nl
+            .netns_cookie()
+            .map_err(|e| err("read the netns cookie of", e))?
+            .unwrap_or(0);
         Ok(SysStack {
             name: name.into(),
             sel,
             fd,
             dev,
             ino,
+            cookie,
             nl: Mutex::new(nl),
         })
     }
@@ -81,8 +88,11 @@ impl StackHandle for SysStack {
     fn name(&self) -> &str {
         &self.name
     }
+    /// `netns:<inode>:<cookie>`: the inode alone is reused once a netns is freed; the cookie
+    /// never is, so a key is never taken for a later stack. `<cookie>` is 0 on kernels before
+    /// 5.14 (no SO_NETNS_COOKIE), where the inode is all there is.
     fn key(&self) -> String {
-        format!("netns:{}:{}", self.dev, self.ino)
+        format!("netns:{}:{}", self.ino, self.cookie)
     }
     fn selector(&self) -> StackSel {
         self.sel.clone()

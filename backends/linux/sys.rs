@@ -126,6 +126,45 @@ pub fn set_rcvbuf(sock: &netlink_sys::Socket, size: usize) {
     }
 }
 
+/// `SO_NETNS_COOKIE` (include/uapi/asm-generic/socket.h: 71, the number x86_64 and aarch64 use;
+/// Linux 5.14+). The libc crate does not export it for these targets. Reading it with
+/// `getsockopt(SOL_SOCKET)` gives the netns's cookie: a 64-bit number the kernel assigns once
+/// per netns and never gives to another, unlike the netns inode, which is reused.
+pub const SO_NETNS_COOKIE: libc::c_int = 71;
+
+/// The `SO_NETNS_COOKIE` of the netns `fd` (a socket) was created in; `None` when the kernel
+/// predates it (ENOPROTOOPT).
+pub fn netns_cookie(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    let mut cookie: u64 = 0;
+    let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+    // SAFETY: `cookie` is a valid, writable u64 and `len` holds its size; the kernel writes at
+    // most `len` bytes into it and updates `len`. The fd is borrowed, so it is open for the
+    // duration of the call.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            &mut cookie as *mut u64 as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENOPROTOOPT) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    if len as usize != std::mem::size_of::<u64>() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("SO_NETNS_COOKIE returned {len} bytes, expected 8"),
+        ));
+    }
+    Ok(Some(cookie))
+}
+
 // ---- tun/tap ----
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca; // _IOW('T', 202, int)
