@@ -31,6 +31,12 @@ pub const fn iowr(group: u8, num: u8, len: usize) -> IoctlReq {
 
 pub const IFNAMSIZ: usize = 16;
 
+/// Smallest MTU the kernel takes for any interface (sys/net/if.h `IF_MINMTU`; `ifhwioctl`
+/// answers SIOCSIFMTU below it with EINVAL).
+pub const IF_MINMTU: u32 = 72;
+/// Largest MTU the kernel takes for any interface (sys/net/if.h `IF_MAXMTU`).
+pub const IF_MAXMTU: u32 = 65535;
+
 /// `struct ifreq`: `ifr_name[16]` then a 16-byte union, 8-aligned. The union is kept as raw
 /// bytes; [`crate`]-internal setters in `req.rs` write the members at their offsets. Pointer
 /// members (`ifr_data`, `ifr_buffer.buffer`) are stored as addresses, so building a request is

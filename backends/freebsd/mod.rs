@@ -178,7 +178,10 @@ impl Backend for System {
 
     fn find_stack(&self, key: &str) -> Result<Option<Arc<SysStack>>> {
         // The key is `jail:<jid>` (`jail:0`: the host); a jid names one live jail.
-        let Some(jid) = key.strip_prefix("jail:").and_then(|j| j.parse::<i32>().ok()) else {
+        let Some(jid) = key
+            .strip_prefix("jail:")
+            .and_then(|j| j.parse::<i32>().ok())
+        else {
             return Ok(None);
         };
         match self.open_stack(&StackSel::Id(jid)) {

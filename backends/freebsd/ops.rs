@@ -19,6 +19,20 @@ use super::sys::{self, Plain};
 use crate::error::{Error, Result};
 use crate::model::*;
 
+/// `InvalidArgument` for an MTU outside IF_MINMTU..=IF_MAXMTU, the limits of every FreeBSD
+/// interface.
+pub fn check_mtu(op: &'static str, object: &str, stack: &str, mtu: u32) -> Result<()> {
+    if (IF_MINMTU..=IF_MAXMTU).contains(&mtu) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        object,
+        format!("MTU {mtu} is outside the interface's limits {IF_MINMTU}..={IF_MAXMTU}"),
+    )
+    .in_stack(stack))
+}
+
 /// A VNET to act on: its socket and its stack name (for errors).
 #[derive(Clone, Copy)]
 pub struct On<'a> {
@@ -113,7 +127,14 @@ impl<'a> On<'a> {
         Ok(req::mtu_of(&r))
     }
 
+    /// Refuses, before any ioctl, an MTU outside the kernel's limits for every interface
+    /// (IF_MINMTU..=IF_MAXMTU); drivers may refuse more, which the ioctl then reports.
+    pub fn check_mtu(&self, op: &'static str, name: &str, mtu: u32) -> Result<()> {
+        check_mtu(op, name, self.stack, mtu)
+    }
+
     pub fn set_mtu(&self, name: &str, mtu: u32) -> Result<()> {
+        self.check_mtu("set mtu", name, mtu)?;
         let mut r = req::set_mtu(name, mtu);
         sys::plain(self.fd, Plain::SetMtu, &mut r).map_err(|e| self.err("set mtu", name, e))
     }
@@ -150,6 +171,10 @@ impl<'a> On<'a> {
     /// Applies a change in `Change`'s order (name, MTU, MAC, description, group — ignored on
     /// FreeBSD —, up last). Returns the final name.
     pub fn apply(&self, name: IfName, c: &Change) -> Result<IfName> {
+        if let Some(m) = c.mtu {
+            // Before the rename: nothing changes when the MTU is refused.
+            self.check_mtu("set mtu", name.as_str(), m)?;
+        }
         let mut cur = name;
         if let Some(n) = c.name {
             if n != cur {
@@ -208,6 +233,9 @@ impl<'a> On<'a> {
             flags,
             stack: self.stack.clone(),
             mark: None,
+            // One limit for every interface (IF_MINMTU/IF_MAXMTU), checked in `set_mtu`.
+            min_mtu: None,
+            max_mtu: None,
         })
     }
 
