@@ -297,7 +297,6 @@ pub fn errno_name(e: i32) -> &'static str {
         ENOTSUP,
         ENOPROTOOPT,
         EPFNOSUPPORT,
-        ENODATA,
         EINPROGRESS,
         EMSGSIZE,
         EDOM,
@@ -331,6 +330,8 @@ pub fn errno_name(e: i32) -> &'static str {
         EDQUOT,
         ECANCELED
     );
+    #[cfg(target_os = "linux")]
+    names!(ENODATA);
     "E?"
 }
 
@@ -356,14 +357,18 @@ mod tests {
     fn errno_is_named_with_the_os_text() {
         let e = Error::from_errno(libc::ENODEV, Context::new("destroy", "x0").stack("s1"));
         let s = e.to_string();
-        assert!(s.contains(&format!("ENODEV ({})", strerror(libc::ENODEV))), "{s}");
+        assert!(
+            s.contains(&format!("ENODEV ({})", strerror(libc::ENODEV))),
+            "{s}"
+        );
         #[cfg(target_os = "linux")]
         assert!(s.contains("ENODEV (No such device)"), "{s}");
         assert!(!s.contains("uncategorized"), "{s}");
         assert!(!s.contains("os error"), "{s}");
         let e = Error::from_errno(libc::EOPNOTSUPP, Context::new("create", "vlan0"));
         assert!(
-            e.to_string().contains("EOPNOTSUPP (Operation not supported)"),
+            e.to_string()
+                .contains("EOPNOTSUPP (Operation not supported)"),
             "{e}"
         );
         // An errno without a symbolic name in the table still says what the OS calls it.
@@ -416,6 +421,9 @@ mod tests {
             Error::from_errno(libc::ENOPROTOOPT, c()),
             Error::Unsupported(_)
         ));
-        assert_eq!(Error::from_errno(libc::EBUSY, c()).errno(), Some(libc::EBUSY));
+        assert_eq!(
+            Error::from_errno(libc::EBUSY, c()).errno(),
+            Some(libc::EBUSY)
+        );
     }
 }
