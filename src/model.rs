@@ -257,7 +257,9 @@ impl fmt::Display for KindName {
 }
 
 /// The VLAN tag protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum VlanProto {
     /// 802.1Q, ethertype 0x8100.
@@ -297,7 +299,9 @@ impl VlanProto {
 }
 
 /// macvlan / macvtap mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MacvlanMode {
     Private,
@@ -959,7 +963,8 @@ serde_as_str!(IfName, Mac, IfAddr, KindName, StackSel);
 impl FromStr for KindName {
     type Err = Error;
     fn from_str(s: &str) -> Result<KindName> {
-        KindName::parse(s).ok_or_else(|| Error::invalid("parse kind", s, "not a kind ifclone knows"))
+        KindName::parse(s)
+            .ok_or_else(|| Error::invalid("parse kind", s, "not a kind ifclone knows"))
     }
 }
 

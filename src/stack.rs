@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::backend::{Backend, Placement, StackHandle};
 use crate::error::{Context, Error, Result};
 use crate::ledger::{Ledger, Loan, StackRef};
-use crate::state::StackLocks;
 use crate::model::*;
+use crate::state::StackLocks;
 use crate::sys::{SysStack, System};
 use crate::system;
 
@@ -168,9 +168,12 @@ impl Stack {
         for t in &away {
             if !sys.stack_alive(&t.h) {
                 return Err(Error::NotFound(Box::new(
-                    Context::new("create", req.name.map(|n| n.to_string()).unwrap_or_default())
-                        .stack(t.name())
-                        .detail("the stack to place it in is gone"),
+                    Context::new(
+                        "create",
+                        req.name.map(|n| n.to_string()).unwrap_or_default(),
+                    )
+                    .stack(t.name())
+                    .detail("the stack to place it in is gone"),
                 )));
             }
         }
@@ -179,9 +182,11 @@ impl Stack {
         if let Some(t) = iface_in.filter(|t| t.h.key() != self.h.key()) {
             lent = self.lend(&ledger, t, &made.iface);
         }
-        if let (Some(t), Some(p), Ok(())) =
-            (peer_in.filter(|t| t.h.key() != self.h.key()), &made.peer, &lent)
-        {
+        if let (Some(t), Some(p), Ok(())) = (
+            peer_in.filter(|t| t.h.key() != self.h.key()),
+            &made.peer,
+            &lent,
+        ) {
             lent = self.lend(&ledger, t, p);
         }
         if let Err(e) = lent {
@@ -270,22 +275,22 @@ impl Stack {
             }
         }
         if !missing.is_empty() {
-            let detail = format!(
-                "no interface named {} in stack {}; nothing was destroyed",
-                missing.join(", "),
-                self.name()
-            );
+            let what = if missing.len() == 1 {
+                "no such interface"
+            } else {
+                "no such interfaces"
+            };
             return Err(Error::NotFound(Box::new(
                 crate::error::Context::new("destroy", missing.join(", "))
                     .stack(self.name())
-                    .detail(detail),
+                    .detail(format!("{what}; nothing was destroyed")),
             )));
         }
         if !refused.is_empty() {
             return Err(Error::Unsupported(Box::new(
                 crate::error::Context::new("destroy", refused.join(", "))
                     .stack(self.name())
-                    .detail("the kernel cannot destroy it; nothing was destroyed"),
+                    .detail("the kernel cannot destroy the loopback device or a physical one; nothing was destroyed"),
             )));
         }
         let sels: Vec<IfSel> = names.into_iter().map(IfSel::Name).collect();

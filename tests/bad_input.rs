@@ -542,6 +542,121 @@ fn destroy_missing_interface() {
     });
 }
 
+/// `ip -d -j link`'s group of one interface (`default` for 0).
+#[cfg(target_os = "linux")]
+fn os_group(stack: &str, name: &str) -> String {
+    let v = ip_link(stack, name).unwrap_or_else(|| panic!("{name} not in {stack}"));
+    v["group"].as_str().unwrap_or("").to_string()
+}
+
+/// Bulk destroy checks every name before it changes anything: a missing name is `NotFound`
+/// naming it, the loopback device is refused like `destroy lo`; nothing is destroyed and no
+/// interface group changes.
+#[test]
+fn destroy_many_checks_every_name_first() {
+    unchanged("bulkcheck", &["nosuch0", "nosuch1"], |g| {
+        // A group of its own, so that a group change would show.
+        #[cfg(target_os = "linux")]
+        g.set(
+            "pa",
+            &Change {
+                group: Some(7),
+                ..Change::default()
+            },
+        )
+        .expect("set group");
+
+        let e = expect_err(
+            g.destroy_many(&["pa", "nosuch0", "pb", "nosuch1"]),
+            "NotFound",
+            "destroy_many with missing names",
+        );
+        assert_msg_has(&e, &["destroy", "nosuch0", "nosuch1", g.name()]);
+        assert!(!e.to_string().contains("pa,"), "{e}");
+        assert_eq!(e.errno(), None, "the check reached the kernel: {e}");
+
+        let lo = common::LOOPBACK;
+        let single = g.destroy(lo).expect_err("destroy lo");
+        let e = expect_err(
+            g.destroy_many(&[lo, "pa"]),
+            variant(&single),
+            "destroy_many with the loopback device",
+        );
+        assert_msg_has(&e, &["destroy", lo, g.name()]);
+        let e = expect_err(
+            g.destroy_many(&["pa", lo, "nosuch0"]),
+            "NotFound",
+            "missing names are reported first",
+        );
+        assert_msg_has(&e, &["nosuch0", g.name()]);
+
+        let host = Stack::host().expect("host");
+        let e = expect_err(
+            host.destroy_many(&["nosuch0", "nosuch1"]),
+            "NotFound",
+            "destroy_many of missing names on the host",
+        );
+        assert_msg_has(&e, &["destroy", "nosuch0", "host"]);
+
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(os_group(g.name(), "pa"), "7");
+            assert_eq!(os_group(g.name(), "pb"), "default");
+            assert_eq!(os_group(g.name(), lo), "default");
+            g.set(
+                "pa",
+                &Change {
+                    group: Some(0),
+                    ..Change::default()
+                },
+            )
+            .expect("group back to default");
+        }
+    });
+}
+
+/// Linux: the backend's bulk path itself (no neutral check in front): the group delete fails
+/// because the loopback device is in the group (the kernel refuses the whole group, EOPNOTSUPP),
+/// and every interface gets its old group back.
+#[cfg(target_os = "linux")]
+#[test]
+fn backend_destroy_many_failure_restores_the_groups() {
+    use ifclone::{Backend, IfSel};
+    unchanged("bulkundo", &[], |g| {
+        g.set(
+            "pa",
+            &Change {
+                group: Some(9),
+                ..Change::default()
+            },
+        )
+        .expect("set group");
+        let e = ifclone::system()
+            .destroy_many(
+                g.handle(),
+                &[
+                    IfSel::Name(n("lo")),
+                    IfSel::Name(n("pa")),
+                    IfSel::Name(n("pb")),
+                ],
+            )
+            .expect_err("a group with lo in it cannot be deleted");
+        assert_msg_has(&e, &["destroy", g.name(), "old group back"]);
+        assert_eq!(os_group(g.name(), "pa"), "9");
+        assert_eq!(os_group(g.name(), "pb"), "default");
+        assert_eq!(os_group(g.name(), "lo"), "default");
+        assert!(observe(g.name(), "pa").is_some() && observe(g.name(), "pb").is_some());
+        g.set(
+            "pa",
+            &Change {
+                group: Some(0),
+                ..Change::default()
+            },
+        )
+        .expect("group back to default");
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Names that exist
 // ---------------------------------------------------------------------------------------------

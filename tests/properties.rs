@@ -49,6 +49,84 @@ fn mtu_bounds_are_accepted() {
     assert_eq!(os(&g, "pa").mtu, ifclone::MTU_MAX);
 }
 
+/// The listing reports the device's own MTU limits (Linux IFLA_MIN_MTU / IFLA_MAX_MTU, as
+/// `ip -d -j link` shows them); a veth takes 68, IPv4's smallest MTU.
+#[cfg(target_os = "linux")]
+#[test]
+fn veth_takes_mtu_68_and_reports_its_limits() {
+    let g = stack_with_pair("mtu68");
+    let i = g.interface("pa").expect("get pa");
+    let raw = ip_link(g.name(), "pa").expect("pa in ip's listing");
+    assert_eq!(i.min_mtu.map(u64::from), raw["min_mtu"].as_u64(), "{raw}");
+    assert_eq!(i.max_mtu.map(u64::from), raw["max_mtu"].as_u64(), "{raw}");
+    assert_eq!((i.min_mtu, i.max_mtu), (Some(68), Some(65535)));
+    g.set_mtu("pa", 68).expect("MTU 68 on a veth");
+    assert_eq!(os(&g, "pa").mtu, 68);
+    // At creation too, for both ends.
+    let mut req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("qb")),
+    })
+    .named(n("qa"));
+    req.mtu = Some(68);
+    g.create_interface(&req).expect("an epair with MTU 68");
+    assert_eq!(os(&g, "qa").mtu, 68);
+    assert_eq!(os(&g, "qb").mtu, 68);
+}
+
+/// An MTU outside the interface's own limits is refused before anything changes: below the
+/// sanity range (67), and above what the device takes (a tap's maximum is below 65535).
+#[cfg(target_os = "linux")]
+#[test]
+fn mtu_outside_the_interface_limits_changes_nothing() {
+    let g = stack_with_pair("mtulim");
+    g.create_interface(&CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("tq0")))
+        .expect("a tap");
+    let before = snapshot(g.name());
+
+    let e = expect_err(g.set_mtu("pa", 67), "InvalidArgument", "MTU 67 on a veth");
+    assert_msg_has(&e, &["pa", g.name(), "67"]);
+    assert_eq!(e.errno(), None, "MTU 67 reached the kernel: {e}");
+
+    let tap = g.interface("tq0").expect("get tq0");
+    let max = tap.max_mtu.expect("a tap reports its maximum MTU");
+    assert!(max < 65535, "{tap:?}");
+    assert_eq!(
+        Some(u64::from(max)),
+        ip_link(g.name(), "tq0").unwrap()["max_mtu"].as_u64()
+    );
+    let e = expect_err(
+        g.set(
+            "tq0",
+            &Change {
+                name: Some(n("tq1")),
+                mtu: Some(max + 1),
+                description: Some("never".into()),
+                up: Some(true),
+                ..Change::default()
+            },
+        ),
+        "InvalidArgument",
+        "an MTU above the tap's maximum",
+    );
+    let want = format!(
+        "MTU {} is outside the interface's limits {}..={max}",
+        max + 1,
+        tap.min_mtu.unwrap_or(0)
+    );
+    assert_msg_has(&e, &["tq0", g.name(), &want]);
+    assert_eq!(e.errno(), None, "the MTU reached the kernel: {e}");
+    assert_eq!(
+        before,
+        snapshot(g.name()),
+        "a refused MTU changed something"
+    );
+    assert_eq!(os(&g, "pa").mtu, 1500);
+    assert!(
+        observe(g.name(), "tq1").is_none(),
+        "the rename went through"
+    );
+}
+
 #[test]
 fn rename_to_a_fifteen_byte_name_and_back() {
     let g = stack_with_pair("rn15");
