@@ -162,13 +162,18 @@ fn kerr(e: NlError, op: &'static str, object: impl Into<String>, s: &SysStack) -
     Error::from_errno(e.errno, c)
 }
 
+/// A system call's refusal, classified by its errno. The errno's name and the OS's text are
+/// what the message prints, so only an error without an errno (one ifclone made, a thread that
+/// panicked) adds its own text, as EIO.
+pub(crate) fn io_error(e: std::io::Error, c: Context) -> Error {
+    match e.raw_os_error() {
+        Some(errno) => Error::from_errno(errno, c),
+        None => Error::from_errno(libc::EIO, c.detail(e.to_string())),
+    }
+}
+
 fn io_kerr(e: std::io::Error, op: &'static str, object: impl Into<String>, s: &SysStack) -> Error {
-    Error::from_errno(
-        e.raw_os_error().unwrap_or(libc::EIO),
-        Context::new(op, object)
-            .stack(s.name())
-            .detail(e.to_string()),
-    )
+    io_error(e, Context::new(op, object).stack(s.name()))
 }
 
 fn sel_msg(sel: IfSel) -> LinkMessage {

@@ -10,6 +10,7 @@ use crate::backend::StackHandle;
 use crate::error::{Context, Error, Result};
 use crate::model::{StackInfo, StackSel};
 
+use super::io_error;
 use super::netlink::Netlink;
 use super::sys;
 
@@ -50,12 +51,7 @@ impl SysStack {
     }
 
     fn from_fd(name: String, sel: StackSel, fd: OwnedFd, nl: Option<Netlink>) -> Result<SysStack> {
-        let err = |op: &'static str, e: std::io::Error| {
-            Error::from_errno(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                Context::new(op, name.clone()).detail(e.to_string()),
-            )
-        };
+        let err = |op: &'static str, e: std::io::Error| io_error(e, Context::new(op, name.clone()));
         if !sys::is_netns(fd.as_fd()) {
             return Err(Error::invalid(
                 "open stack",
@@ -103,10 +99,7 @@ impl StackHandle for SysStack {
 }
 
 fn io_err(op: &'static str, object: &str, e: std::io::Error) -> Error {
-    Error::from_errno(
-        e.raw_os_error().unwrap_or(libc::EIO),
-        Context::new(op, object).detail(e.to_string()),
-    )
+    io_error(e, Context::new(op, object))
 }
 
 /// Opens a stack by selector.
