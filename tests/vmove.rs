@@ -346,6 +346,10 @@ fn move_many_there_and_back_with_each_strategy() {
             ping(s.name(), "10.79.1.1"),
             "{label}: no ping across after the round trip"
         );
-        assert!(s.loans().unwrap().len() == 1, "{label}: loans {:?}", s.loans().unwrap());
+        assert!(
+            s.loans().unwrap().len() == 1,
+            "{label}: loans {:?}",
+            s.loans().unwrap()
+        );
     }
 }
