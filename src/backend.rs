@@ -155,7 +155,9 @@ pub trait Backend: Send + Sync {
     /// Destroys one interface (an epair end destroys the pair).
     fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()>;
     /// Destroys many interfaces through the kernel's bulk path (Linux: one group delete; the
-    /// RCU barrier is paid once). Interfaces that are already gone are not an error.
+    /// RCU barrier is paid once). Interfaces that are already gone are not an error (the
+    /// framework checks names first where the caller asked for them). On failure nothing is
+    /// destroyed and every interface whose group was changed gets its old group back.
     fn destroy_many(&self, stack: &Self::Stack, sels: &[IfSel]) -> Result<()>;
     /// Applies a set of property changes, in [`Change`]'s documented order.
     fn apply(&self, stack: &Self::Stack, sel: IfSel, change: &Change) -> Result<()>;
