@@ -153,3 +153,36 @@ fn vlan_recreate_rolls_back_at_every_step() {
     };
     every_step("recreate vlan", setup_vlan, opts);
 }
+
+/// A vlan made inside stack S on top of a loaned epair end would die with S anyway: removing S
+/// destroys it first, so the loan can go home (it used to be reported lost: "busy … parent of
+/// vlan", and destroyed with S).
+#[test]
+#[ignore = "needs 8021q: runs in the VM (ci/test-vm.sh)"]
+fn removing_a_stack_destroys_a_vlan_on_a_loan_and_returns_the_loan() {
+    let a = StackGuard::new("vm-a");
+    let mut s = StackGuard::new("vm-s");
+    let req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("lp1")),
+    })
+    .named(n("lp0"));
+    a.create_interface(&req).unwrap();
+    let m = mac(0x72);
+    configure(&a, "lp0", &m);
+    vmove::vmove(&a, "lp0", &s, &MoveOptions::default()).unwrap();
+    let req = CreateRequest::new(KindSpec::Vlan {
+        parent: n("lp0"),
+        id: 7,
+        proto: VlanProto::Dot1Q,
+    })
+    .named(n("lp0.7"));
+    s.create_interface(&req).unwrap();
+    assert!(observe(s.name(), "lp0.7").is_some());
+    let r = s.remove().expect("remove S: the vlan goes first, then the loan");
+    assert_eq!(r.destroyed, vec![n("lp0.7")], "{r:?}");
+    assert_eq!(r.returned, vec![(n("lp0"), a.name().to_string())], "{r:?}");
+    assert!(r.lost.is_empty(), "{r:?}");
+    assert_configured(a.name(), "lp0", &m);
+    assert!(observe(a.name(), "lp1").is_some(), "its peer is still there");
+    s.forget();
+}
