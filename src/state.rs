@@ -5,9 +5,11 @@
 //! - **Atomic writes.** A file is written to a temporary name unique to the writer (pid and a
 //!   counter), `fsync`ed, renamed over the old one, and the directory is `fsync`ed, so a reader
 //!   (or a process after a crash) sees the old contents or the new ones, never a mix.
-//! - **Locks are files that are never removed** (`flock` on a file that someone unlinks protects
-//!   nothing: the next process locks a new inode). A lock is released by the kernel when its
-//!   holder dies, which is what makes a crashed holder visible.
+//! - **Locks are files that are not removed while what they guard lives** (`flock` on a file
+//!   that someone unlinks protects nothing: the next process locks a new inode). A stack's lock
+//!   files go only when the stack itself has been removed: its key is never given to another
+//!   stack, so a process still waiting on one finds the stack gone. A lock is released by the
+//!   kernel when its holder dies, which is what makes a crashed holder visible.
 //! - **Validated on read.** A file that cannot be read or parsed is [`Error::Corrupt`], naming
 //!   the file; it is never read as "nothing".
 //!
@@ -161,16 +163,22 @@ pub(crate) struct StackLocks {
     _held: Vec<Lock>,
 }
 
+/// The lock file of a stack.
+pub(crate) fn stack_lock_path(runtime: &Path, key: &str) -> PathBuf {
+    runtime
+        .join("locks")
+        .join(format!("{}.lock", file_stem(key)))
+}
+
 impl StackLocks {
     /// Locks the stacks with these keys (duplicates are taken once), waiting for holders.
     pub(crate) fn take(runtime: &Path, keys: &[&str]) -> Result<StackLocks> {
         let mut keys: Vec<&str> = keys.to_vec();
         keys.sort_unstable();
         keys.dedup();
-        let dir = runtime.join("locks");
         let mut held = Vec::with_capacity(keys.len());
         for k in keys {
-            held.push(lock(&dir.join(format!("{}.lock", file_stem(k))))?);
+            held.push(lock(&stack_lock_path(runtime, k))?);
         }
         Ok(StackLocks { _held: held })
     }

@@ -425,6 +425,11 @@ impl Stack {
                 report.lost = unreturned;
                 b.remove_stack(self.handle())?;
                 ledger.forget(&key)?;
+                // The stack is gone and its key names no other stack, ever (the kernel identity
+                // is never reused), so its lock files can go: whoever still waits on one finds
+                // the stack gone. Without this every stack ever made would leave two files.
+                let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
+                let _ = std::fs::remove_file(crate::state::stack_lock_path(ledger.runtime(), &key));
                 return Ok(report);
             }
             if !newcomers {
