@@ -5,8 +5,8 @@
 //! The movers are child processes (this test binary re-run as a scenario, `common::child`), so
 //! that they share nothing but the kernel and /run/ifclone, as separate `ifc` invocations would.
 //! Where the scenarios start together they wait for a barrier file the parent creates once every
-//! child has said it is ready. What the children did is checked with `ip -j link`, never with
-//! the library.
+//! child has said it is ready. What the children did is checked with the OS's own tools
+//! (`ip -j link`; FreeBSD: `ifconfig`), never with the library.
 
 mod common;
 
@@ -68,12 +68,11 @@ impl Kids {
             .push((label.into(), Some(child::spawn(scenario, args, None))));
     }
 
-    /// Starts a child under `ip netns exec NETNS`: its own stack (`Stack::host()`) is NETNS.
+    /// Starts a child inside NETNS (`ip netns exec`; FreeBSD: `jexec`): its own stack
+    /// (`Stack::host()`) is NETNS.
     fn spawn_in(&mut self, netns: &str, label: impl Into<String>, scenario: &str, args: &[&str]) {
         let exe = std::env::current_exe().expect("the test binary's path");
-        let c = std::process::Command::new("ip")
-            .args(["netns", "exec", netns])
-            .arg(exe)
+        let c = command_in(netns, exe)
             .args(["--exact", "child", "--nocapture", "--test-threads=1"])
             .env(child::ROLE, scenario)
             .env(child::ARGS, args.join("\x1f"))
@@ -82,7 +81,7 @@ impl Kids {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .expect("spawn the test binary under ip netns exec");
+            .expect("spawn the test binary inside a stack");
         self.0.push((label.into(), Some(c)));
     }
 
@@ -809,6 +808,11 @@ const RECLAIM_ROUNDS: usize = 20;
 /// stack" (where reclaim sends an interface with no loan recorded) is H, not the real host: an X
 /// found in H was sent to the host by a home decided before the loan was recorded.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs a process inside one stack that opens another: a jailed process sees no \
+              sibling jail"
+)]
 fn a_reclaim_racing_the_lending_move_sends_it_home() {
     require_root();
     let a = StackGuard::new("rq-a");

@@ -5,7 +5,10 @@
 //! loan whose home is gone is kept (or, forced, reported lost), never dropped silently.
 //!
 //! Every scenario: A is the home, B (or S) the borrower, both fresh test stacks; an epair is
-//! made in A and one end moved into B. What the library did is checked with `ip`.
+//! made in A and one end moved into B. What the library did is checked with the OS's own tools
+//! (`ip`; FreeBSD: `ifconfig`, `jail`). Scenarios that need what only Linux has (identity marks,
+//! a chosen index, macvlan, a process inside one stack opening another) are visibly ignored on
+//! FreeBSD.
 
 mod common;
 
@@ -37,7 +40,7 @@ fn ledger_file(s: &Stack) -> PathBuf {
     Ledger::system().file_of(&s.handle().key())
 }
 
-/// The stacks (of `stacks`, and the host) where ip shows `name`.
+/// The stacks (of `stacks`, and the host) where the OS's tool shows `name`.
 fn where_is(stacks: &[&str], name: &str) -> Vec<String> {
     std::iter::once(&"host")
         .chain(stacks)
@@ -50,7 +53,7 @@ fn where_is(stacks: &[&str], name: &str) -> Vec<String> {
 fn child() {
     child::child_entry(|scenario, args| match scenario {
         // `lend_from_host NAME S`: moves NAME from this process's own stack (`Stack::host()`)
-        // into S. The parent runs it under `ip netns exec X`, so "host" is X here.
+        // into S. The parent runs it inside X (`ip netns exec X`), so "host" is X here.
         "lend_from_host" => {
             let [name, s] = args else {
                 return Err(format!("bad arguments {args:?}"));
@@ -291,6 +294,11 @@ fn ledger_with_a_duplicate_entry_is_corrupt() {
 
 /// A wrong index is not damage: the loan is found by its mark, and goes home.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs an identity mark: FreeBSD has none, so a loan is known by index, kind, MAC \
+              and name together, and a forged index hides it"
+)]
 fn ledger_with_a_wrong_index_still_finds_the_loan_by_its_mark() {
     let mut l = lent("index");
     let forge = |l: &Lent| {
@@ -328,6 +336,11 @@ fn ledger_with_a_wrong_index_still_finds_the_loan_by_its_mark() {
 /// so they are two devices. Lending the second must keep the first loan's record, and B.remove()
 /// must return both (the first by its mark), destroying neither.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs an identity mark: FreeBSD has none, so a loan is known by index, kind, MAC \
+              and name together, and a forged index hides it"
+)]
 fn a_wrong_index_equal_to_another_loans_keeps_both_loans() {
     let mut l = lent("index2");
     let (a, b) = (l.a.name().to_string(), l.b.name().to_string());
@@ -368,13 +381,13 @@ fn a_wrong_index_equal_to_another_loans_keeps_both_loans() {
 // A stale index, reused
 // ---------------------------------------------------------------------------------------------
 
-/// The loan's device is destroyed inside B (by `ip`), then a device made inside B takes its
+/// The loan's device is destroyed inside B (by the OS's tool), then a device made inside B takes its
 /// index (`make` returns its name). B.remove() must not move that device to A: it dies with B,
 /// and the stale loan is reported `gone`.
 fn stale_index(tag: &str, make: impl FnOnce(&Lent) -> String) {
     let mut l = lent(tag);
-    assert!(ip_ok(&["-n", l.b.name(), "link", "del", "dev", LENT]));
     let (a, b) = (l.a.name().to_string(), l.b.name().to_string());
+    assert!(os_destroy_in(&b, LENT), "destroy {LENT} inside {b}");
     assert!(where_is(&[&a, &b], LENT).is_empty());
     let impostor = make(&l);
     let o = observe(&b, &impostor).expect("the new device is in B");
@@ -412,19 +425,16 @@ fn stale_index(tag: &str, make: impl FnOnce(&Lent) -> String) {
     assert!(!os_stacks().contains(&b));
 }
 
-/// A tap made inside B (`ip tuntap`) on the freed index: another kind, no mark.
+/// A tap made inside B (`ip tuntap`; FreeBSD: `ifconfig tap create`) on the freed index:
+/// another kind, no mark.
 #[test]
 fn stale_index_reused_by_a_tap_is_not_the_loan() {
     stale_index("stale-tap", |l| {
-        assert!(ip_ok(&[
-            "-n",
-            l.b.name(),
-            "tuntap",
-            "add",
-            "t0",
-            "mode",
-            "tap"
-        ]));
+        assert!(
+            os_add_tap_in(l.b.name(), "t0"),
+            "create tap t0 in {}",
+            l.b.name()
+        );
         "t0".to_string()
     });
 }
@@ -432,7 +442,12 @@ fn stale_index_reused_by_a_tap_is_not_the_loan() {
 /// Harder: an epair made inside B with the loan's own name, on its own index (`ip link add ...
 /// index N`): the same kind, name and index; only the mark (and MAC) tell it apart.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs a chosen index (`ip link add ... index N`): FreeBSD's ifconfig cannot choose one"
+)]
 fn stale_index_reused_by_a_same_named_epair_is_not_the_loan() {
+    #[cfg(target_os = "linux")]
     stale_index("stale-veth", |l| {
         let idx = l.index.to_string();
         let b = l.b.name();
@@ -459,15 +474,18 @@ fn stale_index_reused_by_a_same_named_epair_is_not_the_loan() {
 /// home's name and selector. From the real host, S.remove() must find X by its identity and
 /// return the loan there, not to the real host, and not lose it.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs a process inside one stack that opens another: a jailed process sees no \
+              sibling jail"
+)]
 fn a_loan_made_from_inside_another_netns_goes_home_there() {
     let x = StackGuard::new("hid-x");
     let mut s = StackGuard::new("hid-s");
     epair(&x, "hx0a", "hx0b");
     x.set_up("hx0a", true).unwrap();
     let exe = std::env::current_exe().unwrap();
-    let c = std::process::Command::new("ip")
-        .args(["netns", "exec", x.name()])
-        .arg(exe)
+    let c = command_in(x.name(), exe)
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env(child::ROLE, "lend_from_host")
         .env(child::ARGS, ["hx0a", s.name()].join("\x1f"))
@@ -519,6 +537,10 @@ fn a_loan_made_from_inside_another_netns_goes_home_there() {
 /// A macvlan made inside S on top of a loaned epair end: S.remove() destroys it first (so the
 /// loan can leave) and returns the loan; the report names the macvlan.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a Linux kind: FreeBSD has no macvlan, macvtap or vxlan(4) support in ifclone"
+)]
 fn a_macvlan_on_a_loan_is_destroyed_first_and_the_loan_returned() {
     let a = StackGuard::new("mvl-a");
     let mut s = StackGuard::new("mvl-s");
@@ -536,6 +558,7 @@ fn a_macvlan_on_a_loan_is_destroyed_first_and_the_loan_returned() {
     let o = observe(s.name(), "mvl0").expect("the macvlan in S");
     assert_eq!(o.kind.as_deref(), Some("macvlan"));
     // ip names the parent ("link") when it is in the same stack.
+    #[cfg(target_os = "linux")]
     assert_eq!(
         o.raw["link"].as_str(),
         Some("mv0a"),
@@ -551,7 +574,7 @@ fn a_macvlan_on_a_loan_is_destroyed_first_and_the_loan_returned() {
     assert!(observe(&an, "mvl0").is_none(), "the macvlan came along");
 }
 
-/// Loans whose home stack is gone (`ip netns del` after lending): S.remove() fails with
+/// Loans whose home stack is gone (`ip netns del`, FreeBSD `jail -r`, after lending): S.remove() fails with
 /// NotReturned listing them and keeps S and them; `remove_with(force)` removes S and lists them
 /// as lost.
 #[test]
@@ -568,7 +591,7 @@ fn loans_whose_home_is_gone_are_kept_unless_forced() {
     names.sort();
     let an = a.name().to_string();
     a.forget();
-    assert!(ip_ok(&["netns", "del", &an]), "ip netns del {an}");
+    assert!(os_remove_stack_ok(&an), "remove {an} with the OS's tool");
     assert!(!os_stacks().contains(&an));
     let sn = s.name().to_string();
 
@@ -601,7 +624,8 @@ fn loans_whose_home_is_gone_are_kept_unless_forced() {
     assert!(!os_stacks().contains(&sn));
 }
 
-/// A home removed and a new stack made under its name (`ip netns del`, `ip netns add`): the
+/// A home removed and a new stack made under its name (`ip netns del`, `ip netns add`; FreeBSD:
+/// `jail -r`, `jail -c`): the
 /// selector leads to the new stack, whose identity is not the home's (even if the kernel gave
 /// it the same inode). S.remove() must not send the loan there: the home is gone.
 #[test]
@@ -614,8 +638,8 @@ fn a_new_stack_under_the_home_s_name_is_not_the_home() {
     let an = a.name().to_string();
     let old_key = a.handle().key();
     a.forget();
-    assert!(ip_ok(&["netns", "del", &an]), "ip netns del {an}");
-    assert!(ip_ok(&["netns", "add", &an]), "ip netns add {an}");
+    assert!(os_remove_stack_ok(&an), "remove {an} with the OS's tool");
+    assert!(os_add_stack(&an), "create {an} again with the OS's tool");
     // The guard removes the impostor when the test ends.
     let _impostor = OsStack(an.clone());
     let new_key = Stack::open_name(&an).unwrap().handle().key();
@@ -637,7 +661,7 @@ fn a_new_stack_under_the_home_s_name_is_not_the_home() {
     assert!(observe(&an, "rnt0").is_none(), "sent to the new stack");
 }
 
-/// Removes a test stack made with `ip netns add` when dropped.
+/// Removes a test stack made with the OS's tool (`ip netns add`, `jail -c`) when dropped.
 struct OsStack(String);
 
 impl Drop for OsStack {

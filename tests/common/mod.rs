@@ -606,3 +606,102 @@ pub fn ip_addrs(stack: &str, ifname: &str) -> Vec<String> {
     }
     r
 }
+
+// ---------------------------------------------------------------------------------------------
+// Neutral OS actions on stacks (the OS's own tools, never the library)
+// ---------------------------------------------------------------------------------------------
+
+/// Destroys interface `ifname` inside `stack` (`"host"`: the host's own) and says whether the
+/// tool succeeded (Linux: `ip -n STACK link del dev IF`; FreeBSD: `ifconfig -j STACK IF
+/// destroy`). Either way a veth/epair takes its peer with it.
+pub fn os_destroy_in(stack: &str, ifname: &str) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut args = vec![];
+        if stack != "host" {
+            args.extend(["-n", stack]);
+        }
+        args.extend(["link", "del", "dev", ifname]);
+        ip_ok(&args)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut args = vec![];
+        if stack != "host" {
+            args.extend(["-j", stack]);
+        }
+        args.extend([ifname, "destroy"]);
+        tool("ifconfig", &args).status.success()
+    }
+}
+
+/// Creates a tap named `ifname` inside `stack` and says whether the tool succeeded (Linux:
+/// `ip -n STACK tuntap add IF mode tap`; FreeBSD: `ifconfig -j STACK tap create name IF`).
+pub fn os_add_tap_in(stack: &str, ifname: &str) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut args = vec![];
+        if stack != "host" {
+            args.extend(["-n", stack]);
+        }
+        args.extend(["tuntap", "add", ifname, "mode", "tap"]);
+        ip_ok(&args)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut args = vec![];
+        if stack != "host" {
+            args.extend(["-j", stack]);
+        }
+        args.extend(["tap", "create", "name", ifname]);
+        tool("ifconfig", &args).status.success()
+    }
+}
+
+/// Creates a named test stack with the OS's own tool and says whether it succeeded (Linux:
+/// `ip netns add`; FreeBSD: `jail -c name=N path=/ vnet persist`, a stack as ifclone makes one).
+pub fn os_add_stack(name: &str) -> bool {
+    assert!(name.starts_with(STACK_PREFIX), "refusing to create {name}");
+    #[cfg(target_os = "linux")]
+    {
+        ip_ok(&["netns", "add", name])
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let n = format!("name={name}");
+        tool("jail", &["-c", &n, "path=/", "vnet", "persist"])
+            .status
+            .success()
+    }
+}
+
+/// Like [`os_remove_stack`], but says whether the tool succeeded.
+pub fn os_remove_stack_ok(name: &str) -> bool {
+    assert!(name.starts_with(STACK_PREFIX), "refusing to remove {name}");
+    #[cfg(target_os = "linux")]
+    {
+        ip_ok(&["netns", "del", name])
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        tool("jail", &["-r", name]).status.success()
+    }
+}
+
+/// A command that runs `program` inside `stack`, to be spawned by the caller (Linux:
+/// `ip netns exec STACK PROGRAM`; FreeBSD: `jexec STACK PROGRAM`). Unlike [`exec_in`] it is not
+/// run here, so the caller can set its environment and wait for it as it likes.
+pub fn command_in(stack: &str, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    #[cfg(target_os = "linux")]
+    {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", stack]).arg(program);
+        c
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut c = std::process::Command::new("jexec");
+        c.arg(stack).arg(program);
+        c
+    }
+}
