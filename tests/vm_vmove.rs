@@ -178,11 +178,16 @@ fn removing_a_stack_destroys_a_vlan_on_a_loan_and_returns_the_loan() {
     .named(n("lp0.7"));
     s.create_interface(&req).unwrap();
     assert!(observe(s.name(), "lp0.7").is_some());
-    let r = s.remove().expect("remove S: the vlan goes first, then the loan");
+    let r = s
+        .remove()
+        .expect("remove S: the vlan goes first, then the loan");
     assert_eq!(r.destroyed, vec![n("lp0.7")], "{r:?}");
     assert_eq!(r.returned, vec![(n("lp0"), a.name().to_string())], "{r:?}");
     assert!(r.lost.is_empty(), "{r:?}");
     assert_configured(a.name(), "lp0", &m);
-    assert!(observe(a.name(), "lp1").is_some(), "its peer is still there");
+    assert!(
+        observe(a.name(), "lp1").is_some(),
+        "its peer is still there"
+    );
     s.forget();
 }
