@@ -226,15 +226,11 @@ impl Intents {
         Ok(out)
     }
 
-    /// Claims an intent whose owner is gone: `None` when its owner still runs (the lock is
-    /// held) or it was finished meanwhile. A damaged intent is [`crate::Error::Corrupt`].
-    pub fn claim(&self, txn: &str) -> Result<Option<(Pending, Intent)>> {
-        let (path, lock_path) = self.paths(txn);
-        let Some(lock) = state::try_lock(&lock_path)? else {
-            return Ok(None);
-        };
+    /// Reads an intent without claiming it (it is written atomically, so it is whole); `None`
+    /// when it is gone. A damaged intent is [`crate::Error::Corrupt`].
+    pub fn peek(&self, txn: &str) -> Result<Option<Intent>> {
+        let (path, _) = self.paths(txn);
         let Some(text) = state::read(&path)? else {
-            let _ = std::fs::remove_file(&lock_path);
             return Ok(None);
         };
         let intent: Intent = serde_json::from_str(&text)
@@ -248,6 +244,27 @@ impl Intents {
                 ),
             ));
         }
+        Ok(Some(intent))
+    }
+
+    /// Claims an intent whose owner is gone: `None` when it was finished meanwhile, or (unless
+    /// `wait`) when its owner — a move, or another recovery — still holds it. With `wait` the
+    /// claim waits for that owner to finish or die. A damaged intent is
+    /// [`crate::Error::Corrupt`].
+    pub fn claim(&self, txn: &str, wait: bool) -> Result<Option<(Pending, Intent)>> {
+        let (path, lock_path) = self.paths(txn);
+        let lock = if wait {
+            state::lock(&lock_path)?
+        } else {
+            match state::try_lock(&lock_path)? {
+                Some(l) => l,
+                None => return Ok(None),
+            }
+        };
+        let Some(intent) = self.peek(txn)? else {
+            let _ = std::fs::remove_file(&lock_path);
+            return Ok(None);
+        };
         Ok(Some((
             Pending {
                 path,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::backend::{Backend, Placement, StackHandle};
 use crate::error::{Context, Error, Result};
-use crate::intent::{Intent, Intents, Item, Saved};
+use crate::intent::{Intent, Intents, Item, Peer, Saved};
 use crate::ledger::{Ledger, Loan, StackRef};
 use crate::model::{Change, IfName, IfSel, Interface};
 use crate::state::StackLocks;
@@ -98,12 +98,17 @@ pub(crate) fn abandoned<B: Backend>(
     let intents = Intents::new(ledger.runtime());
     let mut report = RecoverReport::default();
     for txn in intents.list()? {
-        let Some((pending, intent)) = intents.claim(&txn)? else {
+        // Only the intents that concern these stacks are claimed: a claim holds the intent's
+        // lock, and a recovery elsewhere must not take it for a live owner and skip it.
+        match intents.peek(&txn)? {
+            Some(i) if keys.is_empty() || keys.iter().any(|k| i.touches(k)) => {}
+            _ => continue,
+        }
+        // The explicit `recover` (no keys) waits for a running owner to finish or die; an
+        // operation recovering on its way leaves a running move alone.
+        let Some((pending, intent)) = intents.claim(&txn, keys.is_empty())? else {
             continue;
         };
-        if !keys.is_empty() && !keys.iter().any(|k| intent.touches(k)) {
-            continue;
-        }
         let _locks = StackLocks::take(ledger.runtime(), &[&intent.from.key, &intent.to.key])?;
         report.recovered.extend(one(b, ledger, &intent)?);
         pending.finish()?;
@@ -155,7 +160,8 @@ pub(crate) fn open_ref<B: Backend>(b: &B, r: &StackRef) -> Result<Option<Arc<B::
     match b.open_stack(&r.sel) {
         Ok(s) if s.key() == r.key => return Ok(Some(s)),
         Ok(_) => {}
-        Err(e) if e.is_not_found() => {}
+        // Gone, or the name now holds no stack (a netns file that is being removed or created).
+        Err(e) if e.is_not_found() || matches!(e, Error::InvalidArgument(_)) => {}
         Err(e) => return Err(e),
     }
     b.find_stack(&r.key)
@@ -201,6 +207,15 @@ struct Recovery<'a, B: Backend> {
 
 fn find<'v>(list: &'v [Interface], saved: &Saved, names: &[IfName]) -> Option<&'v Interface> {
     list.iter().find(|i| names.iter().any(|n| saved.is(i, *n)))
+}
+
+/// An epair re-create's new peer: under its temporary name (unique to the move) it is known by
+/// name and kind alone, since its MAC is only restored after the rename; under the old peer's
+/// name, by name, kind and MAC.
+fn new_peer<'v>(list: &'v [Interface], p: &Peer) -> Option<&'v Interface> {
+    list.iter()
+        .find(|i| i.name == p.tmp && i.kind.kind() == p.saved.kind)
+        .or_else(|| find(list, &p.saved, &[p.saved.name]))
 }
 
 impl<B: Backend> Recovery<'_, B> {
@@ -272,7 +287,11 @@ impl<B: Backend> Recovery<'_, B> {
             return Ok(());
         };
         let ps = self.peer_stack();
-        if let Some(c) = find(&self.list(ps)?, &p.saved, &[p.tmp]) {
+        let list = self.list(ps)?;
+        if let Some(c) = list
+            .iter()
+            .find(|i| i.name == p.tmp && i.kind.kind() == p.saved.kind)
+        {
             self.destroy(ps, c.index)?;
         }
         Ok(())
@@ -293,10 +312,10 @@ impl<B: Backend> Recovery<'_, B> {
                 },
             )?;
         }
-        if let Some(p) = &it.peer {
-            let ps = self.peer_stack().ok_or_else(|| gone(&self.intent.from))?;
+        // A peer whose stack is gone died with it (and a veth pair dies whole).
+        if let (Some(p), Some(ps)) = (&it.peer, self.peer_stack()) {
             let list = b.list(ps)?;
-            let np = find(&list, &p.saved, &[p.tmp, p.saved.name]).ok_or_else(|| {
+            let np = new_peer(&list, p).ok_or_else(|| {
                 Error::NotFound(Box::new(
                     Context::new("recover", p.saved.name.as_str())
                         .detail("the re-created epair's peer is missing"),
@@ -375,8 +394,7 @@ impl<B: Backend> Recovery<'_, B> {
         }
         let mark = it.mark.as_str();
         ledger.take_where(&self.intent.to.key, |l| l.mark.as_deref() == Some(mark))?;
-        if let Some(p) = &it.peer {
-            let ps = self.peer_stack().ok_or_else(|| gone(&self.intent.to))?;
+        if let (Some(p), Some(ps)) = (&it.peer, self.peer_stack()) {
             if let Some(op) = find(&b.list(ps)?, &p.saved, &[p.saved.name]) {
                 restore_saved(b, ps, op.index, &p.saved, true)?;
                 if let Some(pl) = &p.saved.loan {
@@ -405,7 +423,17 @@ impl<B: Backend> Recovery<'_, B> {
         }
         let peer_name = it.peer.as_ref().map(|p| p.saved.name);
         let req = create_request(&it.saved, it.src_name, peer_name);
-        let peer_in = it.peer.as_ref().filter(|p| p.in_target).and(self.to);
+        let peer_in = match &it.peer {
+            Some(p) if p.in_target => match self.to.filter(|t| b.stack_alive(t)) {
+                Some(t) => Some(t),
+                // The way back: the pair's other end lived in the target, which is gone, and
+                // a veth pair dies whole.
+                None => {
+                    return missing("its peer's stack (the target) is gone, and the pair with it")
+                }
+            },
+            _ => None,
+        };
         let made = b.create(
             from,
             &req,
@@ -419,11 +447,7 @@ impl<B: Backend> Recovery<'_, B> {
             relend(b, ledger, from, made.iface.index, l)?;
         }
         if let (Some(p), Some(np)) = (&it.peer, &made.peer) {
-            let ps = if p.in_target {
-                self.to.expect("peer_in")
-            } else {
-                from
-            };
+            let ps = peer_in.unwrap_or(from);
             restore_saved(b, ps, np.index, &p.saved, true)?;
             if let Some(pl) = &p.saved.loan {
                 relend(b, ledger, ps, np.index, pl)?;
@@ -435,10 +459,4 @@ impl<B: Backend> Recovery<'_, B> {
             Outcome::Recreated,
         ))
     }
-}
-
-fn gone(r: &StackRef) -> Error {
-    Error::NotFound(Box::new(
-        Context::new("recover", r.name.clone()).detail("the stack is gone"),
-    ))
 }
