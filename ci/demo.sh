@@ -30,6 +30,7 @@ run "$ifc" -j "$s" -l
 run "$ifc" -j "$s" "$a" -vnet
 run "$ifc" stack remove "$s"
 run ip -br link show "$a"
+run "$ifc" recover
 run "$ifc" "$a" destroy
 trap - EXIT
 echo; echo "demo done"
