@@ -45,11 +45,12 @@ pub fn by_key(b: &System, key: &str) -> Result<Option<Arc<SysStack>>> {
         if !seen.insert(ids) {
             continue;
         }
-        // A process may exit, a name may be removed, between the stat and the open.
+        // A process may exit, a name may be removed, between the stat and the open ...
         match b.open_stack(&sel) {
             Ok(s) if s.key() == key => return Ok(Some(s)),
             Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
+            // ... or a name under /run/netns holds no netns (being created or removed).
+            Err(e) if e.is_not_found() || matches!(e, crate::Error::InvalidArgument(_)) => {}
             Err(e) => return Err(e),
         }
     }
