@@ -99,8 +99,14 @@ impl Saved {
 
     /// Whether `i` is this device (or its copy): the given name, the same kind and MAC.
     pub fn is(&self, i: &Interface, name: IfName) -> bool {
-        i.name == name && i.kind.kind() == self.kind && (self.mac.is_none() || i.mac == self.mac)
+        is_device(i, name, self.kind, self.mac)
     }
+}
+
+/// Whether `i` is the device with this name, kind and (when it has one) MAC: how a move and its
+/// recovery tell an interface, or its copy, from anything else in a stack.
+pub fn is_device(i: &Interface, name: IfName, kind: Option<KindName>, mac: Option<Mac>) -> bool {
+    i.name == name && i.kind.kind() == kind && (mac.is_none() || i.mac == mac)
 }
 
 /// The peer of an epair that a Recreate move re-creates.
@@ -111,6 +117,14 @@ pub struct Peer {
     pub tmp: IfName,
     /// The peer lives in the target stack (the way back), not in the source.
     pub in_target: bool,
+}
+
+impl Peer {
+    /// Whether `i` is the new peer under its temporary name (unique to the move, so name and
+    /// kind tell it: its MAC is restored only after the rename).
+    pub fn is_new(&self, i: &Interface) -> bool {
+        i.name == self.tmp && i.kind.kind() == self.saved.kind
+    }
 }
 
 impl Intent {

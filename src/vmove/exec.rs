@@ -184,6 +184,7 @@ fn precheck_and_save<B: Backend>(
     let src = b.list(from)?;
     let tgt = b.list(to)?;
     let src_loans = ledger.loans(&from.key())?;
+    let mut tgt_loans: Option<Vec<Loan>> = None;
     let tgt_names: HashSet<&str> = tgt.iter().map(|i| i.name.as_str()).collect();
     let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
@@ -288,10 +289,16 @@ fn precheck_and_save<B: Backend>(
                 }
                 peer_in_target = in_src.is_none();
                 let pa = b.addresses(peer_stack, p.index)?;
-                peer_prior = ledger
-                    .loans(&peer_stack.key())?
-                    .into_iter()
-                    .find(|l| l.identifies(p));
+                // The peer's loan record: the source's ledger is read already, the target's once.
+                let peer_loans = if in_src.is_some() {
+                    &src_loans
+                } else {
+                    match &tgt_loans {
+                        Some(l) => l,
+                        None => tgt_loans.insert(ledger.loans(&to.key())?),
+                    }
+                };
+                peer_prior = peer_loans.iter().find(|l| l.identifies(p)).cloned();
                 peer = Some(save_vparams(p, pa));
                 peer_tmp = Some(tmp_name('p'));
             }
@@ -920,8 +927,7 @@ fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
 impl Item {
     /// Whether `i` is this item's device (or its copy) under the name `n`.
     fn saved_is(&self, i: &Interface, n: IfName) -> bool {
-        i.name == n
-            && i.kind.kind() == self.saved.iface.kind.kind()
-            && (self.saved.iface.mac.is_none() || i.mac == self.saved.iface.mac)
+        let saved = &self.saved.iface;
+        intent::is_device(i, n, saved.kind.kind(), saved.mac)
     }
 }

@@ -209,12 +209,11 @@ fn find<'v>(list: &'v [Interface], saved: &Saved, names: &[IfName]) -> Option<&'
     list.iter().find(|i| names.iter().any(|n| saved.is(i, *n)))
 }
 
-/// An epair re-create's new peer: under its temporary name (unique to the move) it is known by
-/// name and kind alone, since its MAC is only restored after the rename; under the old peer's
-/// name, by name, kind and MAC.
+/// An epair re-create's new peer: under its temporary name ([`Peer::is_new`]), or already
+/// renamed to the old peer's name (then by name, kind and MAC).
 fn new_peer<'v>(list: &'v [Interface], p: &Peer) -> Option<&'v Interface> {
     list.iter()
-        .find(|i| i.name == p.tmp && i.kind.kind() == p.saved.kind)
+        .find(|i| p.is_new(i))
         .or_else(|| find(list, &p.saved, &[p.saved.name]))
 }
 
@@ -288,10 +287,7 @@ impl<B: Backend> Recovery<'_, B> {
         };
         let ps = self.peer_stack();
         let list = self.list(ps)?;
-        if let Some(c) = list
-            .iter()
-            .find(|i| i.name == p.tmp && i.kind.kind() == p.saved.kind)
-        {
+        if let Some(c) = list.iter().find(|i| p.is_new(i)) {
             self.destroy(ps, c.index)?;
         }
         Ok(())
