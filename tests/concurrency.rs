@@ -18,25 +18,11 @@ use std::time::{Duration, Instant};
 use common::child::{self, Ended};
 use common::*;
 use ifclone::vmove::{self, MoveOptions};
-use ifclone::{CreateRequest, IfName, KindSpec, Stack, StackHandle};
+use ifclone::{IfName, Stack, StackHandle};
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 // ---------------------------------------------------------------------------------------------
-
-fn n(s: &str) -> IfName {
-    IfName::new(s).unwrap()
-}
-
-fn epair(stack: &Stack, a: &str, b: &str) {
-    let req = CreateRequest::new(KindSpec::Epair {
-        peer_name: Some(n(b)),
-    })
-    .named(n(a));
-    stack
-        .create_interface(&req)
-        .unwrap_or_else(|e| panic!("create epair {a}/{b} in {}: {e}", stack.name()));
-}
 
 /// A scratch directory for barrier and result files, removed when dropped.
 struct Scratch(PathBuf);

@@ -213,15 +213,6 @@ fn conf(s: &Stack, name: &str, mac: Option<String>, mtu: u32, descr: &str) {
     .unwrap_or_else(|e| panic!("configure {name} in {}: {e}", s.name()));
 }
 
-fn epair(s: &Stack, a: &str, b: &str) {
-    let req = CreateRequest::new(KindSpec::Epair {
-        peer_name: Some(n(b)),
-    })
-    .named(n(a));
-    s.create_interface(&req)
-        .unwrap_or_else(|e| panic!("create epair {a}/{b} in {}: {e}", s.name()));
-}
-
 /// An epair in `s`, both ends configured (the a end MTU 1400 "uplink", the peer 1380 "peer").
 fn conf_epair(s: &Stack, a: &str, b: &str, m: u8) {
     epair(s, a, b);
@@ -300,23 +291,53 @@ fn setup_recreate_tap(a: &Stack, b: &Stack) -> Setup {
 
 /// A macvlan on an epair end of A (the parent stays in A), re-created in B, addresses carried.
 fn setup_recreate_macvlan(a: &Stack, b: &Stack) -> Setup {
-    conf_epair(a, "kp0", "kp1", 0x40);
-    let req = CreateRequest::new(KindSpec::Macvlan {
+    let kind = KindSpec::Macvlan {
         parent: n("kp0"),
         mode: MacvlanMode::Bridge,
-    })
-    .named(n("kmv0"));
-    a.create_interface(&req).unwrap();
-    conf(a, "kmv0", Some(mac(0x42)), 1300, "macvlan");
-    addr(a, "kmv0", "10.94.0.1/24");
+    };
+    on_an_epair(
+        a,
+        b,
+        ["kp0", "kp1"],
+        0x40,
+        kind,
+        "kmv0",
+        0x42,
+        "10.94.0.1/24",
+        "recreate+carry",
+    )
+}
+
+/// A with the epair `parent` (both ends configured, MAC byte `pm`) and `name` of `kind` on its
+/// first end, configured (MAC byte `m`, MTU 1300, description the kind) and addressed; the child
+/// moves `name` to B with `opts`.
+#[allow(clippy::too_many_arguments)]
+fn on_an_epair(
+    a: &Stack,
+    b: &Stack,
+    parent: [&'static str; 2],
+    pm: u8,
+    kind: KindSpec,
+    name: &'static str,
+    m: u8,
+    address: &str,
+    opts: &str,
+) -> Setup {
+    let [p0, p1] = parent;
+    conf_epair(a, p0, p1, pm);
+    let k = kind.kind();
+    a.create_interface(&CreateRequest::new(kind).named(n(name)))
+        .unwrap();
+    conf(a, name, Some(mac(m)), 1300, k.as_str());
+    addr(a, name, address);
     Setup {
         specs: vec![
-            Spec::moving("kmv0", KindName::Macvlan, Side::A, true),
-            Spec::fixed("kp0", KindName::Epair, Side::A).peer("kp1"),
-            Spec::fixed("kp1", KindName::Epair, Side::A).peer("kp0"),
+            Spec::moving(name, k, Side::A, true),
+            Spec::fixed(p0, KindName::Epair, Side::A).peer(p1),
+            Spec::fixed(p1, KindName::Epair, Side::A).peer(p0),
         ],
         scenario: "move",
-        args: move_args(a, b, "recreate+carry", &["kmv0"]),
+        args: move_args(a, b, opts, &[name]),
     }
 }
 
@@ -414,25 +435,22 @@ fn setup_removal(a: &Stack, b: &Stack) -> Setup {
 /// A with an epair `vp0`/`vp1` (both configured) and vlan `v100` on `vp0`, configured and
 /// addressed; the child moves the vlan to B with `opts` (addresses carried).
 fn vlan_setup(a: &Stack, b: &Stack, opts: &str) -> Setup {
-    conf_epair(a, "vp0", "vp1", 0x90);
-    let req = CreateRequest::new(KindSpec::Vlan {
+    let kind = KindSpec::Vlan {
         parent: n("vp0"),
         id: 100,
         proto: VlanProto::Dot1Q,
-    })
-    .named(n("v100"));
-    a.create_interface(&req).unwrap();
-    conf(a, "v100", Some(mac(0x92)), 1300, "vlan");
-    addr(a, "v100", "10.96.0.1/24");
-    Setup {
-        specs: vec![
-            Spec::moving("v100", KindName::Vlan, Side::A, true),
-            Spec::fixed("vp0", KindName::Epair, Side::A).peer("vp1"),
-            Spec::fixed("vp1", KindName::Epair, Side::A).peer("vp0"),
-        ],
-        scenario: "move",
-        args: move_args(a, b, opts, &["v100"]),
-    }
+    };
+    on_an_epair(
+        a,
+        b,
+        ["vp0", "vp1"],
+        0x90,
+        kind,
+        "v100",
+        0x92,
+        "10.96.0.1/24",
+        opts,
+    )
 }
 
 fn setup_native_vlan(a: &Stack, b: &Stack) -> Setup {

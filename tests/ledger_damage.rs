@@ -25,16 +25,6 @@ fn n(s: &str) -> IfName {
     IfName::new(s).unwrap()
 }
 
-fn epair(stack: &Stack, a: &str, b: &str) {
-    let req = CreateRequest::new(KindSpec::Epair {
-        peer_name: Some(n(b)),
-    })
-    .named(n(a));
-    stack
-        .create_interface(&req)
-        .unwrap_or_else(|e| panic!("create epair {a}/{b} in {}: {e}", stack.name()));
-}
-
 /// The ledger file of a stack.
 fn ledger_file(s: &Stack) -> PathBuf {
     Ledger::system().file_of(&s.handle().key())

@@ -15,14 +15,6 @@ fn n(s: &str) -> IfName {
     IfName::new(s).unwrap()
 }
 
-fn epair(stack: &Stack, a: &str, b: &str) {
-    let req = CreateRequest::new(KindSpec::Epair {
-        peer_name: Some(n(b)),
-    })
-    .named(n(a));
-    stack.create_interface(&req).unwrap();
-}
-
 /// The scenario of the issue, for epair: configure, move, check in S (library and `ip`), ping
 /// across the pair, move back, check again.
 #[test]

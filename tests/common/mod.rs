@@ -705,3 +705,15 @@ pub fn command_in(stack: &str, program: impl AsRef<std::ffi::OsStr>) -> std::pro
         c
     }
 }
+
+/// Creates the epair `a`/`b` in `stack` (both ends there); panics with the stack and the error.
+pub fn epair(stack: &Stack, a: &str, b: &str) {
+    let name = |x: &str| ifclone::IfName::new(x).unwrap();
+    let req = ifclone::CreateRequest::new(ifclone::KindSpec::Epair {
+        peer_name: Some(name(b)),
+    })
+    .named(name(a));
+    stack
+        .create_interface(&req)
+        .unwrap_or_else(|e| panic!("create epair {a}/{b} in {}: {e}", stack.name()));
+}
