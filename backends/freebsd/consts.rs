@@ -174,6 +174,11 @@ pub const SIOCGIFGMEMB: IoctlReq = iowr(I, 138, size_of::<IfGroupReq>());
 pub const AF_LOCAL: u8 = 1;
 pub const AF_INET: u8 = 2;
 pub const AF_LINK: u8 = 18;
+/// Link types (`sdl_type`, net/if_types.h) that name a kind on their own: the kind's driver
+/// sets them and no move changes them.
+pub const IFT_LOOP: u8 = 0x18;
+pub const IFT_L2VLAN: u8 = 0x87;
+pub const IFT_BRIDGE: u8 = 0xd1;
 pub const AF_INET6: u8 = 28;
 
 pub const IFF_UP: u32 = 0x1;

@@ -29,8 +29,14 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use ops::On;
 use pure::names;
+use pure::origins::{self, Origin, Origins, Recall, VlanOrigin};
 
 pub const RUNTIME_DIR: &str = "/var/run/ifclone";
+
+/// ifclone's record of the interfaces it created or moved (what the kernel forgets).
+fn origins() -> Origins {
+    Origins::in_dir(std::path::Path::new(RUNTIME_DIR))
+}
 
 /// How long `remove_stack` waits for a removed jail to be freed.
 const REMOVE_WAIT: Duration = Duration::from_secs(5);
@@ -159,11 +165,139 @@ impl System {
         Ok(s)
     }
 
+    /// An epair unit N whose ends `epairNa`/`epairNb` are free in every one of `stacks`: the
+    /// kernel only looks in the stack it creates in, and the other end is moved to another.
+    fn free_epair_unit(&self, stacks: &[&SysStack]) -> Result<u32> {
+        let mut taken = std::collections::HashSet::new();
+        for s in stacks {
+            for l in s.with(|on| on.links())? {
+                taken.insert(l.name);
+            }
+        }
+        (0..32768u32)
+            .find(|u| {
+                [format!("epair{u}a"), format!("epair{u}b")]
+                    .iter()
+                    .all(|n| IfName::new(n).is_ok_and(|n| !taken.contains(&n)))
+            })
+            .ok_or_else(|| {
+                Error::from_errno(
+                    libc::ENOSPC,
+                    crate::error::Context::new("create", "epair")
+                        .detail("no epair unit is free in every stack of the request"),
+                )
+            })
+    }
+
+    /// Refuses, before anything is created, a requested name that is taken in the stack the
+    /// interface is to end up in.
+    fn check_free(&self, s: &SysStack, name: Option<IfName>) -> Result<()> {
+        let Some(n) = name else { return Ok(()) };
+        if s.with(|on| on.exists(n.as_str()))? {
+            return Err(Error::from_errno(
+                libc::EEXIST,
+                crate::error::Context::new("create", n.as_str())
+                    .stack(s.name())
+                    .detail(format!("an interface named {n} already exists")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records what was created (kind, names, MACs, a vlan's parameters).
+    fn remember_created(
+        &self,
+        home: &SysStack,
+        req: &CreateRequest,
+        iface: &ops::Link,
+        peer: Option<&ops::Link>,
+    ) -> Result<()> {
+        let vlan = match &req.kind {
+            KindSpec::Vlan { parent, id, proto } => Some(VlanOrigin {
+                parent: *parent,
+                id: *id,
+                proto: *proto,
+                home: home.jid,
+            }),
+            _ => None,
+        };
+        let kind = req.kind.kind();
+        origins().edit(|l| {
+            origins::remember(
+                l,
+                Origin {
+                    kind,
+                    name: iface.name,
+                    mac: iface.mac,
+                    peer_mac: peer.and_then(|p| p.mac),
+                    vlan,
+                },
+            );
+            if let Some(p) = peer {
+                origins::remember(
+                    l,
+                    Origin {
+                        kind,
+                        name: p.name,
+                        mac: p.mac,
+                        peer_mac: iface.mac,
+                        vlan: None,
+                    },
+                );
+            }
+        })
+    }
+
+    /// Records an interface ifclone is about to move (as observed in its source, where the
+    /// kernel still knows it), unless it is recorded already; `to_name`: its name after.
+    fn remember_moving(
+        &self,
+        now: &Interface,
+        peer_mac: Option<Mac>,
+        src: &SysStack,
+        to_name: IfName,
+    ) -> Result<()> {
+        let Some(kind) = now.kind.kind() else {
+            return Ok(());
+        };
+        let vlan = match &now.kind {
+            KindInfo::Vlan { parent, id, proto } => parent
+                .and_then(|p| p.name)
+                .filter(|_| *id != 0)
+                .map(|p| VlanOrigin {
+                    parent: p,
+                    id: *id,
+                    proto: *proto,
+                    home: src.jid,
+                }),
+            _ => None,
+        };
+        origins().edit(|l| {
+            if let Some(o) = origins::find(l, now.mac, &now.name, None).cloned() {
+                origins::changed(l, o.mac, &o.name, to_name, None);
+                return;
+            }
+            origins::remember(
+                l,
+                Origin {
+                    kind,
+                    name: to_name,
+                    mac: now.mac,
+                    peer_mac,
+                    vlan,
+                },
+            );
+        })
+    }
+
     /// Destroys `name` wherever it ended up (used to undo a half-done create).
     fn undo_create(&self, stacks: &[&SysStack], name: IfName) {
         for s in stacks {
-            if s.with(|on| on.destroy(name.as_str())).is_ok() {
-                return;
+            if let Ok(l) = s.with(|on| on.link(IfSel::Name(name))) {
+                if s.with(|on| on.destroy(name.as_str())).is_ok() {
+                    let _ = origins().edit(|o| origins::forget(o, l.mac, &l.name));
+                    return;
+                }
             }
         }
     }
@@ -198,11 +332,21 @@ impl Backend for System {
             StackSel::Name(n) => SysStack::jail(jail::by_name(n)?)?,
             StackSel::Id(0) => SysStack::host()?,
             StackSel::Id(j) => SysStack::jail(jail::by_jid(*j, false)?)?,
-            StackSel::Path(_) | StackSel::Pid(_) => {
+            // A process's stack is its jail's VNET (the host's when it is in no jail).
+            StackSel::Pid(pid) => match sys::jail_of_pid(*pid) {
+                Ok(0) => SysStack::host()?,
+                Ok(jid) => SysStack::jail(jail::by_jid(jid, false)?)?,
+                Err(libc::ESRCH) => {
+                    return Err(Error::not_found("open stack", sel.to_string())
+                        .with_detail("no process has this pid"))
+                }
+                Err(e) => return Err(pure::errs::kerr("open stack", &sel.to_string(), "host", e)),
+            },
+            StackSel::Path(_) => {
                 return Err(Error::unsupported(
                     "open stack",
                     sel.to_string(),
-                    "FreeBSD stacks are jails: select them by name or jid",
+                    "FreeBSD stacks are jails: select them by name, jid or a process's pid",
                 ))
             }
         };
@@ -280,11 +424,11 @@ impl Backend for System {
     }
 
     fn list(&self, stack: &SysStack) -> Result<Vec<Interface>> {
-        stack.with(|on| on.list())
+        stack.with(|on| on.list(&Recall::new(origins())))
     }
 
     fn get(&self, stack: &SysStack, sel: IfSel) -> Result<Interface> {
-        stack.with(|on| on.get(sel))
+        stack.with(|on| on.get(sel, &Recall::new(origins())))
     }
 
     fn create(
@@ -293,12 +437,33 @@ impl Backend for System {
         req: &CreateRequest,
         place: Placement<'_, SysStack>,
     ) -> Result<Created> {
+        let object = req.name.map(|n| n.to_string());
+        let object = object.as_deref().unwrap_or(req.kind.kind().as_str());
         if let Some(mtu) = req.mtu {
-            let object = req.name.map(|n| n.to_string());
-            let object = object.as_deref().unwrap_or(req.kind.kind().as_str());
             ops::check_mtu("create", object, stack.name(), mtu)?;
         }
-        let made = stack.with(|on| kinds::create(on, req))?;
+        ops::check_group(object, stack.name(), req.group)?;
+        // Names taken where the interfaces are to end up: refused before anything is made.
+        let iface_stack = place.iface.unwrap_or(stack);
+        let peer_stack = place.peer.unwrap_or(stack);
+        let peer_name = match &req.kind {
+            KindSpec::Epair { peer_name } => peer_name.or(req.name.map(|n| names::derive_peer(&n))),
+            _ => None,
+        };
+        self.check_free(iface_stack, req.name)?;
+        self.check_free(peer_stack, peer_name)?;
+        // An unnamed epair end that is moved to another stack keeps the kernel's name: choose
+        // a unit whose names are free in every stack involved.
+        let unit = match &req.kind {
+            KindSpec::Epair { .. }
+                if (req.name.is_none() || peer_name.is_none())
+                    && (iface_stack.jid != stack.jid || peer_stack.jid != stack.jid) =>
+            {
+                Some(self.free_epair_unit(&[stack, iface_stack, peer_stack])?)
+            }
+            _ => None,
+        };
+        let made = stack.with(|on| kinds::create(on, req, unit))?;
         let mut iface_at: &SysStack = stack;
         let mut iface = made.iface;
         let result = (|| {
@@ -319,22 +484,29 @@ impl Backend for System {
                 };
                 peer_at = Some((ps, pn));
             }
-            // group: FreeBSD has no interface group numbers; `apply` ignores it.
             let change = req.generic_change();
             iface_at.with(|on| on.apply(iface, &change))?;
-            let rec = iface_at.with(|on| on.get(IfSel::Name(iface)))?;
-            let peer = match peer_at {
-                Some((ps, pn)) => Some(ps.with(|on| on.get(IfSel::Name(pn)))?),
+            // Recorded before it is read back, so that the read finds what the kernel forgets.
+            let link = iface_at.with(|on| on.link(IfSel::Name(iface)))?;
+            let peer_link = match peer_at {
+                Some((ps, pn)) => Some(ps.with(|on| on.link(IfSel::Name(pn)))?),
                 None => None,
             };
-            Ok((rec, peer))
+            self.remember_created(stack, req, &link, peer_link.as_ref())?;
+            let recall = Recall::new(origins());
+            let rec = iface_at.with(|on| on.get(IfSel::Name(iface), &recall))?;
+            let peer = match peer_at {
+                Some((ps, pn)) => Some(ps.with(|on| on.get(IfSel::Name(pn), &recall))?),
+                None => None,
+            };
+            Ok(Created {
+                iface: rec,
+                peer,
+                fds: Vec::new(),
+            })
         })();
         match result {
-            Ok((iface, peer)) => Ok(Created {
-                iface,
-                peer,
-                fds: made.fds,
-            }),
+            Ok(c) => Ok(Created { fds: made.fds, ..c }),
             Err(e) => {
                 drop(made.fds);
                 self.undo_create(&[iface_at, stack], iface);
@@ -344,43 +516,52 @@ impl Backend for System {
     }
 
     fn destroy(&self, stack: &SysStack, sel: IfSel) -> Result<()> {
-        stack.with(|on| {
-            let name = on.name_of(sel)?;
-            on.destroy(name.as_str())
-        })
+        let l = stack.with(|on| {
+            let l = on.link(sel)?;
+            on.destroy(l.name.as_str())?;
+            Ok(l)
+        })?;
+        origins().edit(|o| origins::forget(o, l.mac, &l.name))
     }
 
     fn destroy_many(&self, stack: &SysStack, sels: &[IfSel]) -> Result<()> {
         // FreeBSD has no bulk destroy: one SIOCIFDESTROY each. Gone is not an error (destroying
         // one epair end also removes the other).
-        stack.with(|on| {
-            let links = if sels.iter().any(|s| matches!(s, IfSel::Index(_))) {
-                on.links()?
-            } else {
-                Vec::new()
-            };
+        let gone = stack.with(|on| {
+            let links = on.links()?;
+            let mut gone = Vec::new();
             for sel in sels {
-                let name = match sel {
-                    IfSel::Name(n) => Some(*n),
-                    IfSel::Index(i) => links.iter().find(|l| l.1 == *i).map(|l| l.0),
-                };
-                if let Some(n) = name {
-                    match on.destroy(n.as_str()) {
-                        Ok(()) => {}
-                        Err(e) if e.is_not_found() => {}
+                let found = links.iter().find(|l| match sel {
+                    IfSel::Name(n) => l.name == *n,
+                    IfSel::Index(i) => l.index == *i,
+                });
+                if let Some(l) = found {
+                    match on.destroy(l.name.as_str()) {
+                        Ok(()) => gone.push(*l),
+                        Err(e) if e.is_not_found() => gone.push(*l),
                         Err(e) => return Err(e),
                     }
                 }
             }
-            Ok(())
+            Ok(gone)
+        })?;
+        origins().edit(|o| {
+            for l in &gone {
+                origins::forget(o, l.mac, &l.name);
+            }
         })
     }
 
     fn apply(&self, stack: &SysStack, sel: IfSel, change: &Change) -> Result<()> {
-        stack.with(|on| {
-            let name = on.name_of(sel)?;
-            on.apply(name, change).map(|_| ())
-        })
+        let (before, after) = stack.with(|on| {
+            let l = on.link(sel)?;
+            let name = on.apply(l.name, change)?;
+            Ok((l, name))
+        })?;
+        if after != before.name || change.mac.is_some() {
+            origins().edit(|o| origins::changed(o, before.mac, &before.name, after, change.mac))?;
+        }
+        Ok(())
     }
 
     fn addresses(&self, stack: &SysStack, index: u32) -> Result<Vec<IfAddr>> {
@@ -402,9 +583,47 @@ impl Backend for System {
         to: &SysStack,
         new_name: Option<IfName>,
     ) -> Result<u32> {
-        let name = from.with(|on| on.name_of(sel))?;
+        // Recorded while the source still knows what it is (the kernel may forget on the way:
+        // see `origins`).
+        let now = self.get(from, sel)?;
+        let peer_mac = match &now.kind {
+            KindInfo::Epair {
+                peer:
+                    Some(LinkRef {
+                        index: Some(pi),
+                        stack: LinkStack::Same,
+                        ..
+                    }),
+            } => from
+                .with(|on| on.link(IfSel::Index(*pi)))
+                .ok()
+                .and_then(|l| l.mac),
+            _ => None,
+        };
         let host = self.host()?;
-        moves::relocate(&host, from, name, to, new_name).map(|(_, index)| index)
+        let to_name = new_name.unwrap_or(now.name);
+        // Before the move: a record that cannot be written stops the move, rather than leave
+        // a moved interface the framework believes unmoved.
+        self.remember_moving(&now, peer_mac, from, to_name)?;
+        match moves::relocate(&host, from, now.name, to, new_name) {
+            Ok((name, index)) => {
+                // 13.x drops the cloner group on the way home: put it back, so the kernel's
+                // own tools show what they showed before the move. Cosmetic for ifclone (its
+                // record knows the kind): a failure here must not report the done move undone.
+                if let Some(k) = now.kind.kind() {
+                    let _ = to.with(|on| on.restore_cloner_group(name.as_str(), k));
+                }
+                Ok(index)
+            }
+            Err(e) => {
+                if to_name != now.name {
+                    let _ = origins().edit(|o| {
+                        origins::changed(o, now.mac, &to_name, now.name, None);
+                    });
+                }
+                Err(e)
+            }
+        }
     }
 
     /// FreeBSD has no place for a mark that travels: the description is the user's, and a

@@ -102,6 +102,18 @@ pub fn kind_from(groups: &[String], name: &str) -> Option<KindName> {
     None
 }
 
+/// The kind a link type names on its own (vlan, bridge, loopback); epair, tap and lagg are all
+/// plain Ethernet to the kernel.
+pub fn kind_of_link_type(t: u8) -> Option<KindName> {
+    use super::consts::{IFT_BRIDGE, IFT_L2VLAN, IFT_LOOP};
+    match t {
+        IFT_L2VLAN => Some(KindName::Vlan),
+        IFT_BRIDGE => Some(KindName::Bridge),
+        IFT_LOOP => Some(KindName::Loopback),
+        _ => None,
+    }
+}
+
 /// The first group that is not `all` nor ifclone's own, as a driver hint for unknown kinds.
 pub fn driver_hint(groups: &[String]) -> Option<&str> {
     groups.iter().map(String::as_str).find(|g| *g != "all")
@@ -150,5 +162,8 @@ mod tests {
         assert_eq!(kind_from(&g(&[]), "em0"), None);
         assert_eq!(kind_from(&g(&[]), "web"), None);
         assert_eq!(driver_hint(&g(&["all", "wg"])), Some("wg"));
+        assert_eq!(kind_of_link_type(0x87), Some(KindName::Vlan));
+        assert_eq!(kind_of_link_type(0xd1), Some(KindName::Bridge));
+        assert_eq!(kind_of_link_type(0x06), None, "Ethernet says nothing");
     }
 }

@@ -7,13 +7,13 @@
 //! groups, vlan parameters). `if_nameindex`/`getifaddrs` are not used: they read the calling
 //! process's VNET, not the socket's.
 
-use std::collections::HashMap;
 use std::os::fd::BorrowedFd;
 
 use super::kinds;
 use super::pure::consts::IfReq;
 use super::pure::consts::*;
 use super::pure::errs::kerr;
+use super::pure::origins::Recall;
 use super::pure::req;
 use super::sys::{self, Plain};
 use crate::error::{Error, Result};
@@ -31,6 +31,33 @@ pub fn check_mtu(op: &'static str, object: &str, stack: &str, mtu: u32) -> Resul
         format!("MTU {mtu} is outside the interface's limits {IF_MINMTU}..={IF_MAXMTU}"),
     )
     .in_stack(stack))
+}
+
+/// `Unsupported` for a group number other than 0: Linux's groups are numbers, FreeBSD's are
+/// names (`ifconfig IF group NAME`), so ifclone's numeric group has no FreeBSD meaning.
+pub fn check_group(object: &str, stack: &str, group: Option<u32>) -> Result<()> {
+    match group {
+        None | Some(0) => Ok(()),
+        Some(g) => Err(Error::unsupported(
+            "set group",
+            object,
+            format!(
+                "group {g}: FreeBSD interface groups are names, not numbers (ifclone's group \
+                 is Linux's numeric group)"
+            ),
+        )
+        .in_stack(stack)),
+    }
+}
+
+/// One interface as SIOCGIFCONF lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub name: IfName,
+    pub index: u32,
+    pub mac: Option<Mac>,
+    /// The link type (`sdl_type`).
+    pub ift: Option<u8>,
 }
 
 /// A VNET to act on: its socket and its stack name (for errors).
@@ -63,26 +90,47 @@ impl<'a> On<'a> {
         Ok(self.index(name)?.is_some())
     }
 
-    /// (name, index, MAC) of every interface here, in kernel order.
-    pub fn links(&self) -> Result<Vec<(IfName, u32, Option<Mac>)>> {
+    /// Every interface here (name, index, MAC, link type), in kernel order.
+    pub fn links(&self) -> Result<Vec<Link>> {
         let buf = sys::ifconf(self.fd).map_err(|e| self.err("list", "interfaces", e))?;
-        let mut out: Vec<(IfName, u32, Option<Mac>)> = Vec::new();
+        let mut out: Vec<Link> = Vec::new();
         for e in req::parse_ifconf(&buf) {
-            if out.last().map(|l| l.0) == Some(e.name) {
+            if out.last().map(|l| l.name) == Some(e.name) {
                 continue;
             }
             if e.family == AF_LINK {
                 if let Some((index, mac)) = req::parse_sockaddr_dl(&e.sa) {
-                    out.push((e.name, index, mac));
+                    out.push(Link {
+                        name: e.name,
+                        index,
+                        mac,
+                        ift: req::link_type(&e.sa),
+                    });
                     continue;
                 }
             }
             // No link-level record first (unusual): ask for the index.
             if let Some(index) = self.index(e.name.as_str())? {
-                out.push((e.name, index, None));
+                out.push(Link {
+                    name: e.name,
+                    index,
+                    mac: None,
+                    ift: None,
+                });
             }
         }
         Ok(out)
+    }
+
+    /// The link record of the selected interface.
+    pub fn link(&self, sel: IfSel) -> Result<Link> {
+        self.links()?
+            .into_iter()
+            .find(|l| match sel {
+                IfSel::Name(n) => l.name == n,
+                IfSel::Index(i) => l.index == i,
+            })
+            .ok_or_else(|| self.err("find", &sel.to_string(), libc::ENXIO))
     }
 
     /// The name of the selected interface.
@@ -98,8 +146,8 @@ impl<'a> On<'a> {
             IfSel::Index(i) => self
                 .links()?
                 .into_iter()
-                .find(|l| l.1 == i)
-                .map(|l| l.0)
+                .find(|l| l.index == i)
+                .map(|l| l.name)
                 .ok_or_else(|| self.err("find", &format!("#{i}"), libc::ENXIO)),
         }
     }
@@ -159,18 +207,51 @@ impl<'a> On<'a> {
         })
     }
 
+    /// The rename that gives a freshly created interface (kernel name `got`) the requested
+    /// name: its failure is the create's (`create NAME`), not an internal rename's.
+    pub fn name_created(&self, got: &str, want: &str) -> Result<()> {
+        sys::rename(self.fd, got, want).map_err(|e| {
+            let err = self.err("create", want, e);
+            if e == libc::EEXIST {
+                err.with_detail(format_args!("an interface named {want} already exists"))
+            } else {
+                err.with_detail(format_args!("naming the new interface {got}"))
+            }
+        })
+    }
+
     pub fn destroy(&self, name: &str) -> Result<()> {
         let mut r = req::destroy(name);
         sys::plain(self.fd, Plain::Destroy, &mut r).map_err(|e| self.err("destroy", name, e))
+    }
+
+    /// Puts `name` back in its cloner's group (`epair`, `vlan`, …) when the kernel dropped it
+    /// (13.x, on the way home from a child VNET), so that FreeBSD's own tools show it as
+    /// before the move.
+    pub fn restore_cloner_group(&self, name: &str, kind: KindName) -> Result<()> {
+        let Some(cloner) = super::pure::names::cloner_for(kind) else {
+            return Ok(());
+        };
+        if self.groups(name)?.iter().any(|g| g == cloner) {
+            return Ok(());
+        }
+        match sys::add_group(self.fd, name, cloner) {
+            Ok(()) | Err(libc::EEXIST) => Ok(()),
+            Err(e) => Err(self
+                .err("restore group", name, e)
+                .with_detail(format_args!("cloner group {cloner}"))),
+        }
     }
 
     pub fn groups(&self, name: &str) -> Result<Vec<String>> {
         sys::groups(self.fd, name).map_err(|e| self.err("get groups", name, e))
     }
 
-    /// Applies a change in `Change`'s order (name, MTU, MAC, description, group — ignored on
-    /// FreeBSD —, up last). Returns the final name.
+    /// Applies a change in `Change`'s order (name, MTU, MAC, description, up last). Returns the
+    /// final name. A group number is refused before anything changes: FreeBSD's interface
+    /// groups are names, not numbers (docs/vmove.md §5).
     pub fn apply(&self, name: IfName, c: &Change) -> Result<IfName> {
+        check_group(name.as_str(), self.stack, c.group)?;
         if let Some(m) = c.mtu {
             // Before the rename: nothing changes when the MTU is refused.
             self.check_mtu("set mtu", name.as_str(), m)?;
@@ -197,20 +278,15 @@ impl<'a> On<'a> {
         Ok(cur)
     }
 
-    /// One interface record. `present` maps names to indexes in this VNET (for links).
-    pub fn record(
-        &self,
-        name: IfName,
-        index: u32,
-        mac: Option<Mac>,
-        present: &HashMap<IfName, u32>,
-    ) -> Result<Interface> {
-        let n = name.as_str();
+    /// One interface record. `present`: every interface of this VNET (for links); `recall`:
+    /// ifclone's records, read where the kernel is silent.
+    pub fn record(&self, link: &Link, present: &[Link], recall: &Recall) -> Result<Interface> {
+        let n = link.name.as_str();
         let flags = self.flags(n)?;
         let mtu = self.mtu(n)?;
         let description = self.descr(n)?.map(String::into_boxed_str);
         let groups = self.groups(n).unwrap_or_default();
-        let kind = kinds::observe(self, &name, &groups, present);
+        let kind = kinds::observe(self, link, &groups, present, recall)?;
         let up = flags & IFF_UP != 0;
         let oper = if !up {
             OperState::Down
@@ -220,11 +296,11 @@ impl<'a> On<'a> {
             OperState::Unknown
         };
         Ok(Interface {
-            index,
-            name,
+            index: link.index,
+            name: link.name,
             kind,
             mtu,
-            mac,
+            mac: link.mac,
             description,
             up,
             oper,
@@ -240,12 +316,11 @@ impl<'a> On<'a> {
     }
 
     /// Every interface here. Interfaces that vanish while being read are skipped.
-    pub fn list(&self) -> Result<Vec<Interface>> {
+    pub fn list(&self, recall: &Recall) -> Result<Vec<Interface>> {
         let links = self.links()?;
-        let present: HashMap<IfName, u32> = links.iter().map(|l| (l.0, l.1)).collect();
         let mut out = Vec::with_capacity(links.len());
-        for (name, index, mac) in links {
-            match self.record(name, index, mac, &present) {
+        for l in &links {
+            match self.record(l, &links, recall) {
                 Ok(i) => out.push(i),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e),
@@ -254,15 +329,14 @@ impl<'a> On<'a> {
         Ok(out)
     }
 
-    pub fn get(&self, sel: IfSel) -> Result<Interface> {
+    pub fn get(&self, sel: IfSel, recall: &Recall) -> Result<Interface> {
         let links = self.links()?;
-        let present: HashMap<IfName, u32> = links.iter().map(|l| (l.0, l.1)).collect();
-        let found = links.into_iter().find(|l| match sel {
-            IfSel::Name(n) => l.0 == n,
-            IfSel::Index(i) => l.1 == i,
+        let found = links.iter().find(|l| match sel {
+            IfSel::Name(n) => l.name == n,
+            IfSel::Index(i) => l.index == i,
         });
         match found {
-            Some((name, index, mac)) => self.record(name, index, mac, &present),
+            Some(l) => self.record(l, &links, recall),
             None => Err(self.err("get", &sel.to_string(), libc::ENXIO)),
         }
     }
@@ -319,9 +393,23 @@ impl<'a> On<'a> {
         Ok(out)
     }
 
+    /// Adds an address. SIOCAIFADDR on an address the interface already has succeeds (it
+    /// updates the entry); ifclone answers `Exists` instead, as Linux does, and changes nothing.
     pub fn add_address(&self, index: u32, addr: IfAddr) -> Result<()> {
         let name = self.name_of(IfSel::Index(index))?;
         let n = name.as_str();
+        if let Some(have) = self
+            .addresses(index)?
+            .into_iter()
+            .find(|a| a.addr == addr.addr)
+        {
+            return Err(Error::from_errno(
+                libc::EEXIST,
+                crate::error::Context::new("add address", n)
+                    .stack(self.stack.as_ref())
+                    .detail(format!("{addr}: the interface already has {have}")),
+            ));
+        }
         match addr.addr {
             std::net::IpAddr::V4(a) => {
                 let areq = req::in_aliasreq(n, a, addr.prefix_len);
@@ -338,7 +426,9 @@ impl<'a> On<'a> {
     }
 
     /// Removes an address: SIOCDIFADDR / SIOCDIFADDR_IN6 with `ifr_addr` set (the kernel matches
-    /// the address; EADDRNOTAVAIL when the interface does not carry it → `NotFound`).
+    /// the address; EADDRNOTAVAIL when the interface does not carry it → `NotFound`). The
+    /// kernel's answer is checked against the interface's addresses afterwards: a delete that
+    /// reports success while the address is still there is an error, never a success.
     pub fn del_address(&self, index: u32, addr: IfAddr) -> Result<()> {
         let name = self.name_of(IfSel::Index(index))?;
         let n = name.as_str();
@@ -359,6 +449,16 @@ impl<'a> On<'a> {
             } else {
                 err
             }
-        })
+        })?;
+        if self.addresses(index)?.iter().any(|a| a.addr == addr.addr) {
+            return Err(Error::Kernel(Box::new(
+                crate::error::Context::new("delete address", n)
+                    .stack(self.stack.as_ref())
+                    .detail(format!(
+                        "{addr}: the kernel answered success but the interface still has it"
+                    )),
+            )));
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The FreeBSD backend's pure parts: ABI constants and mirror structs, request encoding,
-//! naming rules, the routing-socket parser and error construction. They make no system call and
+//! naming rules, the routing-socket parser, error construction and the origins record (a state
+//! file, no interface call). They make no system call and
 //! use no FreeBSD-only `libc` item, so besides being part of the backend (mounted from
 //! `mod.rs`) they are compiled and unit-tested on Linux, mounted from `src/lib.rs` under
 //! `cfg(test)`.
@@ -14,6 +15,8 @@ pub mod consts;
 pub mod errs;
 #[path = "names.rs"]
 pub mod names;
+#[path = "origins.rs"]
+pub mod origins;
 #[path = "req.rs"]
 pub mod req;
 #[path = "rtsock.rs"]

@@ -253,6 +253,24 @@ pub fn groupreq(name: &str, len: usize, groups_addr: usize) -> IfGroupReq {
     }
 }
 
+/// SIOCAIFGROUP: put `name` in the group `group` (`ifgr_group[16]` in the union).
+pub fn add_groupreq(name: &str, group: &str) -> IfGroupReq {
+    let g = name16(group);
+    let w = std::mem::size_of::<usize>();
+    let mut u = [0usize; 16 / std::mem::size_of::<usize>()];
+    for (i, v) in u.iter_mut().enumerate() {
+        let mut b = [0u8; std::mem::size_of::<usize>()];
+        b.copy_from_slice(&g[i * w..(i + 1) * w]);
+        *v = usize::from_ne_bytes(b);
+    }
+    IfGroupReq {
+        ifgr_name: name16(name),
+        ifgr_len: 0,
+        _pad: 0,
+        ifgr_ifgru: u,
+    }
+}
+
 impl IfGroupReq {
     pub fn bytes(&self) -> [u8; 40] {
         let mut out = [0u8; 40];
@@ -325,6 +343,11 @@ pub fn parse_sockaddr_dl(sa: &[u8]) -> Option<(u32, Option<Mac>)> {
         None
     };
     Some((index, mac))
+}
+
+/// The link type (`sdl_type`) of a `sockaddr_dl`.
+pub fn link_type(sa: &[u8]) -> Option<u8> {
+    (sa.len() >= 8 && sa[1] == AF_LINK).then(|| sa[4])
 }
 
 /// An IPv4 address out of a `sockaddr_in` (len, family, port, addr).
@@ -794,5 +817,14 @@ mod tests {
             let g: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
             let _ = parse_ifconf(&g);
         }
+    }
+
+    #[test]
+    fn add_groupreq_puts_the_group_in_the_union() {
+        let b = add_groupreq("epair3a", "epair").bytes();
+        assert_eq!(&b[..7], b"epair3a");
+        assert_eq!(&b[16..24], &[0u8; 8]);
+        assert_eq!(&b[24..29], b"epair");
+        assert!(b[29..].iter().all(|&x| x == 0));
     }
 }

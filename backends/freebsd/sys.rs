@@ -195,6 +195,14 @@ pub fn groups(fd: BorrowedFd<'_>, name: &str) -> Result<Vec<String>, Errno> {
     Err(last)
 }
 
+/// SIOCAIFGROUP: puts `name` in interface group `group`.
+pub fn add_group(fd: BorrowedFd<'_>, name: &str, group: &str) -> Result<(), Errno> {
+    let mut g = req::add_groupreq(name, group);
+    // SAFETY: `g` is a live 40-byte `struct ifgroupreq` whose union holds the group name (no
+    // pointer); the kernel only reads it.
+    unsafe { raw_ioctl(fd, SIOCAIFGROUP, (&mut g as *mut IfGroupReq).cast()) }
+}
+
 /// SIOCGIFCONF: every interface of the socket's VNET with each of its addresses (AF_LINK
 /// included), retried with a bigger buffer while the answer may have been cut.
 pub fn ifconf(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
@@ -488,4 +496,35 @@ fn reap(pid: libc::pid_t) {
             return;
         }
     }
+}
+
+/// The jail id of the process `pid` (0: in no jail), from `kern.proc.pid.<pid>`'s `ki_jid`.
+/// ESRCH when no process has that pid.
+pub fn jail_of_pid(pid: u32) -> Result<i32, Errno> {
+    let pid = libc::c_int::try_from(pid).map_err(|_| libc::ESRCH)?;
+    let mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
+    // SAFETY: kinfo_proc is plain old data (integers, arrays, raw pointers that are never
+    // followed); all-zero is a valid value for it.
+    let mut kp: libc::kinfo_proc = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::kinfo_proc>();
+    // SAFETY: `mib` names 4 levels; `kp` is writable for `len` bytes and outlives the call; no
+    // new value is set (NULL, 0).
+    let r = unsafe {
+        libc::sysctl(
+            mib.as_ptr(),
+            mib.len() as libc::c_uint,
+            (&mut kp as *mut libc::kinfo_proc).cast(),
+            &mut len,
+            std::ptr::null(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(errno());
+    }
+    // No process: the kernel answers with nothing (or ESRCH above).
+    if len < std::mem::size_of::<libc::kinfo_proc>() {
+        return Err(libc::ESRCH);
+    }
+    Ok(kp.ki_jid)
 }

@@ -1,15 +1,26 @@
 //! epair(4): cloner `epair` makes `epairNa` and `epairNb`; the kernel returns only the a name,
 //! the b name is derived (trailing `a` → `b`). Destroying either end destroys both.
 
-use std::collections::HashMap;
-
+use super::super::ops::Link;
 use super::super::pure::names;
+use super::super::pure::origins::{Origin, Recall};
 use super::{clone_create, Made, Undo};
 use crate::error::{Error, Result};
 use crate::model::*;
 
-pub fn create(on: &super::On<'_>, name: Option<IfName>, peer_name: Option<IfName>) -> Result<Made> {
-    let a = clone_create(on, "epair", None, KindName::Epair)?;
+/// Creates an epair. `unit`: ask the kernel for `epair<unit>` (both `epair<unit>a` and
+/// `…b` must be free; EEXIST otherwise) instead of letting it choose.
+pub fn create(
+    on: &super::On<'_>,
+    name: Option<IfName>,
+    peer_name: Option<IfName>,
+    unit: Option<u32>,
+) -> Result<Made> {
+    let cloner = match unit {
+        Some(u) => format!("epair{u}"),
+        None => "epair".to_string(),
+    };
+    let a = clone_create(on, &cloner, None, KindName::Epair)?;
     // Destroying the a end removes the pair.
     let mut undo = Undo::new(*on, a);
     let b = names::epair_peer(a.as_str()).ok_or_else(|| {
@@ -24,14 +35,14 @@ pub fn create(on: &super::On<'_>, name: Option<IfName>, peer_name: Option<IfName
     let mut peer = b;
     if let Some(pb) = want_b {
         if pb != b {
-            on.rename(b.as_str(), pb.as_str())?;
+            on.name_created(b.as_str(), pb.as_str())?;
             peer = pb;
         }
     }
     let mut iface = a;
     if let Some(n) = name {
         if n != a {
-            on.rename(a.as_str(), n.as_str())?;
+            on.name_created(a.as_str(), n.as_str())?;
             iface = n;
             undo.renamed(n);
         }
@@ -45,14 +56,44 @@ pub fn create(on: &super::On<'_>, name: Option<IfName>, peer_name: Option<IfName
 }
 
 /// An epair end always has a peer (destroying one end destroys both), but FreeBSD has no ioctl
-/// that names it. The candidates follow the kernel's rule (`epairNa` ↔ `epairNb`) and ifclone's
-/// own (`x` ↔ `xb`): the first one present in this stack is reported with its index. Otherwise
-/// the peer lives in another stack; its name is reported only when this end still has a
-/// kernel-made name (then the rule holds unless the peer was renamed).
-pub fn observe(name: &IfName, present: &HashMap<IfName, u32>) -> KindInfo {
-    let s = name.as_str();
+/// that names it. ifclone's record gives the peer's MAC, which no move or rename changes: the
+/// interface with that MAC here is the peer; otherwise the peer is in another stack, under the
+/// name ifclone last gave it. Without a record, the names follow the kernel's rule
+/// (`epairNa` ↔ `epairNb`) and ifclone's own (`x` ↔ `xb`); a peer of a renamed end in another
+/// stack is then reported without a name.
+pub fn observe(
+    link: &Link,
+    present: &[Link],
+    known: Option<&Origin>,
+    recall: &Recall,
+) -> Result<KindInfo> {
+    if let Some(pm) = known.and_then(|o| o.peer_mac) {
+        let peer = match present
+            .iter()
+            .find(|l| l.mac == Some(pm) && l.name != link.name)
+        {
+            Some(p) => LinkRef {
+                index: Some(p.index),
+                name: Some(p.name),
+                stack: LinkStack::Same,
+            },
+            None => LinkRef {
+                index: None,
+                name: recall
+                    .get()?
+                    .iter()
+                    .find(|o| o.kind == KindName::Epair && o.mac == Some(pm))
+                    .map(|o| o.name),
+                stack: LinkStack::Other { id: None },
+            },
+        };
+        return Ok(KindInfo::Epair { peer: Some(peer) });
+    }
+    let s = link.name.as_str();
     let cands = names::epair_peer_candidates(s);
-    let here = cands.iter().find_map(|c| present.get(c).map(|i| (*c, *i)));
+    let here = cands
+        .iter()
+        .find_map(|c| present.iter().find(|l| l.name == *c).map(|l| (*c, l.index)));
     let peer = match here {
         Some((p, i)) => LinkRef {
             index: Some(i),
@@ -69,5 +110,5 @@ pub fn observe(name: &IfName, present: &HashMap<IfName, u32>) -> KindInfo {
             stack: LinkStack::Other { id: None },
         },
     };
-    KindInfo::Epair { peer: Some(peer) }
+    Ok(KindInfo::Epair { peer: Some(peer) })
 }

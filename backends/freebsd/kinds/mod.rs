@@ -12,12 +12,12 @@ pub mod loopback;
 pub mod tuntap;
 pub mod vlan;
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 
-use super::ops::On;
+use super::ops::{Link, On};
 use super::pure::consts::VlanReq;
 use super::pure::names;
+use super::pure::origins::{self, Origin, Recall};
 use super::sys;
 use crate::backend::unsupported_kind;
 use crate::error::{Error, Result};
@@ -101,7 +101,7 @@ pub fn named(
 ) -> Result<Made> {
     let mut iface = got;
     if let Some(n) = name.filter(|n| *n != got) {
-        on.rename(got.as_str(), n.as_str())?;
+        on.name_created(got.as_str(), n.as_str())?;
         iface = n;
         undo.renamed(n);
     }
@@ -113,11 +113,12 @@ pub fn named(
     })
 }
 
-/// Creates `req`'s kind in `on` (generic properties are applied by the caller).
-pub fn create(on: &On<'_>, req: &CreateRequest) -> Result<Made> {
+/// Creates `req`'s kind in `on` (generic properties are applied by the caller). `unit`: the
+/// epair unit to ask for (see `epair::create`).
+pub fn create(on: &On<'_>, req: &CreateRequest, unit: Option<u32>) -> Result<Made> {
     let name = req.name;
     match &req.kind {
-        KindSpec::Epair { peer_name } => epair::create(on, name, *peer_name),
+        KindSpec::Epair { peer_name } => epair::create(on, name, *peer_name, unit),
         KindSpec::Vlan { parent, id, proto } => vlan::create(on, name, *parent, *id, *proto),
         KindSpec::Tap { queues } => tuntap::create(on, KindName::Tap, name, *queues),
         KindSpec::Tun { queues } => tuntap::create(on, KindName::Tun, name, *queues),
@@ -133,21 +134,40 @@ pub fn create(on: &On<'_>, req: &CreateRequest) -> Result<Made> {
     }
 }
 
-/// The kind of a live interface, from its groups or name, with its parameters.
+/// The kind of a live interface, with its parameters. In this order: the cloner group the
+/// kernel put it in; its link type (vlan, bridge, loopback); ifclone's record of it (13.x
+/// forgets the group of an interface that comes home, see `origins`); its name. The record is
+/// read only where the kernel leaves a question open (the kind, an epair's peer, the parameters
+/// of a vlan outside its home VNET).
 pub fn observe(
     on: &On<'_>,
-    name: &IfName,
+    link: &Link,
     groups: &[String],
-    present: &HashMap<IfName, u32>,
-) -> KindInfo {
-    match names::kind_from(groups, name.as_str()) {
-        Some(KindName::Epair) => epair::observe(name, present),
-        Some(KindName::Vlan) => vlan::observe(on, name, present),
+    present: &[Link],
+    recall: &Recall,
+) -> Result<KindInfo> {
+    let by_type = link.ift.and_then(names::kind_of_link_type);
+    let known = || -> Result<Option<Origin>> {
+        Ok(origins::find(&recall.get()?, link.mac, &link.name, by_type).cloned())
+    };
+    let kind = match groups
+        .iter()
+        .find_map(|g| names::kind_of_cloner(g))
+        .or(by_type)
+    {
+        Some(k) => Some(k),
+        None => known()?
+            .map(|o| o.kind)
+            .or_else(|| names::kind_from(&[], link.name.as_str())),
+    };
+    Ok(match kind {
+        Some(KindName::Epair) => epair::observe(link, present, known()?.as_ref(), recall)?,
+        Some(KindName::Vlan) => vlan::observe(on, link, present, known)?,
         Some(KindName::Tap) => KindInfo::Tap { queues: 1 },
         Some(KindName::Tun) => KindInfo::Tun { queues: 1 },
         Some(KindName::Bridge) => bridge::observe(),
         Some(KindName::Loopback) => loopback::observe(),
         Some(KindName::Bond) => lagg::observe(),
         _ => KindInfo::Other(names::driver_hint(groups).map(Into::into)),
-    }
+    })
 }

@@ -1,10 +1,10 @@
 //! vlan(4): created in one SIOCIFCREATE2 call with a `struct vlanreq` (parent, tag, protocol)
 //! in `ifr_data`; observed with SIOCGETVLAN (which the kernel refuses with EPERM once the vlan
-//! has left its home VNET — then parent and tag are reported as unknown).
+//! has left its home VNET — then ifclone's record of the vlan answers, see `origins`).
 
-use std::collections::HashMap;
-
+use super::super::ops::Link;
 use super::super::pure::consts::ETHERTYPE_VLAN;
+use super::super::pure::origins::Origin;
 use super::super::pure::req;
 use super::super::sys;
 use super::{clone_create, named, Made, Undo};
@@ -28,33 +28,52 @@ pub fn create(
     named(Undo::new(*on, got), on, got, name, Vec::new())
 }
 
-pub fn observe(on: &super::On<'_>, name: &IfName, present: &HashMap<IfName, u32>) -> KindInfo {
-    match sys::get_vlan(on.fd, name.as_str()) {
-        Ok(v) => {
-            let parent = v.parent().map(|p| LinkRef {
-                index: present.get(&p).copied(),
-                name: Some(p),
-                stack: if present.contains_key(&p) {
-                    LinkStack::Same
-                } else {
-                    LinkStack::Other { id: None }
-                },
-            });
-            KindInfo::Vlan {
-                parent,
-                id: v.vlr_tag,
-                proto: VlanProto::from_ethertype(if v.vlr_proto == 0 {
-                    ETHERTYPE_VLAN
-                } else {
-                    v.vlr_proto
-                })
-                .unwrap_or_default(),
-            }
-        }
-        Err(_) => KindInfo::Vlan {
+/// The vlan's parent, tag and protocol: from SIOCGETVLAN in its home VNET; elsewhere the kernel
+/// answers EPERM, and ifclone's record (`known`) gives what it was created or moved with, the
+/// parent in the stack that holds it.
+pub fn observe(
+    on: &super::On<'_>,
+    link: &Link,
+    present: &[Link],
+    known: impl FnOnce() -> Result<Option<Origin>>,
+) -> Result<KindInfo> {
+    let here = |p: IfName| present.iter().find(|l| l.name == p).map(|l| l.index);
+    if let Ok(v) = sys::get_vlan(on.fd, link.name.as_str()) {
+        let parent = v.parent().map(|p| LinkRef {
+            index: here(p),
+            name: Some(p),
+            stack: if here(p).is_some() {
+                LinkStack::Same
+            } else {
+                LinkStack::Other { id: None }
+            },
+        });
+        return Ok(KindInfo::Vlan {
+            parent,
+            id: v.vlr_tag,
+            proto: VlanProto::from_ethertype(if v.vlr_proto == 0 {
+                ETHERTYPE_VLAN
+            } else {
+                v.vlr_proto
+            })
+            .unwrap_or_default(),
+        });
+    }
+    Ok(match known()?.and_then(|o| o.vlan) {
+        Some(v) => KindInfo::Vlan {
+            parent: Some(LinkRef {
+                index: None,
+                name: Some(v.parent),
+                stack: LinkStack::Other { id: Some(v.home) },
+            }),
+            id: v.id,
+            proto: v.proto,
+        },
+        // Neither the kernel nor a record knows (a vlan ifclone never created nor moved).
+        None => KindInfo::Vlan {
             parent: None,
             id: 0,
             proto: VlanProto::Dot1Q,
         },
-    }
+    })
 }
