@@ -259,15 +259,25 @@ fn precheck_and_save<B: Backend>(
                     .filter(|l| l.stack == LinkStack::Same)
                     .and_then(|l| l.index)
                     .and_then(|pi| src.iter().find(|i| i.index == pi));
-                // The way back: the peer is the target's epair that points at us.
-                let in_tgt = link
-                    .filter(|l| l.stack != LinkStack::Same)
+                // The way back: the peer is the target's epair that points at us — by index
+                // where the kernel gives one across stacks (Linux), else by the names both ends
+                // report of each other (FreeBSD, from its record of the pair).
+                let other = link.filter(|l| l.stack != LinkStack::Same);
+                let in_tgt = other
                     .and_then(|l| l.index)
                     .and_then(|pi| {
                         tgt.iter().find(|i| {
                             i.index == pi
                                 && matches!(i.kind, KindInfo::Epair { .. })
                                 && i.link().and_then(|l| l.index) == Some(iface.index)
+                        })
+                    })
+                    .or_else(|| {
+                        let pn = other.filter(|l| l.index.is_none())?.name?;
+                        tgt.iter().find(|i| {
+                            i.name == pn
+                                && matches!(i.kind, KindInfo::Epair { .. })
+                                && i.link().and_then(|l| l.name) == Some(iface.name)
                         })
                     });
                 let (p, peer_stack) = match (in_src, in_tgt) {
@@ -724,6 +734,37 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
     v
 }
 
+/// Destroys the copy a re-create made in the target: by the index the create reported and, if
+/// nothing has that index, by the names only this move gives there (the temporary name, or the
+/// final one, which the pre-check found free and the stack lock kept free). An index is not
+/// enough on its own: a kernel that hands out new indexes on moves (FreeBSD 13) can leave it
+/// pointing at nothing, and a copy left behind would keep the source from being re-created
+/// (a vlan tag is exclusive on its parent).
+fn destroy_copy<B: Backend>(b: &B, to: &B::Stack, it: &Item) -> Result<()> {
+    if let Some(t) = it.tgt_index {
+        match b.destroy(to, IfSel::Index(t)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for name in [it.tmp_name, it.final_name] {
+        let Ok(now) = b.get(to, IfSel::Name(name)) else {
+            continue;
+        };
+        // The final name: only a device with the saved MAC is ours.
+        if name == it.final_name && it.saved.iface.mac.is_some() && now.mac != it.saved.iface.mac {
+            continue;
+        }
+        match b.destroy(to, IfSel::Index(now.index)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl<B: Backend> Run<'_, B> {
     /// Undoes the journal: destroy what was created, re-create what was destroyed, move back
     /// what was moved, restore the ledger, then re-apply the saved parameters in the source
@@ -767,16 +808,12 @@ impl<B: Backend> Run<'_, B> {
             .collect();
         for &i in &created {
             let it = &items[i];
-            if let Some(t) = it.tgt_index {
-                match b.destroy(to, IfSel::Index(t)) {
-                    Ok(()) => {}
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => problems.push(format!(
-                        "could not destroy the copy of {} in {}: {e}",
-                        it.src_name,
-                        to.name()
-                    )),
-                }
+            if let Err(e) = destroy_copy(b, to, it) {
+                problems.push(format!(
+                    "could not destroy the copy of {} in {}: {e}",
+                    it.src_name,
+                    to.name()
+                ));
             }
             touched.push(i);
         }
