@@ -484,23 +484,36 @@ impl System {
             }
         };
         m.attributes.push(LinkAttribute::LinkInfo(info));
-        stack
+        // The socket's guard is released before the error is worked out (which reads links).
+        let acked = stack
             .nl()
-            .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)
-            .map_err(|e| {
-                // "Unknown device type": no rtnl_link_ops for the kind, i.e. its module is not
-                // loaded (and could not be auto-loaded here).
-                let missing = e.errno == libc::EOPNOTSUPP
-                    && e.msg
-                        .as_deref()
-                        .is_none_or(|m| m.contains("Unknown device type"));
-                let err = kerr(e, "create", name.to_string(), home);
-                if missing {
-                    kind_missing(err, kind)
-                } else {
-                    err
+            .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL);
+        acked.map_err(|e| {
+            // "Unknown device type": no rtnl_link_ops for the kind, i.e. its module is not
+            // loaded (and could not be auto-loaded here).
+            let missing = e.errno == libc::EOPNOTSUPP
+                && e.msg
+                    .as_deref()
+                    .is_none_or(|m| m.contains("Unknown device type"));
+            // EEXIST for a veth: the kernel does not say which end's name is taken.
+            let peer_taken = match peer {
+                Some(p) if e.errno == libc::EEXIST => {
+                    self.get_raw(home, IfSel::Name(name)).is_err()
+                        && self.get_raw(peer_home, IfSel::Name(p)).is_ok()
                 }
-            })?;
+                _ => false,
+            };
+            let err = match peer {
+                Some(p) if peer_taken => kerr(e, "create", p.to_string(), peer_home)
+                    .with_detail(format_args!("peer of {name}: the name {p} is taken")),
+                _ => kerr(e, "create", name.to_string(), home),
+            };
+            if missing {
+                kind_missing(err, kind)
+            } else {
+                err
+            }
+        })?;
         // From here on the interface exists: any failure destroys it again.
         let finish = || -> Result<Created> {
             if let Some(d) = &req.description {
