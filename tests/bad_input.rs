@@ -661,45 +661,82 @@ fn backend_destroy_many_failure_restores_the_groups() {
 // Names that exist
 // ---------------------------------------------------------------------------------------------
 
+/// A create over a name that exists is reported as the create it is: `Exists`, naming the
+/// operation, the name and the stack, and never as the internal step that met the name (FreeBSD
+/// makes `epairNa`/`epairNb` or `tapN` and then renames them: the error must not be that rename's,
+/// and the kernel-named interface must not stay behind). `names`: what the message must name
+/// besides "create" and the stack (the requested name and, for a taken peer name, that one too).
+#[track_caller]
+fn assert_create_exists(g: &StackGuard, req: &CreateRequest, names: &[&str], what: &str) {
+    let e = expect_err(g.create_interface(req), "Exists", what);
+    let mut parts = vec!["create", g.name()];
+    parts.extend_from_slice(names);
+    assert_msg_has(&e, &parts);
+    assert!(
+        !e.to_string().to_lowercase().contains("rename"),
+        "{what}: the error is an internal rename's: {e}"
+    );
+    let mut names = os_names(g.name());
+    names.sort();
+    let mut want = vec![common::LOOPBACK.to_string(), "pa".into(), "pb".into()];
+    want.sort();
+    assert_eq!(names, want, "{what}: the stack's interfaces changed ({e})");
+}
+
 #[test]
 fn create_existing_name() {
     unchanged("exists", &["pa", "pb", "new0", "new1"], |g| {
-        // The same kind, another kind, and an epair whose peer name is taken: the kernel refuses
-        // the whole request, so no half of it stays behind.
-        let e = expect_err(
-            g.create_interface(
-                &CreateRequest::new(KindSpec::Epair {
-                    peer_name: Some(n("new1")),
-                })
-                .named(n("pa")),
-            ),
-            "Exists",
+        // The same kind (with and without a peer name), another kind, and an epair whose peer
+        // name is taken: the whole request is refused, so no half of it stays behind.
+        let epair = |name: &str, peer: Option<&str>| {
+            CreateRequest::new(KindSpec::Epair {
+                peer_name: peer.map(n),
+            })
+            .named(n(name))
+        };
+        assert_create_exists(
+            g,
+            &epair("pa", Some("new1")),
+            &["pa"],
             "epair named like an existing one",
         );
-        assert_msg_has(&e, &["create", "pa", g.name()]);
-        let e = expect_err(
-            g.create_interface(&CreateRequest::new(KindSpec::Bridge).named(n("pb"))),
-            "Exists",
+        assert_create_exists(
+            g,
+            &epair("pa", None),
+            &["pa"],
+            "epair named like an existing one, its peer unnamed",
+        );
+        assert_create_exists(
+            g,
+            &epair("pb", Some("new1")),
+            &["pb"],
+            "epair named like the b end of an existing one",
+        );
+        assert_create_exists(
+            g,
+            &CreateRequest::new(KindSpec::Bridge).named(n("pb")),
+            &["pb"],
             "bridge named like an existing one",
         );
-        assert_msg_has(&e, &["create", "pb", g.name()]);
-        let e = expect_err(
-            g.create_interface(
-                &CreateRequest::new(KindSpec::Epair {
-                    peer_name: Some(n("pb")),
-                })
-                .named(n("new0")),
-            ),
-            "Exists",
-            "epair whose peer name exists",
-        );
-        assert_msg_has(&e, &["create", g.name()]);
-        let e = expect_err(
-            g.create_interface(&CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("pa"))),
-            "Exists",
+        assert_create_exists(
+            g,
+            &CreateRequest::new(KindSpec::Tap { queues: 1 }).named(n("pa")),
+            &["pa"],
             "tap named like an existing one",
         );
-        assert_msg_has(&e, &["create", "pa", g.name()]);
+        // A taken peer name: the message names it, not only the free name that was asked for.
+        assert_create_exists(
+            g,
+            &epair("new0", Some("pb")),
+            &["new0", "pb"],
+            "epair whose peer name exists",
+        );
+        assert_create_exists(
+            g,
+            &epair("new0", Some("pa")),
+            &["new0", "pa"],
+            "epair whose peer name is another pair's a end",
+        );
     });
 }
 

@@ -306,9 +306,30 @@ fn tap_one_queue() {
     tap_with_queues(1);
 }
 
+/// Linux: a multi-queue tap, one fd per queue.
+#[cfg(target_os = "linux")]
 #[test]
 fn tap_two_queues() {
     tap_with_queues(2);
+}
+
+/// FreeBSD: a tap has a single queue (documented), so two are `Unsupported`, and nothing is
+/// created (no `tq2`, no kernel-named `tapN` left behind).
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn tap_two_queues() {
+    let g = StackGuard::new("tap2");
+    let before = snapshot(g.name());
+    let r = g.create_interface(&CreateRequest::new(KindSpec::Tap { queues: 2 }).named(n("tq2")));
+    let e = expect_err(r, "Unsupported", "a tap with two queues on FreeBSD");
+    assert_msg_has(&e, &["create", g.name()]);
+    assert!(observe(g.name(), "tq2").is_none(), "tq2 was created");
+    assert_eq!(
+        before,
+        snapshot(g.name()),
+        "a refused tap changed the stack: {:?}",
+        os_names(g.name())
+    );
 }
 
 /// The fd a tap create hands back is attached to the device: a frame written to it arrives as

@@ -241,10 +241,17 @@ fn rename_while_up_is_ok_or_busy() {
     }
 }
 
+/// Every field of a `Change` at once. The numeric group only on Linux: FreeBSD's groups are
+/// names, so a group number is refused there (`group_number`).
 #[test]
 fn change_applies_everything_in_order() {
     let g = stack_with_pair("change");
     let mac: Mac = "02:11:22:33:44:55".parse().unwrap();
+    let group = if cfg!(target_os = "linux") {
+        Some(7)
+    } else {
+        None
+    };
     g.set(
         "pa",
         &Change {
@@ -253,19 +260,152 @@ fn change_applies_everything_in_order() {
             mac: Some(mac),
             description: Some("uplink".into()),
             up: Some(true),
-            group: Some(7),
+            group,
         },
     )
     .expect("apply a full change");
+    assert!(observe(g.name(), "pa").is_none(), "the old name is gone");
     let o = os(&g, "wan0");
     assert_eq!(o.mtu, 1280);
     assert_eq!(o.mac.as_deref(), Some("02:11:22:33:44:55"));
     assert_eq!(o.alias.as_deref(), Some("uplink"));
     assert!(o.up);
     let i = g.interface("wan0").unwrap();
-    assert_eq!(i.group, 7);
+    assert_eq!(i.group, group.unwrap_or(0));
     #[cfg(target_os = "linux")]
     assert_eq!(o.raw["group"], "7", "{}", o.raw);
+}
+
+/// Interface groups are numbers on Linux and names on FreeBSD, so ifclone's numeric group is
+/// Linux's: there 7 applies (in a change and at creation) and reads back as 7; FreeBSD refuses a
+/// group other than 0 as `Unsupported` before anything changes, also when the change or the
+/// request carries other properties. Group 0 (no group) is accepted on both.
+#[test]
+fn group_number() {
+    let g = stack_with_pair("group");
+    let full = Change {
+        name: Some(n("grp0")),
+        mtu: Some(1280),
+        mac: Some("02:11:22:33:44:77".parse().unwrap()),
+        description: Some("grouped".into()),
+        up: Some(true),
+        group: Some(7),
+    };
+    let mut req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("gb")),
+    })
+    .named(n("ga"));
+    req.mtu = Some(1400);
+    req.up = true;
+    req.group = Some(7);
+
+    #[cfg(target_os = "linux")]
+    {
+        g.set(
+            "pa",
+            &Change {
+                group: Some(7),
+                ..Change::default()
+            },
+        )
+        .expect("group 7");
+        assert_eq!(os(&g, "pa").raw["group"], "7", "{}", os(&g, "pa").raw);
+        assert_eq!(
+            os(&g, "pb").raw["group"],
+            "default",
+            "the peer keeps its group"
+        );
+        assert_eq!(g.interface("pa").unwrap().group, 7);
+
+        g.set("pa", &full).expect("group 7 with everything else");
+        let o = os(&g, "grp0");
+        assert_eq!((o.mtu, o.up), (1280, true));
+        assert_eq!(o.raw["group"], "7", "{}", o.raw);
+        assert_eq!(g.interface("grp0").unwrap().group, 7);
+
+        let made = g.create_interface(&req).expect("create in group 7");
+        assert_eq!(made.iface.group, 7);
+        let o = os(&g, "ga");
+        assert_eq!((o.mtu, o.up), (1400, true));
+        assert_eq!(o.raw["group"], "7", "{}", o.raw);
+
+        g.set(
+            "grp0",
+            &Change {
+                group: Some(0),
+                ..Change::default()
+            },
+        )
+        .expect("group 0");
+        assert_eq!(os(&g, "grp0").raw["group"], "default");
+        assert_eq!(g.interface("grp0").unwrap().group, 0);
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    {
+        let before = snapshot(g.name());
+        let pa = os(&g, "pa");
+        let e = expect_err(
+            g.set(
+                "pa",
+                &Change {
+                    group: Some(7),
+                    ..Change::default()
+                },
+            ),
+            "Unsupported",
+            "group 7 on FreeBSD",
+        );
+        assert_msg_has(&e, &["group", "pa", g.name()]);
+        assert_eq!(e.errno(), None, "the group reached the kernel: {e}");
+
+        let e = expect_err(
+            g.set("pa", &full),
+            "Unsupported",
+            "group 7 with everything else on FreeBSD",
+        );
+        assert_msg_has(&e, &["group", "pa", g.name()]);
+        assert_eq!(e.errno(), None, "the group reached the kernel: {e}");
+        assert!(
+            observe(g.name(), "grp0").is_none(),
+            "the rename went through"
+        );
+        let o = os(&g, "pa");
+        assert_eq!(o.index, pa.index);
+        assert_eq!(o.mtu, pa.mtu, "the MTU changed");
+        assert_eq!(o.mac, pa.mac, "the MAC changed");
+        assert_eq!(o.alias, pa.alias, "the description changed");
+        assert_eq!(o.up, pa.up, "up changed");
+        assert_eq!(
+            before,
+            snapshot(g.name()),
+            "a refused group changed something"
+        );
+
+        let e = expect_err(
+            g.create_interface(&req),
+            "Unsupported",
+            "create in group 7 on FreeBSD",
+        );
+        assert_msg_has(&e, &["group", g.name()]);
+        assert_eq!(
+            before,
+            snapshot(g.name()),
+            "a refused create left something"
+        );
+        assert!(observe(g.name(), "ga").is_none() && observe(g.name(), "gb").is_none());
+
+        g.set(
+            "pa",
+            &Change {
+                group: Some(0),
+                ..Change::default()
+            },
+        )
+        .expect("group 0 is no group: accepted");
+        assert_eq!(before, snapshot(g.name()), "group 0 changed something");
+        assert_eq!(g.interface("pa").unwrap().group, 0);
+    }
 }
 
 #[test]
@@ -312,6 +452,15 @@ fn get_by_name_and_by_index() {
     );
 }
 
+/// Addresses as the OS's tool shows them, without the IPv6 link-local ones the kernel adds on
+/// its own.
+fn os_addrs(g: &StackGuard, ifname: &str) -> Vec<String> {
+    ip_addrs(g.name(), ifname)
+        .into_iter()
+        .filter(|a| !a.starts_with("fe80:"))
+        .collect()
+}
+
 #[test]
 fn addresses_v4_and_v6() {
     let g = stack_with_pair("addr");
@@ -323,24 +472,40 @@ fn addresses_v4_and_v6() {
     let got = g.addresses("pa").expect("addresses");
     assert!(got.contains(&a4), "{got:?}");
     assert!(got.contains(&a6), "{got:?}");
-    #[cfg(target_os = "linux")]
-    {
-        let os_addrs = ip_addrs(g.name(), "pa");
-        assert!(
-            os_addrs.contains(&"192.0.2.1/24".to_string()),
-            "{os_addrs:?}"
-        );
-        assert!(
-            os_addrs.contains(&"2001:db8::1/64".to_string()),
-            "{os_addrs:?}"
-        );
-        assert!(ip_addrs(g.name(), "pb").is_empty());
-    }
-    expect_err(
+    let want = ["192.0.2.1/24".to_string(), "2001:db8::1/64".to_string()];
+    let mut seen = os_addrs(&g, "pa");
+    seen.sort();
+    assert_eq!(seen, want, "the OS's addresses of pa");
+    assert!(os_addrs(&g, "pb").is_empty(), "{:?}", os_addrs(&g, "pb"));
+
+    // The same address again is `Exists` on both OSes (FreeBSD's kernel would take it again
+    // silently), and the address stays, once.
+    let e = expect_err(
         g.add_address("pa", a4),
         "Exists",
-        "add the same address twice",
+        "add the same v4 address twice",
     );
+    assert_msg_has(&e, &["add address", "192.0.2.1/24", g.name()]);
+    let e = expect_err(
+        g.add_address("pa", a6),
+        "Exists",
+        "add the same v6 address twice",
+    );
+    assert_msg_has(&e, &["add address", "2001:db8::1/64", g.name()]);
+    let mut seen = os_addrs(&g, "pa");
+    seen.sort();
+    assert_eq!(seen, want, "the addresses after the refused adds");
+
+    // Deleted is gone for the OS's tool too.
+    g.del_address("pa", a4).expect("delete v4");
+    assert_eq!(os_addrs(&g, "pa"), ["2001:db8::1/64"], "after deleting v4");
+    g.del_address("pa", a6).expect("delete v6");
+    assert!(
+        os_addrs(&g, "pa").is_empty(),
+        "after deleting v6: {:?}",
+        os_addrs(&g, "pa")
+    );
+    assert!(g.addresses("pa").expect("addresses").is_empty());
 }
 
 #[test]

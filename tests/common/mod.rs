@@ -9,12 +9,13 @@
 //!   with the library itself. On Linux that is `ip -d -j link` ([`ip_links`], [`ip_link`]); the
 //!   neutral [`observe`] / [`observe_all`] / [`os_stacks`] / [`snapshot`] wrap it, so test files
 //!   that only use those compile everywhere. Linux-only details (`linkinfo.info_data`) are read
-//!   from [`Obs::raw`] inside `#[cfg(target_os = "linux")]` blocks.
+//!   from [`Obs::raw`] inside `#[cfg(target_os = "linux")]` blocks. On FreeBSD it is `ifconfig -a`
+//!   with the index from `netstat -i -n` (ifconfig prints none), both run inside the jail with
+//!   `jexec` (FreeBSD 13's ifconfig has no `-j`): `ifconfig_in` and `netstat_in`.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-#[cfg(target_os = "linux")]
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -476,32 +477,155 @@ pub fn exec_in(stack: &str, cmd: &[&str]) -> Output {
 }
 
 // ---------------------------------------------------------------------------------------------
-// FreeBSD: ifconfig, jls, jail, jexec (run by the FreeBSD runner, .cirrus.yml)
+// FreeBSD: ifconfig, netstat, jls, jail, jexec (run by the FreeBSD runner, .cirrus.yml)
 // ---------------------------------------------------------------------------------------------
 
 #[cfg(not(target_os = "linux"))]
-fn tool(cmd: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(cmd)
+fn tool(cmd: &str, args: &[&str]) -> Output {
+    Command::new(cmd)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd} {args:?}: {e}"))
 }
 
-/// `ifconfig [-j STACK] -a`, parsed into one record per interface (`raw` holds the lines).
+/// Runs the base-system tool `cmd` with `args` in `stack` (`"host"`: the host's own, plain
+/// `cmd`; otherwise `jexec STACK cmd ARGS`). Never panics on a non-zero status.
 #[cfg(not(target_os = "linux"))]
-fn os_observe_all(stack: &str) -> Vec<Obs> {
-    let mut args = vec![];
-    if stack != "host" {
-        args.extend(["-j", stack]);
+fn tool_in(stack: &str, cmd: &str, args: &[&str]) -> Output {
+    if stack == "host" {
+        return tool(cmd, args);
     }
-    args.push("-a");
-    let out = tool("ifconfig", &args);
-    assert!(out.status.success(), "ifconfig {args:?} failed");
-    parse_ifconfig(&String::from_utf8_lossy(&out.stdout))
+    let mut a = vec![stack, cmd];
+    a.extend_from_slice(args);
+    tool("jexec", &a)
 }
 
-/// Parses `ifconfig -a` text (FreeBSD 13/14 format).
+/// `ifconfig ARGS` inside `stack` (`"host"`: plain `ifconfig`). Inside a jail it is
+/// `jexec STACK ifconfig ARGS`: FreeBSD 13's ifconfig has no `-j JAIL`, and this works on 13 and
+/// 14 alike. Every ifconfig the harness runs goes through here.
 #[cfg(not(target_os = "linux"))]
+pub fn ifconfig_in(stack: &str, args: &[&str]) -> Output {
+    tool_in(stack, "ifconfig", args)
+}
+
+/// `netstat ARGS` inside `stack` (`"host"`: plain `netstat`; otherwise `jexec STACK netstat`).
+/// Every netstat the harness runs goes through here.
+#[cfg(not(target_os = "linux"))]
+pub fn netstat_in(stack: &str, args: &[&str]) -> Output {
+    tool_in(stack, "netstat", args)
+}
+
+/// `ifconfig -a` in `stack`, parsed into one record per interface (`raw` holds ifconfig's lines),
+/// with the index from netstat's link-level rows ([`link_indexes`]): FreeBSD's ifconfig prints
+/// no index. Read again (a few times) when the two tools disagree about which interfaces exist,
+/// which only happens when something changed between the two reads.
+#[cfg(not(target_os = "linux"))]
+fn os_observe_all(stack: &str) -> Vec<Obs> {
+    let mut tries = 0;
+    loop {
+        let out = ifconfig_in(stack, &["-a"]);
+        assert!(
+            out.status.success(),
+            "ifconfig -a in {stack} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v = parse_ifconfig(&String::from_utf8_lossy(&out.stdout));
+        let idx = link_indexes(stack);
+        let missing: Vec<String> = v
+            .iter()
+            .filter(|o| !idx.contains_key(&o.name))
+            .map(|o| o.name.clone())
+            .collect();
+        if missing.is_empty() {
+            for o in &mut v {
+                o.index = idx[&o.name];
+            }
+            return v;
+        }
+        tries += 1;
+        assert!(
+            tries < 5,
+            "netstat -i -n in {stack} shows no <Link#N> row for {missing:?}: {idx:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Interface name → index in `stack`, from `netstat -i -n`: the link-level row of each interface
+/// has `<Link#N>` in its Network column. Read as libxo JSON (full names); the text form is the
+/// fallback (with `-W`, so names are not cut to 5 characters; a `*` marks a down interface).
+#[cfg(not(target_os = "linux"))]
+pub fn link_indexes(stack: &str) -> BTreeMap<String, u32> {
+    let out = netstat_in(stack, &["--libxo", "json", "-i", "-n"]);
+    if out.status.success() {
+        if let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) {
+            let m = parse_netstat_json(&v);
+            if !m.is_empty() {
+                return m;
+            }
+        }
+    }
+    let out = netstat_in(stack, &["-i", "-n", "-W"]);
+    assert!(
+        out.status.success(),
+        "netstat -i -n -W in {stack} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_netstat_text(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `N` of `<Link#N>`.
+fn link_number(network: &str) -> Option<u32> {
+    network
+        .trim()
+        .strip_prefix("<Link#")?
+        .strip_suffix('>')?
+        .parse()
+        .ok()
+}
+
+/// Every object with a `name` and a `network` of `<Link#N>`, wherever libxo put it
+/// (`{"statistics": {"interface": [...]}}`).
+fn parse_netstat_json(v: &Value) -> BTreeMap<String, u32> {
+    fn walk(v: &Value, m: &mut BTreeMap<String, u32>) {
+        match v {
+            Value::Object(o) => {
+                if let (Some(Value::String(name)), Some(Value::String(net))) =
+                    (o.get("name"), o.get("network"))
+                {
+                    if let Some(i) = link_number(net) {
+                        m.insert(name.clone(), i);
+                    }
+                }
+                o.values().for_each(|x| walk(x, m));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, m)),
+            _ => {}
+        }
+    }
+    let mut m = BTreeMap::new();
+    walk(v, &mut m);
+    m
+}
+
+/// `netstat -i -n -W` text: `Name Mtu Network Address …`, the Network of a link-level row being
+/// `<Link#N>`; netstat appends `*` to the name of an interface that is down.
+fn parse_netstat_text(text: &str) -> BTreeMap<String, u32> {
+    let mut m = BTreeMap::new();
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() < 3 || w[0] == "Name" {
+            continue;
+        }
+        if let Some(i) = link_number(w[2]) {
+            m.insert(w[0].strip_suffix('*').unwrap_or(w[0]).to_string(), i);
+        }
+    }
+    m
+}
+
+/// Parses `ifconfig -a` text (FreeBSD 13/14 format). The index is left 0 (ifconfig does not
+/// print it); [`os_observe_all`] fills it in.
 fn parse_ifconfig(text: &str) -> Vec<Obs> {
     let mut v: Vec<Obs> = Vec::new();
     for line in text.lines() {
@@ -526,7 +650,7 @@ fn parse_ifconfig(text: &str) -> Vec<Obs> {
                 up: flags.split(',').any(|f| f == "UP"),
                 alias: None,
                 kind: None,
-                raw: Value::Array(vec![]),
+                raw: Value::Array(vec![Value::String(line.trim().to_string())]),
             });
             continue;
         }
@@ -568,28 +692,34 @@ pub fn os_remove_stack(name: &str) {
 
 #[cfg(not(target_os = "linux"))]
 fn os_destroy_host_if(name: &str) {
-    let _ = tool("ifconfig", &[name, "destroy"]);
+    let _ = ifconfig_in("host", &[name, "destroy"]);
 }
 
 /// Runs a command inside a stack (FreeBSD: `jexec`).
 #[cfg(not(target_os = "linux"))]
-pub fn exec_in(stack: &str, cmd: &[&str]) -> std::process::Output {
+pub fn exec_in(stack: &str, cmd: &[&str]) -> Output {
     let mut args = vec![stack];
     args.extend_from_slice(cmd);
     tool("jexec", &args)
 }
 
-/// The addresses of an interface as `addr/prefix` (FreeBSD: from `ifconfig`, netmask converted).
+/// The addresses of an interface as `addr/prefix` (FreeBSD: from `ifconfig IF` in the stack,
+/// the netmask converted to a prefix length, an IPv6 `%scope` dropped).
 #[cfg(not(target_os = "linux"))]
 pub fn ip_addrs(stack: &str, ifname: &str) -> Vec<String> {
-    let mut args = vec![];
-    if stack != "host" {
-        args.extend(["-j", stack]);
-    }
-    args.push(ifname);
-    let out = tool("ifconfig", &args);
+    let out = ifconfig_in(stack, &[ifname]);
+    assert!(
+        out.status.success(),
+        "ifconfig {ifname} in {stack} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_ifconfig_addrs(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The `inet`/`inet6` lines of `ifconfig IF` as `addr/prefix`.
+fn parse_ifconfig_addrs(text: &str) -> Vec<String> {
     let mut r = vec![];
-    for l in String::from_utf8_lossy(&out.stdout).lines() {
+    for l in text.lines() {
         let w: Vec<&str> = l.split_whitespace().collect();
         match w.as_slice() {
             ["inet", a, "netmask", m, ..] => {
@@ -612,8 +742,8 @@ pub fn ip_addrs(stack: &str, ifname: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// Destroys interface `ifname` inside `stack` (`"host"`: the host's own) and says whether the
-/// tool succeeded (Linux: `ip -n STACK link del dev IF`; FreeBSD: `ifconfig -j STACK IF
-/// destroy`). Either way a veth/epair takes its peer with it.
+/// tool succeeded (Linux: `ip -n STACK link del dev IF`; FreeBSD: `jexec STACK ifconfig IF
+/// destroy`, see [`ifconfig_in`]). Either way a veth/epair takes its peer with it.
 pub fn os_destroy_in(stack: &str, ifname: &str) -> bool {
     #[cfg(target_os = "linux")]
     {
@@ -626,17 +756,12 @@ pub fn os_destroy_in(stack: &str, ifname: &str) -> bool {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let mut args = vec![];
-        if stack != "host" {
-            args.extend(["-j", stack]);
-        }
-        args.extend([ifname, "destroy"]);
-        tool("ifconfig", &args).status.success()
+        ifconfig_in(stack, &[ifname, "destroy"]).status.success()
     }
 }
 
 /// Creates a tap named `ifname` inside `stack` and says whether the tool succeeded (Linux:
-/// `ip -n STACK tuntap add IF mode tap`; FreeBSD: `ifconfig -j STACK tap create name IF`).
+/// `ip -n STACK tuntap add IF mode tap`; FreeBSD: `jexec STACK ifconfig tap create name IF`).
 pub fn os_add_tap_in(stack: &str, ifname: &str) -> bool {
     #[cfg(target_os = "linux")]
     {
@@ -649,12 +774,9 @@ pub fn os_add_tap_in(stack: &str, ifname: &str) -> bool {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let mut args = vec![];
-        if stack != "host" {
-            args.extend(["-j", stack]);
-        }
-        args.extend(["tap", "create", "name", ifname]);
-        tool("ifconfig", &args).status.success()
+        ifconfig_in(stack, &["tap", "create", "name", ifname])
+            .status
+            .success()
     }
 }
 
