@@ -691,7 +691,8 @@ pub struct CreateRequest {
     pub mac: Option<Mac>,
     pub description: Option<String>,
     pub up: bool,
-    /// Interface group to put it in (Linux `group`; ignored where unsupported).
+    /// Interface group number to put it in (Linux's `group`). FreeBSD's groups are names, so
+    /// a number other than 0 is `Error::Unsupported` there (docs/vmove.md §5).
     pub group: Option<u32>,
 }
 
