@@ -31,7 +31,7 @@ mod state;
 mod sys;
 pub mod vmove;
 
-pub use backend::{Backend, Placement, StackHandle};
+pub use backend::{kernel_requests, Backend, Placement, StackHandle};
 pub use error::{Context, Error, NotReturned, Result};
 pub use model::*;
 pub use stack::{RemoveReport, Stack};

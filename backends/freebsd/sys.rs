@@ -30,6 +30,7 @@ fn io_errno(e: std::io::Error) -> Errno {
 /// `arg` must point to a live, writable buffer of the size `req` encodes, and every pointer
 /// stored inside it must point to a live buffer of the size the request implies.
 unsafe fn raw_ioctl(fd: BorrowedFd<'_>, req: IoctlReq, arg: *mut c_void) -> Result<(), Errno> {
+    crate::backend::count_request();
     // SAFETY: forwarded to the caller (see the function's contract); `fd` is a borrowed, open
     // descriptor.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as libc::c_ulong, arg) };
@@ -297,6 +298,7 @@ fn iovecs(params: &mut [JailParam]) -> Vec<libc::iovec> {
 /// jail_set(2). Output values (errmsg) are written into `params`.
 pub fn jail_set(params: &mut [JailParam], flags: i32) -> Result<i32, Errno> {
     let mut iov = iovecs(params);
+    crate::backend::count_request();
     // SAFETY: every iovec points into a `JailParam` buffer of `params`, which outlives the call
     // and is writable; boolean parameters are (NULL, 0).
     let r = unsafe { libc::jail_set(iov.as_mut_ptr(), iov.len() as libc::c_uint, flags) };
@@ -310,6 +312,7 @@ pub fn jail_set(params: &mut [JailParam], flags: i32) -> Result<i32, Errno> {
 /// jail_get(2). Output values are written into `params`.
 pub fn jail_get(params: &mut [JailParam], flags: i32) -> Result<i32, Errno> {
     let mut iov = iovecs(params);
+    crate::backend::count_request();
     // SAFETY: as in `jail_set`; output buffers have the sizes the kernel checks (int = 4 bytes,
     // strings sized for the longest value).
     let r = unsafe { libc::jail_get(iov.as_mut_ptr(), iov.len() as libc::c_uint, flags) };

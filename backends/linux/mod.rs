@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use netlink_packet_core::{DefaultNla, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_core::{DefaultNla, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -248,6 +248,28 @@ impl System {
         out.shrink_to_fit();
         out.sort_unstable_by_key(|i| i.index);
         kinds::fill_names(&mut out);
+        Ok(out)
+    }
+
+    /// The interfaces a dump filtered by the kernel returns (`filter`: IFLA_LINKINFO kind or
+    /// IFLA_MASTER; `rtnl_dump_ifinfo` skips every other device), so the answer grows with the
+    /// matches, not with the stack.
+    fn dump_filtered(&self, s: &SysStack, filter: LinkAttribute) -> Result<Vec<Interface>> {
+        let mut out: Vec<Interface> = Vec::new();
+        let make = || {
+            let mut m = link::get_request(0, None);
+            m.attributes.push(filter.clone());
+            RouteNetlinkMessage::GetLink(m)
+        };
+        s.nl()
+            .dump_retry(&make, &mut |m| match m {
+                None => out.clear(),
+                Some(m) if m.kind == link::RTM_NEWLINK => {
+                    out.extend(link::parse(m.payload, s.shared_name()))
+                }
+                Some(_) => {}
+            })
+            .map_err(|e| kerr(e, "list", "interfaces", s))?;
         Ok(out)
     }
 
@@ -484,10 +506,26 @@ impl System {
             }
         };
         m.attributes.push(LinkAttribute::LinkInfo(info));
+        // Created in the requesting socket's own netns: the kernel's echo (NLM_F_ECHO) is the
+        // new interface's record, so no GETLINK is needed for it. (An echo for a device made in
+        // another netns goes to a socket there, so it is not asked for.)
+        let mut echoed: Option<Interface> = None;
+        let echo = if home.same(stack) && req.description.is_none() {
+            NLM_F_ECHO
+        } else {
+            0
+        };
         // The socket's guard is released before the error is worked out (which reads links).
-        let acked = stack
-            .nl()
-            .ack(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL);
+        let acked = stack.nl().ack_with(
+            RouteNetlinkMessage::NewLink(m),
+            NLM_F_CREATE | NLM_F_EXCL | echo,
+            |msg| {
+                if msg.kind == link::RTM_NEWLINK && echoed.is_none() {
+                    echoed = link::parse(msg.payload, stack.shared_name())
+                        .filter(|i| i.name == name);
+                }
+            },
+        );
         acked.map_err(|e| {
             // "Unknown device type": no rtnl_link_ops for the kind, i.e. its module is not
             // loaded (and could not be auto-loaded here).
@@ -515,7 +553,7 @@ impl System {
             }
         })?;
         // From here on the interface exists: any failure destroys it again.
-        let finish = || -> Result<Created> {
+        let mut finish = || -> Result<Created> {
             if let Some(d) = &req.description {
                 let c = Change {
                     description: Some(d.clone()),
@@ -525,7 +563,10 @@ impl System {
             }
             // One lookup per end: the names of the peer / parent are known from the request, so
             // the extra lookup `get_in` does to name them is not needed here.
-            let mut iface = self.get_raw(home, IfSel::Name(name))?;
+            let mut iface = match echoed.take() {
+                Some(i) => i,
+                None => self.get_raw(home, IfSel::Name(name))?,
+            };
             let peer = match peer {
                 Some(p) => {
                     let mut pi = self.get_raw(peer_home, IfSel::Name(p))?;
@@ -723,6 +764,28 @@ impl Backend for System {
 
     fn get(&self, s: &SysStack, sel: IfSel) -> Result<Interface> {
         self.get_in(s, sel)
+    }
+
+    /// One dump the kernel filters to vlans (IFLA_LINKINFO { IFLA_INFO_KIND "vlan" }).
+    fn vlans_on(&self, s: &SysStack, index: u32) -> Result<Vec<Interface>> {
+        let kind = LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Vlan)]);
+        Ok(self
+            .dump_filtered(s, kind)?
+            .into_iter()
+            .filter(|v| {
+                matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
+                    if p.stack == LinkStack::Same && p.index == Some(index))
+            })
+            .collect())
+    }
+
+    /// One dump the kernel filters to the master's ports (IFLA_MASTER).
+    fn ports_of(&self, s: &SysStack, master: u32) -> Result<usize> {
+        Ok(self
+            .dump_filtered(s, LinkAttribute::Controller(master))?
+            .iter()
+            .filter(|i| i.master == Some(master))
+            .count())
     }
 
     fn create(
@@ -938,7 +1001,8 @@ impl Backend for System {
         to: &SysStack,
         new_name: Option<IfName>,
     ) -> Result<u32> {
-        let i = self.get_in(from, sel)?;
+        // One GETLINK each side: only the name, index and kind are needed (not the peer's name).
+        let i = self.get_raw(from, sel)?;
         let object = i.name.to_string();
         if matches!(i.kind, KindInfo::Bridge | KindInfo::Loopback) {
             return Err(Error::Unsupported(Box::new(
@@ -972,7 +1036,7 @@ impl Backend for System {
                 }
             })?;
         let there = new_name.unwrap_or(i.name);
-        Ok(self.get_in(to, IfSel::Name(there))?.index)
+        Ok(self.get_raw(to, IfSel::Name(there))?.index)
     }
 
     /// An alternative name (RTM_NEWLINKPROP, IFLA_PROP_LIST { IFLA_ALT_IFNAME }): the kernel

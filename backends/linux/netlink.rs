@@ -155,6 +155,7 @@ impl Netlink {
         self.tx.clear();
         self.tx.resize(len, 0);
         m.serialize(&mut self.tx[..]);
+        crate::backend::count_request();
         loop {
             match self.sock.send(&self.tx, 0) {
                 Ok(_) => return Ok(self.seq),
@@ -216,6 +217,30 @@ impl Netlink {
                     Err(NlError { errno, msg })
                 })
             } else {
+                None
+            }
+        })
+    }
+
+    /// Like [`Netlink::ack`], but every other message that answers the request before its ack
+    /// (the kernel's echo of an NLM_F_ECHO request) is handed to `f`.
+    pub fn ack_with(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        mut f: impl FnMut(&Msg<'_>),
+    ) -> NlResult<()> {
+        let seq = self.send(msg, flags | NLM_F_ACK)?;
+        self.read_until(seq, |m| {
+            if m.kind == NLMSG_ERROR {
+                let (errno, msg) = parse_error(m.payload, m.flags);
+                Some(if errno == 0 {
+                    Ok(())
+                } else {
+                    Err(NlError { errno, msg })
+                })
+            } else {
+                f(&m);
                 None
             }
         })

@@ -162,6 +162,95 @@ struct Run<'a, B: Backend> {
     pending: Option<Pending>,
 }
 
+/// What the pre-check reads of the two stacks. A few interfaces: asked one by one (a lookup by
+/// name or index, and filtered dumps for vlans and ports), so a move costs the same in a stack
+/// of ten interfaces and in one of ten thousand. Many: both stacks listed once, which is
+/// cheaper than that many lookups.
+enum View<'a, B: Backend> {
+    Listed {
+        src: Vec<Interface>,
+        tgt: Vec<Interface>,
+    },
+    Direct {
+        b: &'a B,
+        from: &'a B::Stack,
+        to: &'a B::Stack,
+    },
+}
+
+/// From this many interfaces on, one move lists both stacks instead of asking one by one.
+const LIST_FROM: usize = 8;
+
+impl<'a, B: Backend> View<'a, B> {
+    fn new(b: &'a B, from: &'a B::Stack, to: &'a B::Stack, n: usize) -> Result<View<'a, B>> {
+        Ok(if n >= LIST_FROM {
+            View::Listed {
+                src: b.list(from)?,
+                tgt: b.list(to)?,
+            }
+        } else {
+            View::Direct { b, from, to }
+        })
+    }
+
+    fn find(list: &[Interface], sel: IfSel) -> Option<Interface> {
+        list.iter()
+            .find(|i| match sel {
+                IfSel::Name(n) => i.name == n,
+                IfSel::Index(x) => i.index == x,
+            })
+            .cloned()
+    }
+
+    fn ask(b: &B, s: &B::Stack, sel: IfSel) -> Result<Option<Interface>> {
+        match b.get(s, sel) {
+            Ok(i) => Ok(Some(i)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An interface of the source stack.
+    fn src(&self, sel: IfSel) -> Result<Option<Interface>> {
+        match self {
+            View::Listed { src, .. } => Ok(Self::find(src, sel)),
+            View::Direct { b, from, .. } => Self::ask(b, from, sel),
+        }
+    }
+
+    /// An interface of the target stack.
+    fn tgt(&self, sel: IfSel) -> Result<Option<Interface>> {
+        match self {
+            View::Listed { tgt, .. } => Ok(Self::find(tgt, sel)),
+            View::Direct { b, to, .. } => Self::ask(b, to, sel),
+        }
+    }
+
+    /// A vlan of the source stack that stands on its interface `index`.
+    fn vlan_on(&self, index: u32) -> Result<Option<Interface>> {
+        match self {
+            View::Listed { src, .. } => Ok(src
+                .iter()
+                .find(|v| {
+                    matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
+                        if p.stack == LinkStack::Same && p.index == Some(index))
+                })
+                .cloned()),
+            View::Direct { b, from, .. } => Ok(b.vlans_on(from, index)?.into_iter().next()),
+        }
+    }
+
+    /// How many ports the source's bridge/lagg `index` has.
+    fn ports(&self, index: u32) -> Result<usize> {
+        match self {
+            View::Listed { src, .. } => {
+                Ok(src.iter().filter(|i| i.master == Some(index)).count())
+            }
+            View::Direct { b, from, .. } => b.ports_of(from, index),
+        }
+    }
+}
+
 fn precheck_and_save<B: Backend>(
     b: &B,
     ledger: &Ledger,
@@ -181,23 +270,22 @@ fn precheck_and_save<B: Backend>(
             ctx("move", &first, to.name()).detail("the target stack is gone"),
         )));
     }
-    let src = b.list(from)?;
-    let tgt = b.list(to)?;
+    let view = View::new(b, from, to, moves.len())?;
     let src_loans = ledger.loans(&from.key())?;
     let mut tgt_loans: Option<Vec<Loan>> = None;
-    let tgt_names: HashSet<&str> = tgt.iter().map(|i| i.name.as_str()).collect();
     let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
     let mut cloners: Option<Vec<KindName>> = None;
     let mut items = Vec::with_capacity(moves.len());
 
     for (name, new_name) in moves {
-        let iface = src.iter().find(|i| i.name == *name).ok_or_else(|| {
+        let iface = view.src(IfSel::Name(*name))?.ok_or_else(|| {
             Error::NotFound(Box::new(
                 ctx("move", name.as_str(), from.name())
                     .detail("no such interface in the source stack"),
             ))
         })?;
+        let iface = &iface;
         let kind = iface.kind.kind();
         let plan = plan(kind, opts).map_err(|why| {
             Error::Unsupported(Box::new(
@@ -211,17 +299,14 @@ fn precheck_and_save<B: Backend>(
                     .detail("the same final name twice in one move"),
             )));
         }
-        if tgt_names.contains(final_name.as_str()) {
+        if view.tgt(IfSel::Name(final_name))?.is_some() {
             return Err(Error::Exists(Box::new(
                 ctx("move", final_name.as_str(), to.name())
                     .detail("an interface with this name already exists in the target stack"),
             )));
         }
         // Moving a vlan's parent unconfigures the vlan on FreeBSD; refuse on both systems.
-        if let Some(v) = src.iter().find(|v| {
-            matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
-                if p.stack == LinkStack::Same && p.index == Some(iface.index))
-        }) {
+        if let Some(v) = view.vlan_on(iface.index)? {
             return Err(Error::Busy(Box::new(
                 ctx("move", name.as_str(), from.name()).detail(format!(
                     "it is the parent of vlan {}; move or destroy the vlan first",
@@ -255,32 +340,35 @@ fn precheck_and_save<B: Backend>(
             }
             if k == KindName::Epair {
                 let link = iface.link().copied();
-                let in_src = link
+                let in_src = match link
                     .filter(|l| l.stack == LinkStack::Same)
                     .and_then(|l| l.index)
-                    .and_then(|pi| src.iter().find(|i| i.index == pi));
+                {
+                    Some(pi) => view.src(IfSel::Index(pi))?,
+                    None => None,
+                };
                 // The way back: the peer is the target's epair that points at us — by index
                 // where the kernel gives one across stacks (Linux), else by the names both ends
                 // report of each other (FreeBSD, from its record of the pair).
                 let other = link.filter(|l| l.stack != LinkStack::Same);
-                let in_tgt = other
-                    .and_then(|l| l.index)
-                    .and_then(|pi| {
-                        tgt.iter().find(|i| {
-                            i.index == pi
-                                && matches!(i.kind, KindInfo::Epair { .. })
-                                && i.link().and_then(|l| l.index) == Some(iface.index)
-                        })
-                    })
-                    .or_else(|| {
-                        let pn = other.filter(|l| l.index.is_none())?.name?;
-                        tgt.iter().find(|i| {
-                            i.name == pn
-                                && matches!(i.kind, KindInfo::Epair { .. })
+                let by_index = match other.and_then(|l| l.index) {
+                    Some(pi) => view.tgt(IfSel::Index(pi))?.filter(|i| {
+                        matches!(i.kind, KindInfo::Epair { .. })
+                            && i.link().and_then(|l| l.index) == Some(iface.index)
+                    }),
+                    None => None,
+                };
+                let in_tgt = match (by_index, other.filter(|l| l.index.is_none())) {
+                    (Some(p), _) => Some(p),
+                    (None, Some(LinkRef { name: Some(pn), .. })) => {
+                        view.tgt(IfSel::Name(pn))?.filter(|i| {
+                            matches!(i.kind, KindInfo::Epair { .. })
                                 && i.link().and_then(|l| l.name) == Some(iface.name)
                         })
-                    });
-                let (p, peer_stack) = match (in_src, in_tgt) {
+                    }
+                    _ => None,
+                };
+                let (p, peer_stack) = match (&in_src, &in_tgt) {
                     (Some(p), _) => (p, from),
                     (None, Some(p)) => (p, to),
                     (None, None) => return Err(Error::Unsupported(Box::new(
@@ -313,7 +401,11 @@ fn precheck_and_save<B: Backend>(
                 peer_tmp = Some(tmp_name('p'));
             }
         }
-        let ports = src.iter().filter(|i| i.master == Some(iface.index)).count();
+        let ports = if matches!(iface.kind, KindInfo::Bridge | KindInfo::Bond) {
+            view.ports(iface.index)?
+        } else {
+            0
+        };
         let receipt = Receipt {
             name: Some(final_name),
             index: 0,

@@ -1,0 +1,77 @@
+//! What ifclone asks of the kernel, counted ([`ifclone::kernel_requests`]): a single move costs
+//! the same number of requests in a stack of a few interfaces and in one of hundreds (no
+//! whole-stack dump), and a create is one request plus one lookup per epair end it does not get
+//! echoed. One test in its own binary: the counter is per process, so nothing may run beside it.
+//! Real kernel, as root.
+
+mod common;
+
+use common::*;
+use ifclone::vmove::{self, MoveOptions};
+use ifclone::{kernel_requests, CreateRequest, IfName, KindSpec, Stack};
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+/// Requests `f` sends.
+fn count<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = kernel_requests();
+    let t = f();
+    (t, kernel_requests() - before)
+}
+
+/// Moves `x0` there and back between stacks that also hold `extra` other epairs each, and
+/// returns the requests of each direction.
+fn one_move_each_way(extra: usize) -> (u64, u64) {
+    let a = StackGuard::new("rq-a");
+    let s = StackGuard::new("rq-s");
+    for st in [&*a as &Stack, &*s] {
+        let req: Vec<CreateRequest> = (0..extra)
+            .map(|i| {
+                CreateRequest::new(KindSpec::Epair {
+                    peer_name: Some(n(&format!("f{i}b"))),
+                })
+                .named(n(&format!("f{i}a")))
+            })
+            .collect();
+        for r in &req {
+            st.create_interface(r).expect("filler epair");
+        }
+    }
+    epair(&a, "x0", "y0");
+    let (r, there) = count(|| vmove::vmove(&a, "x0", &s, &MoveOptions::default()));
+    r.expect("move there");
+    let (r, back) = count(|| vmove::vmove(&s, "x0", &a, &MoveOptions::default()));
+    r.expect("move back");
+    (there, back)
+}
+
+#[test]
+fn requests_do_not_grow_with_the_stacks() {
+    require_root();
+    let small = one_move_each_way(2);
+    let big = one_move_each_way(150);
+    assert_eq!(
+        small, big,
+        "a single vmove sent (there, back) = {small:?} requests beside 2 other epairs and \
+         {big:?} beside 150: its cost must not depend on what the stacks hold"
+    );
+    eprintln!("single vmove requests (there, back): {small:?}");
+    // Each way: a handful of lookups, the move, the checks after it.
+    assert!(small.0 <= 16 && small.1 <= 16, "{small:?}");
+
+    // A create in the socket's own stack: the NEWLINK (its echo is the first end's record)
+    // and one lookup of the peer.
+    let g = StackGuard::new("rq-c");
+    let req = CreateRequest::new(KindSpec::Epair {
+        peer_name: Some(n("cb0")),
+    })
+    .named(n("ca0"));
+    let (made, c) = count(|| g.create_interface(&req));
+    let made = made.expect("create");
+    assert_eq!(made.iface.name, n("ca0"));
+    assert_eq!(made.peer.expect("peer").name, n("cb0"));
+    eprintln!("epair create requests: {c}");
+    assert!(c <= 2, "an epair create sent {c} requests");
+}
