@@ -152,6 +152,11 @@ pub trait Backend: Send + Sync {
 
     /// The kinds this stack can create, probed from the kernel.
     fn cloners(&self, stack: &Self::Stack) -> Result<Vec<KindName>>;
+    /// Whether `stack` can create `kind` (what a re-create asks; the default asks
+    /// [`Backend::cloners`], a backend may probe just the one kind and cache it).
+    fn offers(&self, stack: &Self::Stack, kind: KindName) -> Result<bool> {
+        Ok(self.cloners(stack)?.contains(&kind))
+    }
 
     // ---- interfaces ----
 

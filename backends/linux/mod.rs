@@ -46,6 +46,10 @@ const IFLA_IFALIAS: u16 = 20;
 
 pub struct System {
     host: OnceLock<Arc<SysStack>>,
+    /// Kinds a probe found (rtnl_link_ops are the kernel's, not a netns's, and a module in use
+    /// is not unloaded): each is probed once. An absent kind is probed again next time, since
+    /// its module may have been loaded since.
+    present: std::sync::Mutex<u32>,
 }
 
 impl Default for System {
@@ -58,6 +62,7 @@ impl System {
     pub fn new() -> System {
         System {
             host: OnceLock::new(),
+            present: std::sync::Mutex::new(0),
         }
     }
 }
@@ -746,16 +751,28 @@ impl Backend for System {
     fn cloners(&self, s: &SysStack) -> Result<Vec<KindName>> {
         let mut out = Vec::new();
         for k in KindName::ALL {
-            let present = match k {
-                KindName::Tap | KindName::Tun => sys::tun_available(),
-                KindName::Loopback => false,
-                _ => self.probe(s, k)?,
-            };
-            if present {
+            if self.offers(s, k)? {
                 out.push(k);
             }
         }
         Ok(out)
+    }
+
+    /// One kind: a probe only the first time it is found (see `System::present`).
+    fn offers(&self, s: &SysStack, k: KindName) -> Result<bool> {
+        let bit = 1u32 << (k as u32);
+        if *self.present.lock().unwrap_or_else(|p| p.into_inner()) & bit != 0 {
+            return Ok(true);
+        }
+        let present = match k {
+            KindName::Tap | KindName::Tun => sys::tun_available(),
+            KindName::Loopback => false,
+            _ => self.probe(s, k)?,
+        };
+        if present {
+            *self.present.lock().unwrap_or_else(|p| p.into_inner()) |= bit;
+        }
+        Ok(present)
     }
 
     fn list(&self, s: &SysStack) -> Result<Vec<Interface>> {

@@ -275,7 +275,6 @@ fn precheck_and_save<B: Backend>(
     let mut tgt_loans: Option<Vec<Loan>> = None;
     let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
-    let mut cloners: Option<Vec<KindName>> = None;
     let mut items = Vec::with_capacity(moves.len());
 
     for (name, new_name) in moves {
@@ -327,11 +326,7 @@ fn precheck_and_save<B: Backend>(
                 ))));
             }
             let k = kind.expect("recreate needs a modelled kind");
-            let offered = match &cloners {
-                Some(c) => c,
-                None => cloners.insert(b.cloners(to)?),
-            };
-            if !offered.contains(&k) {
+            if !b.offers(to, k)? {
                 return Err(Error::Unsupported(Box::new(
                     ctx("move", name.as_str(), to.name()).detail(format!(
                         "re-create needs kind {k}, which the target stack cannot create"

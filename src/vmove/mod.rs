@@ -403,12 +403,17 @@ impl Stack {
         for _round in 0..3 {
             let stranded = return_loans(b, &ledger, self.handle(), &mut report)?;
             let _lock = StackLocks::take(ledger.runtime(), &[&key])?;
-            let here = b.list(self.handle())?;
-            let left: Vec<Loan> = ledger
-                .loans(&key)?
-                .into_iter()
-                .filter(|l| l.find(&here).is_some())
-                .collect();
+            // No loans (the common case): nothing to look for in the stack.
+            let loans = ledger.loans(&key)?;
+            let left: Vec<Loan> = if loans.is_empty() {
+                Vec::new()
+            } else {
+                let here = b.list(self.handle())?;
+                loans
+                    .into_iter()
+                    .filter(|l| l.find(&here).is_some())
+                    .collect()
+            };
             let unreturned: Vec<(IfName, String)> = left
                 .iter()
                 .map(|l| {
