@@ -227,6 +227,16 @@ impl Ledger {
         })
     }
 
+    /// Records several loans in `stack_key` in one write (see [`Ledger::record`]).
+    pub fn record_many(&self, stack_key: &str, loans: Vec<Loan>) -> Result<()> {
+        self.edit(stack_key, |v| {
+            for loan in loans {
+                v.retain(|l| !same_device(l, &loan));
+                v.push(loan);
+            }
+        })
+    }
+
     /// Forgets the loan that identifies `iface` in `stack_key`, returning it.
     pub fn take(&self, stack_key: &str, iface: &Interface) -> Result<Option<Loan>> {
         self.take_where(stack_key, |l| l.identifies(iface))

@@ -492,6 +492,7 @@ impl<B: Backend> Run<'_, B> {
                 }
                 Ok(())
             }
+            Step::RecordLoan => self.record_loans(group),
             Step::DestroySource => {
                 let sels: Vec<IfSel> = group
                     .iter()
@@ -521,9 +522,81 @@ impl<B: Backend> Run<'_, B> {
         }
     }
 
+    /// Records the group's loans: their prior records leave the source's ledger in one write,
+    /// each device gets its mark, and the new records enter the target's ledger in one write
+    /// (a write is an fsync'd atomic replace: one per stack, not one per interface).
+    fn record_loans(&mut self, group: &[usize]) -> Result<()> {
+        let (b, ledger, from, to) = (self.b, self.ledger, self.from, self.to);
+        let priors: Vec<&Loan> = group
+            .iter()
+            .filter_map(|&i| self.items[i].prior.as_ref())
+            .collect();
+        let taken: Vec<Loan> = if priors.is_empty() {
+            Vec::new()
+        } else {
+            ledger.edit(&from.key(), |v| {
+                let mut out = Vec::new();
+                for p in &priors {
+                    if let Some(at) = v.iter().position(|l| l == *p) {
+                        out.push(v.remove(at));
+                    }
+                }
+                out
+            })?
+        };
+        // Journaled before anything can fail: a rollback puts every taken prior back.
+        let first = self.journal.len();
+        for &i in group {
+            self.journal.push(Done::Recorded(i, false));
+        }
+        let mut loans = Vec::new();
+        let mut lent = Vec::new();
+        for (k, &i) in group.iter().enumerate() {
+            let it = &self.items[i];
+            let home = it
+                .prior
+                .as_ref()
+                .and_then(|p| taken.iter().find(|l| *l == p))
+                .map(|l| l.home.clone())
+                .unwrap_or_else(|| StackRef::of(from));
+            if home.key == to.key() {
+                continue; // it came home: no loan
+            }
+            let idx = it.tgt_index.expect("in target");
+            let marked = b.add_mark(to, idx, &it.mark)?;
+            loans.push(Loan {
+                index: idx,
+                name: it.final_name,
+                kind: it.saved.iface.kind.kind(),
+                mac: it.saved.iface.mac,
+                mark: marked.then(|| it.mark.clone()),
+                home,
+            });
+            lent.push(first + k);
+        }
+        if !loans.is_empty() {
+            ledger.record_many(&to.key(), loans)?;
+            for j in lent {
+                if let Done::Recorded(_, rec) = &mut self.journal[j] {
+                    *rec = true;
+                }
+            }
+        }
+        // A re-created peer that was itself a loan keeps its record (and its mark) on the new
+        // device.
+        for &i in group {
+            let it = &self.items[i];
+            if let (Some(pl), Some(np)) = (&it.peer_prior, it.new_peer_index) {
+                let ps = if it.peer_in_target { to } else { from };
+                relend(b, ledger, ps, np, pl)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs one step for one item.
     fn item_step(&mut self, step: Step, i: usize) -> Result<()> {
-        let (b, ledger, from, to, opts) = (self.b, self.ledger, self.from, self.to, self.opts);
+        let (b, from, to, opts) = (self.b, self.from, self.to, self.opts);
         let (items, journal) = (&mut self.items, &mut self.journal);
         let it = &mut items[i];
         match step {
@@ -631,42 +704,7 @@ impl<B: Backend> Run<'_, B> {
                     journal.push(Done::Unmarked(i));
                 }
             }
-            Step::RecordLoan => {
-                let idx = it.tgt_index.expect("in target");
-                let prior = match &it.prior {
-                    Some(p) => ledger.take_where(&from.key(), |l| l == p)?,
-                    None => None,
-                };
-                let home = prior
-                    .as_ref()
-                    .map(|l| l.home.clone())
-                    .unwrap_or_else(|| StackRef::of(from));
-                journal.push(Done::Recorded(i, false));
-                if home.key != to.key() {
-                    let marked = b.add_mark(to, idx, &it.mark)?;
-                    ledger.record(
-                        &to.key(),
-                        Loan {
-                            index: idx,
-                            name: it.final_name,
-                            kind: it.saved.iface.kind.kind(),
-                            mac: it.saved.iface.mac,
-                            mark: marked.then(|| it.mark.clone()),
-                            home,
-                        },
-                    )?;
-                    if let Some(Done::Recorded(_, rec)) = journal.last_mut() {
-                        *rec = true;
-                    }
-                }
-                // A re-created peer that was itself a loan keeps its record (and its mark) on
-                // the new device.
-                if let (Some(pl), Some(np)) = (&it.peer_prior, it.new_peer_index) {
-                    let ps = if it.peer_in_target { to } else { from };
-                    relend(b, ledger, ps, np, pl)?;
-                }
-            }
-            Step::PreCheck | Step::Save | Step::Intent | Step::DestroySource => {
+            Step::PreCheck | Step::Save | Step::Intent | Step::DestroySource | Step::RecordLoan => {
                 unreachable!("group steps")
             }
         }
