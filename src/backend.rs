@@ -55,8 +55,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindInfo, KindName, LinkStack,
-    StackInfo, StackSel,
+    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindInfo, KindName,
+    LinkStack, StackInfo, StackSel,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

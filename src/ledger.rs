@@ -103,9 +103,10 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// The ledger of this OS's backend, under its runtime directory.
+    /// The ledger of this OS's backend, in this boot's state directory
+    /// ([`crate::sys::state_dir`]).
     pub fn system() -> Ledger {
-        Ledger::new(Path::new(crate::sys::RUNTIME_DIR))
+        Ledger::new(&crate::sys::state_dir())
     }
 
     pub fn new(runtime_dir: &Path) -> Ledger {

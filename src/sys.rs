@@ -14,7 +14,7 @@ cfg_if::cfg_if! {
     }
 }
 
-pub use imp::{SysStack, System, RUNTIME_DIR};
+pub use imp::{state_dir, SysStack, System};
 
 // The FreeBSD backend's pure parts (ABI constants, request encoding, naming, the routing-socket
 // parser) make no system call, so their unit tests run on Linux too.

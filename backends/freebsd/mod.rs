@@ -33,9 +33,16 @@ use pure::origins::{self, Origin, Origins, Recall, VlanOrigin};
 
 pub const RUNTIME_DIR: &str = "/var/run/ifclone";
 
+/// This boot's state directory: `/var/run/ifclone` itself, since FreeBSD's `rc.d/cleanvar`
+/// empties `/var/run` at every boot (see `crate::state`). No boot id is asked for: the kernel's
+/// `kern.boottime` moves when the clock is stepped, which would put live state aside.
+pub fn state_dir() -> std::path::PathBuf {
+    crate::state::this_boot(std::path::Path::new(RUNTIME_DIR), "")
+}
+
 /// ifclone's record of the interfaces it created or moved (what the kernel forgets).
 fn origins() -> Origins {
-    Origins::in_dir(std::path::Path::new(RUNTIME_DIR))
+    Origins::in_dir(&state_dir())
 }
 
 /// How long `remove_stack` waits for a removed jail to be freed.

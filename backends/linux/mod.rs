@@ -41,6 +41,18 @@ use netlink::NlError;
 pub use stack::SysStack;
 
 pub const RUNTIME_DIR: &str = "/run/ifclone";
+
+/// The state directory, `/run/ifclone`, checked once per process against this boot
+/// (`/proc/sys/kernel/random/boot_id`): what an earlier boot left there is moved aside, never
+/// read (see `crate::state`). `/run` is a tmpfs on most systems, but not in every container.
+pub fn state_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+        crate::state::this_boot(std::path::Path::new(RUNTIME_DIR), id.trim())
+    })
+    .clone()
+}
 /// rtnetlink IFLA_IFALIAS (linux/if_link.h), sent as raw bytes (see `apply`).
 const IFLA_IFALIAS: u16 = 20;
 
@@ -526,8 +538,8 @@ impl System {
             NLM_F_CREATE | NLM_F_EXCL | echo,
             |msg| {
                 if msg.kind == link::RTM_NEWLINK && echoed.is_none() {
-                    echoed = link::parse(msg.payload, stack.shared_name())
-                        .filter(|i| i.name == name);
+                    echoed =
+                        link::parse(msg.payload, stack.shared_name()).filter(|i| i.name == name);
                 }
             },
         );
@@ -783,8 +795,13 @@ impl Backend for System {
         self.get_in(s, sel)
     }
 
-    /// One dump the kernel filters to vlans (IFLA_LINKINFO { IFLA_INFO_KIND "vlan" }).
+    /// One dump the kernel filters to vlans (IFLA_LINKINFO { IFLA_INFO_KIND "vlan" }). The
+    /// kernel filters by the kind's link ops: without the 8021q module it has none and would
+    /// send every link, but then no vlan can exist either, so the (cached) probe comes first.
     fn vlans_on(&self, s: &SysStack, index: u32) -> Result<Vec<Interface>> {
+        if !self.offers(s, KindName::Vlan)? {
+            return Ok(Vec::new());
+        }
         let kind = LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Vlan)]);
         Ok(self
             .dump_filtered(s, kind)?

@@ -243,9 +243,7 @@ impl<'a, B: Backend> View<'a, B> {
     /// How many ports the source's bridge/lagg `index` has.
     fn ports(&self, index: u32) -> Result<usize> {
         match self {
-            View::Listed { src, .. } => {
-                Ok(src.iter().filter(|i| i.master == Some(index)).count())
-            }
+            View::Listed { src, .. } => Ok(src.iter().filter(|i| i.master == Some(index)).count()),
             View::Direct { b, from, .. } => b.ports_of(from, index),
         }
     }
@@ -524,7 +522,7 @@ impl<B: Backend> Run<'_, B> {
 
     /// Records the group's loans: their prior records leave the source's ledger in one write,
     /// each device gets its mark, and the new records enter the target's ledger in one write
-    /// (a write is an fsync'd atomic replace: one per stack, not one per interface).
+    /// (a write is a locked atomic replace: one per stack, not one per interface).
     fn record_loans(&mut self, group: &[usize]) -> Result<()> {
         let (b, ledger, from, to) = (self.b, self.ledger, self.from, self.to);
         let priors: Vec<&Loan> = group
