@@ -254,6 +254,10 @@ impl Ledger {
 
     /// Forgets everything a stack held (it is gone).
     pub fn forget(&self, stack_key: &str) -> Result<()> {
+        // Nothing recorded (the common case): no lock file to make and remove again.
+        if !self.file_of(stack_key).exists() {
+            return Ok(());
+        }
         self.edit(stack_key, |v| v.clear())
     }
 }

@@ -493,3 +493,23 @@ fn interfaces_know_their_stack() {
         "host"
     );
 }
+
+/// Linux: opening a stack uses a worker thread that enters it for its netlink socket; no thread
+/// of the process may stay inside a stack afterwards (it would keep the netns alive).
+#[cfg(target_os = "linux")]
+#[test]
+fn no_thread_stays_in_an_opened_stack() {
+    require_root();
+    let g = StackGuard::new("worker");
+    let _again = Stack::open(StackSel::Name(g.name().to_string())).expect("open");
+    let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(ns) = std::fs::read_link(t.path().join("ns/net")) else {
+            continue; // the thread ended meanwhile
+        };
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "ifclone-netns" {
+            assert_eq!(ns, ours, "the netns worker stayed in a stack");
+        }
+    }
+}

@@ -33,9 +33,71 @@ where
         .map_err(|_| io::Error::other("netns thread panicked"))?
 }
 
-/// Opens a netlink socket inside the netns `ns`.
+/// Opens a netlink socket inside the netns `ns`. Every stack open needs one, so it is made by
+/// one long-lived worker thread (never a caller's thread) that enters `ns`, opens the socket and
+/// goes back to the netns it started in — no thread is spawned per open. A worker that cannot
+/// go back retires (a thread left inside a stack would keep its netns alive) and the next open
+/// starts a new one; without a worker, a short-lived thread does it ([`in_netns`]).
 pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
-    in_netns(ns, Netlink::open)
+    use std::sync::mpsc;
+    type Job = Box<dyn FnOnce(BorrowedFd<'_>) -> bool + Send>;
+    static WORKER: std::sync::Mutex<Option<mpsc::Sender<Job>>> = std::sync::Mutex::new(None);
+
+    let fd = ns.try_clone_to_owned()?;
+    // The answer, and whether the worker is still at home (false: it retired).
+    let (rtx, rrx) = mpsc::sync_channel::<(io::Result<Netlink>, bool)>(1);
+    let job: Job = Box::new(move |home: BorrowedFd<'_>| {
+        let r = setns(&fd, CloneFlags::CLONE_NEWNET)
+            .map_err(io::Error::from)
+            .and_then(|()| Netlink::open());
+        drop(fd);
+        // Back home before answering: false retires this worker.
+        let home_again = setns(home, CloneFlags::CLONE_NEWNET).is_ok();
+        let _ = rtx.send((r, home_again));
+        home_again
+    });
+    let mut w = WORKER.lock().unwrap_or_else(|p| p.into_inner());
+    if w.is_none() {
+        let home = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open("/proc/thread-self/ns/net")?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ifclone-netns".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    if !job(home.as_fd()) {
+                        return;
+                    }
+                }
+            })?;
+        *w = Some(tx);
+    }
+    let sent = w.as_ref().map(|tx| tx.send(job));
+    match sent {
+        Some(Ok(())) => {
+            drop(w);
+            match rrx.recv() {
+                Ok((r, true)) => r,
+                // Retired (or gone): a fresh worker next time; the socket it made is in `ns`
+                // all the same, since sockets stay in the netns they were made in.
+                Ok((r, false)) => {
+                    *WORKER.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    r
+                }
+                Err(_) => {
+                    *WORKER.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    in_netns(ns, Netlink::open)
+                }
+            }
+        }
+        _ => {
+            *w = None;
+            drop(w);
+            in_netns(ns, Netlink::open)
+        }
+    }
 }
 
 /// Opens a netns file read-only (close-on-exec).
