@@ -209,6 +209,17 @@ pub trait Backend: Send + Sync {
 
     /// The addresses of one interface.
     fn addresses(&self, stack: &Self::Stack, index: u32) -> Result<Vec<IfAddr>>;
+    /// Every address of the stack with its interface's index (what a move of many interfaces
+    /// saves, read once instead of once per interface). The default asks per interface.
+    fn all_addresses(&self, stack: &Self::Stack) -> Result<Vec<(u32, IfAddr)>> {
+        let mut out = Vec::new();
+        for i in self.list(stack)? {
+            for a in self.addresses(stack, i.index)? {
+                out.push((i.index, a));
+            }
+        }
+        Ok(out)
+    }
     /// Adds an address.
     fn add_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
     /// Removes an address (address and prefix length must match). `NotFound` when the
@@ -227,6 +238,17 @@ pub trait Backend: Send + Sync {
         to: &Self::Stack,
         new_name: Option<IfName>,
     ) -> Result<u32>;
+    /// [`Backend::move_native`] of an interface the caller has just read (`iface`, in `from`):
+    /// a backend may skip looking it up again. The default moves it by its index.
+    fn move_native_known(
+        &self,
+        from: &Self::Stack,
+        iface: &Interface,
+        to: &Self::Stack,
+        new_name: Option<IfName>,
+    ) -> Result<u32> {
+        self.move_native(from, IfSel::Index(iface.index), to, new_name)
+    }
 
     // ---- identity ----
 

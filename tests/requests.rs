@@ -61,6 +61,27 @@ fn requests_do_not_grow_with_the_stacks() {
     // Each way: a handful of lookups, the move, the checks after it.
     assert!(small.0 <= 16 && small.1 <= 16, "{small:?}");
 
+    // Many at once: the stacks are read once for the group; per interface the kernel's move,
+    // the lookup of its new index and its mark.
+    let a = StackGuard::new("rq-ma");
+    let s = StackGuard::new("rq-ms");
+    let names: Vec<String> = (0..20).map(|i| format!("m{i}a")).collect();
+    for (i, x) in names.iter().enumerate() {
+        epair(&a, x, &format!("m{i}b"));
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (r, there) = count(|| vmove::vmove_many(&a, &refs, &s, &MoveOptions::default()));
+    r.expect("move many there");
+    let (r, back) = count(|| vmove::vmove_many(&s, &refs, &a, &MoveOptions::default()));
+    r.expect("move many back");
+    eprintln!("vmove_many of 20 requests (there, back): ({there}, {back})");
+    for (dir, n) in [("there", there), ("back", back)] {
+        assert!(
+            n <= 3 * 20 + 8,
+            "vmove_many of 20 {dir}: {n} requests (at most 3 per interface and a few per move)"
+        );
+    }
+
     // A create in the socket's own stack: the NEWLINK (its echo is the first end's record)
     // and one lookup of the peer.
     let g = StackGuard::new("rq-c");

@@ -15,14 +15,18 @@ const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 
 fn parse(payload: &[u8], index: u32) -> Option<IfAddr> {
+    parse_any(payload)
+        .filter(|(i, _)| *i == index)
+        .map(|(_, a)| a)
+}
+
+/// An RTM_NEWADDR payload: the interface index and the address.
+fn parse_any(payload: &[u8]) -> Option<(u32, IfAddr)> {
     if payload.len() < 8 {
         return None;
     }
     let prefix_len = payload[1];
     let idx = u32::from_ne_bytes(payload[4..8].try_into().ok()?);
-    if idx != index {
-        return None;
-    }
     let (mut local, mut address) = (None, None);
     for a in nlas(&payload[8..]) {
         let v = a.value();
@@ -37,10 +41,25 @@ fn parse(payload: &[u8], index: u32) -> Option<IfAddr> {
             _ => {}
         }
     }
-    Some(IfAddr {
-        addr: local.or(address)?,
-        prefix_len,
-    })
+    Some((
+        idx,
+        IfAddr {
+            addr: local.or(address)?,
+            prefix_len,
+        },
+    ))
+}
+
+/// Every address of the netns, with its interface's index: one dump.
+pub fn list_all(nl: &mut Netlink) -> NlResult<Vec<(u32, IfAddr)>> {
+    let mut out = Vec::new();
+    let make = || RouteNetlinkMessage::GetAddress(AddressMessage::default());
+    nl.dump_retry(&make, &mut |m| match m {
+        None => out.clear(),
+        Some(m) if m.kind == RTM_NEWADDR => out.extend(parse_any(m.payload)),
+        Some(_) => {}
+    })?;
+    Ok(out)
 }
 
 /// The addresses of interface `index` (the kernel filters by index under strict checking; the

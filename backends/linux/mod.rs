@@ -1006,6 +1006,10 @@ impl Backend for System {
             .map_err(|e| kerr(e, "list addresses of", format!("#{index}"), s))
     }
 
+    fn all_addresses(&self, s: &SysStack) -> Result<Vec<(u32, IfAddr)>> {
+        addr::list_all(&mut s.nl()).map_err(|e| kerr(e, "list", "addresses", s))
+    }
+
     fn add_address(&self, s: &SysStack, index: u32, a: IfAddr) -> Result<()> {
         addr::add(&mut s.nl(), index, a)
             .map_err(|e| kerr(e, "add address", format!("{a} on #{index}"), s))
@@ -1035,8 +1039,19 @@ impl Backend for System {
         to: &SysStack,
         new_name: Option<IfName>,
     ) -> Result<u32> {
-        // One GETLINK each side: only the name, index and kind are needed (not the peer's name).
+        // Only the name, index and kind are needed (not the peer's name).
         let i = self.get_raw(from, sel)?;
+        self.move_native_known(from, &i, to, new_name)
+    }
+
+    /// The NEWLINK with IFLA_NET_NS_FD, and one GETLINK in the target for the new index.
+    fn move_native_known(
+        &self,
+        from: &SysStack,
+        i: &Interface,
+        to: &SysStack,
+        new_name: Option<IfName>,
+    ) -> Result<u32> {
         let object = i.name.to_string();
         if matches!(i.kind, KindInfo::Bridge | KindInfo::Loopback) {
             return Err(Error::Unsupported(Box::new(

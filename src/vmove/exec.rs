@@ -170,6 +170,8 @@ enum View<'a, B: Backend> {
     Listed {
         src: Vec<Interface>,
         tgt: Vec<Interface>,
+        /// Every address of the source, with its interface's index.
+        addrs: Vec<(u32, IfAddr)>,
     },
     Direct {
         b: &'a B,
@@ -187,6 +189,7 @@ impl<'a, B: Backend> View<'a, B> {
             View::Listed {
                 src: b.list(from)?,
                 tgt: b.list(to)?,
+                addrs: b.all_addresses(from)?,
             }
         } else {
             View::Direct { b, from, to }
@@ -237,6 +240,18 @@ impl<'a, B: Backend> View<'a, B> {
                 })
                 .cloned()),
             View::Direct { b, from, .. } => Ok(b.vlans_on(from, index)?.into_iter().next()),
+        }
+    }
+
+    /// The addresses of the source's interface `index`.
+    fn addresses(&self, index: u32) -> Result<Vec<IfAddr>> {
+        match self {
+            View::Listed { addrs, .. } => Ok(addrs
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, a)| *a)
+                .collect()),
+            View::Direct { b, from, .. } => b.addresses(from, index),
         }
     }
 
@@ -311,7 +326,7 @@ fn precheck_and_save<B: Backend>(
                 )),
             )));
         }
-        let addresses = b.addresses(from, iface.index)?;
+        let addresses = view.addresses(iface.index)?;
         let saved = save_vparams(iface, addresses);
         let mut peer = None;
         let mut peer_tmp = None;
@@ -491,6 +506,17 @@ impl<B: Backend> Run<'_, B> {
                 Ok(())
             }
             Step::RecordLoan => self.record_loans(group),
+            // Many interfaces: the target is read once for the whole group, not once each.
+            Step::RestoreParams | Step::Verify if group.len() >= LIST_FROM => {
+                if step == Step::Verify {
+                    target_alive(b, self.to, self.items[group[0]].src_name)?;
+                }
+                let now = b.list(self.to)?;
+                for &i in group {
+                    self.item_step_seen(step, i, &now)?;
+                }
+                Ok(())
+            }
             Step::DestroySource => {
                 let sels: Vec<IfSel> = group
                     .iter()
@@ -592,6 +618,25 @@ impl<B: Backend> Run<'_, B> {
         Ok(())
     }
 
+    /// RestoreParams or Verify for one item of a group, from the group's one reading of the
+    /// target.
+    fn item_step_seen(&mut self, step: Step, i: usize, now: &[Interface]) -> Result<()> {
+        let (b, to, opts) = (self.b, self.to, self.opts);
+        let it = &mut self.items[i];
+        let idx = it.tgt_index.expect("in target");
+        let cur = now.iter().find(|x| x.index == idx).ok_or_else(|| {
+            Error::NotFound(Box::new(
+                ctx("move", it.final_name.as_str(), to.name())
+                    .detail(format!("#{idx} is not in the target any more")),
+            ))
+        })?;
+        match step {
+            Step::RestoreParams => restore_params(b, to, it, cur),
+            Step::Verify => verify(b, to, it, cur, opts),
+            _ => unreachable!("only RestoreParams and Verify read the group's target"),
+        }
+    }
+
     /// Runs one step for one item.
     fn item_step(&mut self, step: Step, i: usize) -> Result<()> {
         let (b, from, to, opts) = (self.b, self.from, self.to, self.opts);
@@ -600,7 +645,9 @@ impl<B: Backend> Run<'_, B> {
         match step {
             Step::MoveNative => {
                 let rename = (it.final_name != it.src_name).then_some(it.final_name);
-                let idx = b.move_native(from, IfSel::Index(it.src_index), to, rename)?;
+                let mut known = it.saved.iface.clone();
+                known.index = it.src_index;
+                let idx = b.move_native_known(from, &known, to, rename)?;
                 it.tgt_index = Some(idx);
                 journal.push(Done::Moved(i));
             }
@@ -619,11 +666,8 @@ impl<B: Backend> Run<'_, B> {
                 journal.push(Done::Created(i));
             }
             Step::RestoreParams => {
-                let idx = it.tgt_index.expect("in target");
-                let now = b.get(to, IfSel::Index(idx))?;
-                let c = apply_vparams(&it.saved.iface, &now);
-                note_restored(&mut it.receipt, &c);
-                set(b, to, idx, c)?;
+                let now = b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?;
+                restore_params(b, to, it, &now)?;
             }
             Step::RenameInTarget => {
                 let idx = it.tgt_index.expect("in target");
@@ -678,23 +722,9 @@ impl<B: Backend> Run<'_, B> {
                 }
             }
             Step::Verify => {
-                let idx = it.tgt_index.expect("in target");
-                if !b.stack_alive(to) {
-                    return Err(Error::NotFound(Box::new(
-                        ctx("move", it.src_name.as_str(), to.name())
-                            .detail("the target stack was removed during the move"),
-                    )));
-                }
-                let now = b.get(to, IfSel::Index(idx))?;
-                let diffs = differences(&it.saved.iface, &now, it.final_name.as_str());
-                if !diffs.is_empty() {
-                    return Err(Error::Kernel(Box::new(
-                        ctx("verify move", it.final_name.as_str(), to.name())
-                            .detail(diffs.join(", ")),
-                    )));
-                }
-                it.receipt.index = idx;
-                it.receipt.not_carried = not_carried(it, opts);
+                target_alive(b, to, it.src_name)?;
+                let now = b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?;
+                verify(b, to, it, &now, opts)?;
             }
             Step::Unmark => {
                 if let Some(m) = it.old_mark.clone() {
@@ -855,6 +885,46 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
         }
     }
     v
+}
+
+/// Re-applies the saved MTU, MAC and description where `now` (the interface in the target)
+/// differs.
+fn restore_params<B: Backend>(b: &B, to: &B::Stack, it: &mut Item, now: &Interface) -> Result<()> {
+    let c = apply_vparams(&it.saved.iface, now);
+    note_restored(&mut it.receipt, &c);
+    set(b, to, now.index, c)
+}
+
+/// Checks every saved property on `now` (the interface in the target) and that the target still
+/// lives; fills the receipt.
+fn verify<B: Backend>(
+    b: &B,
+    to: &B::Stack,
+    it: &mut Item,
+    now: &Interface,
+    opts: &MoveOptions,
+) -> Result<()> {
+    target_alive(b, to, it.src_name)?;
+    let diffs = differences(&it.saved.iface, now, it.final_name.as_str());
+    if !diffs.is_empty() {
+        return Err(Error::Kernel(Box::new(
+            ctx("verify move", it.final_name.as_str(), to.name()).detail(diffs.join(", ")),
+        )));
+    }
+    it.receipt.index = now.index;
+    it.receipt.not_carried = not_carried(it, opts);
+    Ok(())
+}
+
+/// `NotFound` when the target stack was removed during the move.
+fn target_alive<B: Backend>(b: &B, to: &B::Stack, name: IfName) -> Result<()> {
+    if b.stack_alive(to) {
+        return Ok(());
+    }
+    Err(Error::NotFound(Box::new(
+        ctx("move", name.as_str(), to.name())
+            .detail("the target stack was removed during the move"),
+    )))
 }
 
 /// Destroys the copy a re-create made in the target: by the index the create reported and, if
