@@ -584,6 +584,22 @@ Run as root. Prints a markdown table; the ratio is ifclone median / ip median.";
     }
 
     /// Fills `ns` with `pairs` veth pairs `a{i}`/`b{i}` (setup, not measured).
+    /// One rep in a fresh namespace (`lib`: made for the ifclone side) holding `pairs` epairs:
+    /// `work` runs there and returns the measured sample; the namespace goes afterwards
+    /// whatever happened.
+    fn in_filled_ns(
+        env: &Env,
+        tag: &str,
+        lib: bool,
+        pairs: usize,
+        work: impl FnOnce(&str) -> Result<Sample, String>,
+    ) -> Result<Rep, String> {
+        let ns = env.netns(tag, lib)?;
+        let r = fill(env, &ns, pairs).and_then(|()| work(&ns));
+        env.remove(&ns);
+        Ok(vec![r])
+    }
+
     fn fill(env: &Env, ns: &str, pairs: usize) -> Result<(), String> {
         let f = env.batch(
             "fill",
@@ -994,32 +1010,24 @@ Run as root. Prints a markdown table; the ratio is ifclone median / ip median.";
                  (N requests) and deletes the group. Each deletion takes the veth peer with it."
         ))];
         let mut ip = |_rep: usize| -> Result<Rep, String> {
-            let ns = env.netns("dgi", false)?;
-            let r = (|| {
-                fill(env, &ns, n)?;
+            in_filled_ns(env, "dgi", false, n, |ns| {
                 let f = env.batch(
                     "delgroup",
                     (0..n)
                         .map(|i| format!("link set dev {} group {IP_GROUP}", a(i)))
                         .chain(std::iter::once(format!("link del group {IP_GROUP}"))),
                 )?;
-                let s = env.ip_batch(Some(&ns), &f)?;
-                expect(&ns, 0, &[], "ip's group delete")?;
+                let s = env.ip_batch(Some(ns), &f)?;
+                expect(ns, 0, &[], "ip's group delete")?;
                 Ok(s)
-            })();
-            env.remove(&ns);
-            Ok(vec![r])
+            })
         };
         let mut lib = |_rep: usize| -> Result<Rep, String> {
-            let ns = env.netns("dgl", true)?;
-            let r = (|| {
-                fill(env, &ns, n)?;
-                let s = env.lib(&["destroy-many", "--ns", &ns, "--n", &ns_])?;
-                expect(&ns, 0, &[], "ifclone's destroy_many")?;
+            in_filled_ns(env, "dgl", true, n, |ns| {
+                let s = env.lib(&["destroy-many", "--ns", ns, "--n", &ns_])?;
+                expect(ns, 0, &[], "ifclone's destroy_many")?;
                 Ok(s)
-            })();
-            env.remove(&ns);
-            Ok(vec![r])
+            })
         };
         run_group(o.reps, &mut bulk, Some(&mut ip), &mut lib);
 
@@ -1034,27 +1042,19 @@ Run as root. Prints a markdown table; the ratio is ifclone median / ip median.";
              takes the veth peer with it.",
         )];
         let mut ip = |_rep: usize| -> Result<Rep, String> {
-            let ns = env.netns("dei", false)?;
-            let r = (|| {
-                fill(env, &ns, n)?;
+            in_filled_ns(env, "dei", false, n, |ns| {
                 let f = env.batch("del", (0..n).map(|i| format!("link del {}", a(i))))?;
-                let s = env.ip_batch(Some(&ns), &f)?;
-                expect(&ns, 0, &[], "ip's deletes")?;
+                let s = env.ip_batch(Some(ns), &f)?;
+                expect(ns, 0, &[], "ip's deletes")?;
                 Ok(s)
-            })();
-            env.remove(&ns);
-            Ok(vec![r])
+            })
         };
         let mut lib = |_rep: usize| -> Result<Rep, String> {
-            let ns = env.netns("del", true)?;
-            let r = (|| {
-                fill(env, &ns, n)?;
-                let s = env.lib(&["destroy-each", "--ns", &ns, "--n", &ns_])?;
-                expect(&ns, 0, &[], "ifclone's destroys")?;
+            in_filled_ns(env, "del", true, n, |ns| {
+                let s = env.lib(&["destroy-each", "--ns", ns, "--n", &ns_])?;
+                expect(ns, 0, &[], "ifclone's destroys")?;
                 Ok(s)
-            })();
-            env.remove(&ns);
-            Ok(vec![r])
+            })
         };
         run_group(o.reps, &mut each, Some(&mut ip), &mut lib);
         bulk.extend(each);

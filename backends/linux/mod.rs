@@ -251,17 +251,7 @@ static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl System {
     fn list_in(&self, s: &SysStack) -> Result<Vec<Interface>> {
-        let mut out: Vec<Interface> = Vec::new();
-        let make = || RouteNetlinkMessage::GetLink(link::get_request(0, None));
-        s.nl()
-            .dump_retry(&make, &mut |m| match m {
-                None => out.clear(),
-                Some(m) if m.kind == link::RTM_NEWLINK => {
-                    out.extend(link::parse(m.payload, s.shared_name()))
-                }
-                Some(_) => {}
-            })
-            .map_err(|e| kerr(e, "list", "interfaces", s))?;
+        let mut out = self.dump_links(s, None)?;
         out.shrink_to_fit();
         out.sort_unstable_by_key(|i| i.index);
         kinds::fill_names(&mut out);
@@ -272,10 +262,15 @@ impl System {
     /// IFLA_MASTER; `rtnl_dump_ifinfo` skips every other device), so the answer grows with the
     /// matches, not with the stack.
     fn dump_filtered(&self, s: &SysStack, filter: LinkAttribute) -> Result<Vec<Interface>> {
+        self.dump_links(s, Some(filter))
+    }
+
+    /// One link dump (restarted if interrupted), filtered by the kernel when `filter` is given.
+    fn dump_links(&self, s: &SysStack, filter: Option<LinkAttribute>) -> Result<Vec<Interface>> {
         let mut out: Vec<Interface> = Vec::new();
         let make = || {
             let mut m = link::get_request(0, None);
-            m.attributes.push(filter.clone());
+            m.attributes.extend(filter.clone());
             RouteNetlinkMessage::GetLink(m)
         };
         s.nl()

@@ -207,19 +207,7 @@ impl Netlink {
 
     /// Sends a request with NLM_F_ACK and waits for the ack.
     pub fn ack(&mut self, msg: RouteNetlinkMessage, flags: u16) -> NlResult<()> {
-        let seq = self.send(msg, flags | NLM_F_ACK)?;
-        self.read_until(seq, |m| {
-            if m.kind == NLMSG_ERROR {
-                let (errno, msg) = parse_error(m.payload, m.flags);
-                Some(if errno == 0 {
-                    Ok(())
-                } else {
-                    Err(NlError { errno, msg })
-                })
-            } else {
-                None
-            }
-        })
+        self.ack_with(msg, flags, |_| {})
     }
 
     /// Like [`Netlink::ack`], but every other message that answers the request before its ack
