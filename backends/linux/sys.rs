@@ -33,25 +33,35 @@ where
         .map_err(|_| io::Error::other("netns thread panicked"))?
 }
 
-/// Opens a netlink socket inside the netns `ns`. Every stack open needs one, so it is made by
-/// one long-lived worker thread (never a caller's thread) that enters `ns`, opens the socket and
-/// goes back to the netns it started in — no thread is spawned per open. A worker that cannot
-/// go back retires (a thread left inside a stack would keep its netns alive) and the next open
-/// starts a new one; without a worker, a short-lived thread does it ([`in_netns`]).
+/// Opens a netlink socket inside the netns `ns` (every stack open needs one), on the netns
+/// worker ([`on_worker`]).
 pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
+    let fd = ns.try_clone_to_owned()?;
+    on_worker(move || {
+        setns(&fd, CloneFlags::CLONE_NEWNET)?;
+        drop(fd);
+        Netlink::open()
+    })
+}
+
+/// Runs `job` on one long-lived worker thread (never a caller's thread), which may change its
+/// netns inside `job` and goes back to the netns it started in before it answers — no thread is
+/// spawned per stack open or create. A worker that cannot go back retires (a thread left inside
+/// a stack would keep its netns alive) and the next call starts a new one; without a worker, a
+/// short-lived thread runs the job ([`in_netns`]'s way). Jobs run one at a time.
+fn on_worker<T, F>(job: F) -> io::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+{
     use std::sync::mpsc;
     type Job = Box<dyn FnOnce(BorrowedFd<'_>) -> bool + Send>;
     static WORKER: std::sync::Mutex<Option<mpsc::Sender<Job>>> = std::sync::Mutex::new(None);
 
-    let fd = ns.try_clone_to_owned()?;
-    // The answer, and whether the worker is still at home (false: it retired).
-    let (rtx, rrx) = mpsc::sync_channel::<(io::Result<Netlink>, bool)>(1);
-    let job: Job = Box::new(move |home: BorrowedFd<'_>| {
-        let r = setns(&fd, CloneFlags::CLONE_NEWNET)
-            .map_err(io::Error::from)
-            .and_then(|()| Netlink::open());
-        drop(fd);
-        // Back home before answering: false retires this worker.
+    // The answer, and whether the worker is back at home (false: it retired).
+    let (rtx, rrx) = mpsc::sync_channel::<(io::Result<T>, bool)>(1);
+    let wrapped: Job = Box::new(move |home: BorrowedFd<'_>| {
+        let r = job();
         let home_again = setns(home, CloneFlags::CLONE_NEWNET).is_ok();
         let _ = rtx.send((r, home_again));
         home_again
@@ -74,29 +84,42 @@ pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
             })?;
         *w = Some(tx);
     }
-    let sent = w.as_ref().map(|tx| tx.send(job));
+    let sent = w.as_ref().map(|tx| tx.send(wrapped));
+    drop(w);
+    let retire = || *WORKER.lock().unwrap_or_else(|p| p.into_inner()) = None;
     match sent {
-        Some(Ok(())) => {
-            drop(w);
-            match rrx.recv() {
-                Ok((r, true)) => r,
-                // Retired (or gone): a fresh worker next time; the socket it made is in `ns`
-                // all the same, since sockets stay in the netns they were made in.
-                Ok((r, false)) => {
-                    *WORKER.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                    r
-                }
-                Err(_) => {
-                    *WORKER.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                    in_netns(ns, Netlink::open)
-                }
+        Some(Ok(())) => match rrx.recv() {
+            Ok((r, true)) => r,
+            // Retired: a fresh worker next time. What the job made is kept (a socket stays in
+            // the netns it was made in).
+            Ok((r, false)) => {
+                retire();
+                r
             }
+            Err(_) => {
+                retire();
+                Err(io::Error::other("the netns worker ended"))
+            }
+        },
+        // The worker is gone: the job comes back with the unsent message; run it on a thread.
+        Some(Err(mpsc::SendError(back))) => {
+            retire();
+            let home = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_CLOEXEC)
+                .open("/proc/thread-self/ns/net")?;
+            std::thread::Builder::new()
+                .name("ifclone-netns".into())
+                .spawn(move || {
+                    back(home.as_fd());
+                })?
+                .join()
+                .map_err(|_| io::Error::other("netns thread panicked"))?;
+            rrx.recv()
+                .map_err(|_| io::Error::other("netns thread gave no answer"))?
+                .0
         }
-        _ => {
-            *w = None;
-            drop(w);
-            in_netns(ns, Netlink::open)
-        }
+        None => unreachable!("a worker was just made"),
     }
 }
 
@@ -151,26 +174,22 @@ pub fn make_shared_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Creates a new netns on a dedicated thread and bind-mounts it onto `file` (which exists).
+/// Creates a new netns on the netns worker and bind-mounts it onto `file` (which exists).
 /// Returns an fd on it and a netlink socket opened inside.
 pub fn create_netns_at(file: PathBuf) -> io::Result<(OwnedFd, Netlink)> {
-    std::thread::Builder::new()
-        .name("ifclone-netns-new".into())
-        .spawn(move || {
-            unshare(CloneFlags::CLONE_NEWNET)?;
-            mount(
-                Some("/proc/thread-self/ns/net"),
-                &file,
-                Some("none"),
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )?;
-            let fd = open_ns(&file)?;
-            let nl = Netlink::open()?;
-            Ok((fd, nl))
-        })?
-        .join()
-        .map_err(|_| io::Error::other("netns thread panicked"))?
+    on_worker(move || {
+        unshare(CloneFlags::CLONE_NEWNET)?;
+        mount(
+            Some("/proc/thread-self/ns/net"),
+            &file,
+            Some("none"),
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )?;
+        let fd = open_ns(&file)?;
+        let nl = Netlink::open()?;
+        Ok((fd, nl))
+    })
 }
 
 /// Lazily detaches the mount on `path` (the kernel frees the netns once unused).
