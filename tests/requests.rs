@@ -96,5 +96,16 @@ fn requests_do_not_grow_with_the_stacks() {
     assert_eq!(made.iface.name, n("ca0"));
     assert_eq!(made.peer.expect("peer").name, n("cb0"));
     eprintln!("epair create requests: {c}");
-    assert!(c <= 2, "an epair create sent {c} requests");
+    // The kernel echoes an NLM_F_ECHO NEWLINK from Linux 6.2 on; before, the first end is one
+    // more lookup.
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut v = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|x| x.parse::<u32>().ok());
+    let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    let most = if (major, minor) >= (6, 2) { 2 } else { 3 };
+    assert!(
+        c <= most,
+        "an epair create sent {c} requests (at most {most} on Linux {major}.{minor})"
+    );
 }
