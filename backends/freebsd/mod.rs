@@ -575,6 +575,10 @@ impl Backend for System {
         stack.with(|on| on.addresses(index))
     }
 
+    fn all_addresses(&self, stack: &SysStack) -> Result<Vec<(u32, IfAddr)>> {
+        stack.with(|on| on.all_addresses())
+    }
+
     fn add_address(&self, stack: &SysStack, index: u32, addr: IfAddr) -> Result<()> {
         stack.with(|on| on.add_address(index, addr))
     }

@@ -351,25 +351,47 @@ impl<'a> On<'a> {
     /// The IPv4 and IPv6 addresses of the interface with `index`, from SIOCGIFCONF, with their
     /// prefix lengths from SIOCGIFNETMASK / SIOCGIFNETMASK_IN6.
     pub fn addresses(&self, index: u32) -> Result<Vec<IfAddr>> {
+        let got = self.addresses_of(Some(index))?;
+        if got.is_empty() && !self.links()?.iter().any(|l| l.index == index) {
+            return Err(self.err("list addresses", &format!("#{index}"), libc::ENXIO));
+        }
+        Ok(got.into_iter().map(|(_, a)| a).collect())
+    }
+
+    /// Every IPv4 and IPv6 address here with its interface's index, from one SIOCGIFCONF.
+    pub fn all_addresses(&self) -> Result<Vec<(u32, IfAddr)>> {
+        self.addresses_of(None)
+    }
+
+    /// The addresses of the interface `only` (all interfaces: `None`), each with its index.
+    fn addresses_of(&self, only: Option<u32>) -> Result<Vec<(u32, IfAddr)>> {
         let buf = sys::ifconf(self.fd).map_err(|e| self.err("list", "addresses", e))?;
         let entries = req::parse_ifconf(&buf);
-        let name = entries
+        let index_of: std::collections::HashMap<IfName, u32> = entries
             .iter()
             .filter(|e| e.family == AF_LINK)
-            .find(|e| req::parse_sockaddr_dl(&e.sa).map(|d| d.0) == Some(index))
-            .map(|e| e.name)
-            .ok_or_else(|| self.err("list addresses", &format!("#{index}"), libc::ENXIO))?;
-        let n = name.as_str();
+            .filter_map(|e| req::parse_sockaddr_dl(&e.sa).map(|d| (e.name, d.0)))
+            .collect();
         let mut out = Vec::new();
-        for e in entries.iter().filter(|e| e.name == name) {
+        for e in &entries {
+            let Some(&index) = index_of.get(&e.name) else {
+                continue;
+            };
+            if only.is_some_and(|o| o != index) {
+                continue;
+            }
+            let n = e.name.as_str();
             if e.family == AF_INET {
                 if let Some(a) = req::parse_sockaddr_in(&e.sa) {
                     let mut r = req::netmask_query(n, a);
                     match sys::plain(self.fd, Plain::GetNetmask, &mut r) {
-                        Ok(()) => out.push(IfAddr {
-                            addr: a.into(),
-                            prefix_len: req::prefix_of(&r),
-                        }),
+                        Ok(()) => out.push((
+                            index,
+                            IfAddr {
+                                addr: a.into(),
+                                prefix_len: req::prefix_of(&r),
+                            },
+                        )),
                         // Removed in between.
                         Err(libc::EADDRNOTAVAIL) => {}
                         Err(er) => return Err(self.err("get netmask", n, er)),
@@ -380,10 +402,13 @@ impl<'a> On<'a> {
                     let fd6 = self.fd6("get netmask", n)?;
                     let mut r = req::netmask6_query(n, a);
                     match sys::netmask6(fd6, &mut r) {
-                        Ok(()) => out.push(IfAddr {
-                            addr: a.into(),
-                            prefix_len: req::prefix6_of(&r),
-                        }),
+                        Ok(()) => out.push((
+                            index,
+                            IfAddr {
+                                addr: a.into(),
+                                prefix_len: req::prefix6_of(&r),
+                            },
+                        )),
                         Err(libc::EADDRNOTAVAIL) => {}
                         Err(er) => return Err(self.err("get netmask", n, er).with_detail(a)),
                     }
