@@ -55,8 +55,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindInfo, KindName,
-    LinkStack, StackInfo, StackSel,
+    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, StackInfo, StackSel,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -171,10 +170,7 @@ pub trait Backend: Send + Sync {
         Ok(self
             .list(stack)?
             .into_iter()
-            .filter(|v| {
-                matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
-                    if p.stack == LinkStack::Same && p.index == Some(index))
-            })
+            .filter(|v| v.is_vlan_on(index))
             .collect())
     }
     /// How many interfaces of `stack` have the bridge/lagg `master` as their master (the

@@ -513,6 +513,12 @@ impl Interface {
     pub fn link(&self) -> Option<&LinkRef> {
         self.kind.link()
     }
+
+    /// Whether this is a vlan whose parent is the interface `index` of its own stack.
+    pub fn is_vlan_on(&self, index: u32) -> bool {
+        matches!(&self.kind, KindInfo::Vlan { parent: Some(p), .. }
+            if p.stack == LinkStack::Same && p.index == Some(index))
+    }
 }
 
 /// An interface address with its prefix length.

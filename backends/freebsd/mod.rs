@@ -280,8 +280,8 @@ impl System {
             _ => None,
         };
         origins().edit(|l| {
-            if let Some(o) = origins::find(l, now.mac, &now.name, None).cloned() {
-                origins::changed(l, o.mac, &o.name, to_name, None);
+            if origins::find(l, now.mac, &now.name, None).is_some() {
+                origins::changed(l, now.mac, &now.name, to_name, None);
                 return;
             }
             origins::remember(

@@ -801,10 +801,7 @@ impl Backend for System {
         Ok(self
             .dump_filtered(s, kind)?
             .into_iter()
-            .filter(|v| {
-                matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
-                    if p.stack == LinkStack::Same && p.index == Some(index))
-            })
+            .filter(|v| v.is_vlan_on(index))
             .collect())
     }
 

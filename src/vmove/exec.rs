@@ -232,13 +232,7 @@ impl<'a, B: Backend> View<'a, B> {
     /// A vlan of the source stack that stands on its interface `index`.
     fn vlan_on(&self, index: u32) -> Result<Option<Interface>> {
         match self {
-            View::Listed { src, .. } => Ok(src
-                .iter()
-                .find(|v| {
-                    matches!(&v.kind, KindInfo::Vlan { parent: Some(p), .. }
-                        if p.stack == LinkStack::Same && p.index == Some(index))
-                })
-                .cloned()),
+            View::Listed { src, .. } => Ok(src.iter().find(|v| v.is_vlan_on(index)).cloned()),
             View::Direct { b, from, .. } => Ok(b.vlans_on(from, index)?.into_iter().next()),
         }
     }
