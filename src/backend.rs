@@ -82,8 +82,13 @@ pub trait StackHandle: Send + Sync + Debug + 'static {
     /// stack while ifclone's state may still name it (Linux: `netns:<inode>:<cookie>`, the
     /// netns inode and its never-reused `SO_NETNS_COOKIE`; FreeBSD: `jail:<jid>`, `jail:0` for
     /// the host). It names the kernel object, not the way it was opened: one stack opened as
-    /// `host`, by name, by path or by pid has one key.
-    fn key(&self) -> String;
+    /// `host`, by name, by path or by pid has one key. Reading it may ask the kernel (Linux
+    /// opens the stack's netlink socket for the cookie), so it can fail.
+    fn key(&self) -> Result<String>;
+    /// What this stack's lock is named after: cheap (no request), the same for every handle of
+    /// the stack, and shared at most with stacks that no longer exist (Linux: `netns:<inode>`;
+    /// FreeBSD: the key). [`Backend::lock_id_of`] gives it from a key.
+    fn lock_id(&self) -> String;
     /// A selector that reopens this same stack from another process.
     fn selector(&self) -> StackSel;
     /// Whether this is the host's own stack.
@@ -131,6 +136,18 @@ pub trait Backend: Send + Sync {
     /// `None` when no live stack has it. Used to find a loan's home when the selector it was
     /// recorded with leads elsewhere (a stack opened as `host` from inside another netns).
     fn find_stack(&self, key: &str) -> Result<Option<Arc<Self::Stack>>>;
+    /// The [`StackHandle::lock_id`] of the stack with key `key` (for a stack known only by a
+    /// recorded key). By default the key itself.
+    fn lock_id_of(&self, key: &str) -> String {
+        key.to_string()
+    }
+    /// Whether a lock id is given again to later stacks (Linux: netns inodes are). Then a
+    /// removed stack's lock file is kept for the next stack with its id, and their number stays
+    /// bounded by the stacks alive at once; otherwise it is deleted with the stack. Keeping it
+    /// spares a removal the file system writes of creating and deleting it.
+    fn lock_ids_reused(&self) -> bool {
+        false
+    }
     /// Creates a named, persistent stack visible to the OS tools (`ip netns list`, `jls`).
     fn create_stack(&self, name: &str) -> Result<Arc<Self::Stack>>;
     /// Lists the named stacks.

@@ -42,12 +42,12 @@ pub struct StackRef {
 }
 
 impl StackRef {
-    pub fn of<S: crate::backend::StackHandle + ?Sized>(s: &S) -> StackRef {
-        StackRef {
-            key: s.key(),
+    pub fn of<S: crate::backend::StackHandle + ?Sized>(s: &S) -> crate::Result<StackRef> {
+        Ok(StackRef {
+            key: s.key()?,
             name: s.name().to_string(),
             sel: s.selector(),
-        }
+        })
     }
 }
 
@@ -151,6 +151,33 @@ impl Ledger {
         }
         check(&f.loans, stack_key).map_err(|why| state::corrupt(&path, why))?;
         Ok(f.loans)
+    }
+
+    /// Whether a ledger file may belong to a stack with this lock id
+    /// ([`crate::backend::StackHandle::lock_id`]; a key is its lock id, or the lock id, `:` and
+    /// more). Only names are read, so this needs no key; `false` means the ledger records
+    /// nothing for the stack. (Lock files and a crashed writer's temporary files hold no loans:
+    /// a write lands by rename, or the file before it stands.)
+    pub fn may_hold(&self, lock_id: &str) -> Result<bool> {
+        let dir = self.runtime.join("loans");
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(state::io_error("list ledger", &dir, e)),
+        };
+        let stem = state::file_stem(lock_id);
+        for ent in rd {
+            let ent = ent.map_err(|e| state::io_error("list ledger", &dir, e))?;
+            let name = ent.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(stem.as_str())) else {
+                // (A name that is not UTF-8 is no file of ours, and none of this stack's.)
+                continue;
+            };
+            if rest == ".json" || (rest.starts_with('_') && rest.ends_with(".json")) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The keys of every stack that has a ledger file. A file that is damaged, or that holds

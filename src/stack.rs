@@ -102,7 +102,7 @@ impl Stack {
     /// lent, index, home stack name). A damaged ledger is [`Error::Corrupt`].
     pub fn loans(&self) -> Result<Vec<(IfName, u32, String)>> {
         Ok(Ledger::system()
-            .loans(&self.h.key())?
+            .loans(&self.h.key()?)?
             .into_iter()
             .map(|l: Loan| (l.name, l.index, l.home.name))
             .collect())
@@ -149,11 +149,16 @@ impl Stack {
             iface: iface_in.map(|s| &*s.h),
             peer: peer_in.map(|s| &*s.h),
         };
-        let away: Vec<&Stack> = [iface_in, peer_in]
-            .into_iter()
-            .flatten()
-            .filter(|t| t.h.key() != self.h.key())
-            .collect();
+        let here = self.h.key()?;
+        let iface_away = match iface_in {
+            Some(t) if t.h.key()? != here => Some(t),
+            _ => None,
+        };
+        let peer_away = match peer_in {
+            Some(t) if t.h.key()? != here => Some(t),
+            _ => None,
+        };
+        let away: Vec<&Stack> = iface_away.into_iter().chain(peer_away).collect();
         if away.is_empty() {
             return sys.create(&self.h, req, place);
         }
@@ -161,10 +166,10 @@ impl Stack {
         // cannot pass between the creation and the record) and a failed record undoes the
         // creation, so that nothing exists that the ledger does not know.
         let ledger = Ledger::system();
-        let mut keys: Vec<String> = away.iter().map(|t| t.h.key()).collect();
-        keys.push(self.h.key());
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let _locks = StackLocks::take(ledger.runtime(), &keys)?;
+        let mut ids: Vec<String> = away.iter().map(|t| t.h.lock_id()).collect();
+        ids.push(self.h.lock_id());
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let _locks = StackLocks::take(ledger.runtime(), &ids)?;
         for t in &away {
             if !sys.stack_alive(&t.h) {
                 return Err(Error::NotFound(Box::new(
@@ -179,14 +184,10 @@ impl Stack {
         }
         let made = sys.create(&self.h, req, place)?;
         let mut lent = Ok(());
-        if let Some(t) = iface_in.filter(|t| t.h.key() != self.h.key()) {
+        if let Some(t) = iface_away {
             lent = self.lend(&ledger, t, &made.iface);
         }
-        if let (Some(t), Some(p), Ok(())) = (
-            peer_in.filter(|t| t.h.key() != self.h.key()),
-            &made.peer,
-            &lent,
-        ) {
+        if let (Some(t), Some(p), Ok(())) = (peer_away, &made.peer, &lent) {
             lent = self.lend(&ledger, t, p);
         }
         if let Err(e) = lent {
@@ -205,14 +206,14 @@ impl Stack {
         let mark = crate::intent::new_mark();
         let marked = system().add_mark(&to.h, iface.index, &mark)?;
         ledger.record(
-            &to.h.key(),
+            &to.h.key()?,
             Loan {
                 index: iface.index,
                 name: iface.name,
                 kind: iface.kind.kind(),
                 mac: iface.mac,
                 mark: marked.then_some(mark),
-                home: StackRef::of(&*self.h),
+                home: StackRef::of(&*self.h)?,
             },
         )
     }

@@ -72,17 +72,26 @@ pub(crate) struct Lock {
     _file: File,
 }
 
+/// Opens (creating if need be) a lock file; its directory is made only when it is missing.
 fn open_lock(path: &Path) -> Result<File> {
-    if let Some(d) = path.parent() {
-        ensure_dir(d)?;
+    let open = || {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)
+    };
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(d) = path.parent() {
+                ensure_dir(d)?;
+            }
+            open()
+        }
+        r => r,
     }
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| io_error("open lock", path, e))
+    .map_err(|e| io_error("open lock", path, e))
 }
 
 /// Takes the exclusive lock at `path`, waiting for its holder.
@@ -201,21 +210,23 @@ pub(crate) struct StackLocks {
     _held: Vec<Lock>,
 }
 
-/// The lock file of a stack.
-pub(crate) fn stack_lock_path(runtime: &Path, key: &str) -> PathBuf {
+/// The lock file of a stack, named after its lock id
+/// ([`crate::backend::StackHandle::lock_id`], which needs no kernel request).
+pub(crate) fn stack_lock_path(runtime: &Path, lock_id: &str) -> PathBuf {
     runtime
         .join("locks")
-        .join(format!("{}.lock", file_stem(key)))
+        .join(format!("{}.lock", file_stem(lock_id)))
 }
 
 impl StackLocks {
-    /// Locks the stacks with these keys (duplicates are taken once), waiting for holders.
-    pub(crate) fn take(runtime: &Path, keys: &[&str]) -> Result<StackLocks> {
-        let mut keys: Vec<&str> = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
-        let mut held = Vec::with_capacity(keys.len());
-        for k in keys {
+    /// Locks the stacks with these lock ids (duplicates are taken once, in one order for every
+    /// process, so two movers never wait on each other), waiting for holders.
+    pub(crate) fn take(runtime: &Path, lock_ids: &[&str]) -> Result<StackLocks> {
+        let mut ids: Vec<&str> = lock_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut held = Vec::with_capacity(ids.len());
+        for k in ids {
             held.push(lock(&stack_lock_path(runtime, k))?);
         }
         Ok(StackLocks { _held: held })

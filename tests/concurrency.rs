@@ -502,7 +502,7 @@ fn six_processes_moving_through_shared_stacks_lose_and_double_nothing() {
     // Removing S1 and S2 brings every loan home.
     for s in [&mut s1, &mut s2] {
         let name = s.name().to_string();
-        let key = s.handle().key();
+        let key = s.handle().key().unwrap();
         let mut away: Vec<String> = want
             .iter()
             .filter(|(_, st)| **st == name)
@@ -673,7 +673,7 @@ fn moving_in_while_the_stack_is_removed_loses_nothing() {
     for (round, (delay, pace)) in REMOVE_ROUNDS.into_iter().enumerate() {
         let a = StackGuard::new("rm-a");
         let mut s = StackGuard::new("rm-s");
-        let s_key = s.handle().key();
+        let s_key = s.handle().key().unwrap();
         let dir = Scratch::new("rm");
         let ends: Vec<(String, String)> = (0..MOVED_IN)
             .map(|i| (format!("rm{i}a"), format!("rm{i}b")))

@@ -799,7 +799,7 @@ fn check_state(
 #[track_caller]
 fn check_ledger(label: &str, a: &Stack, b_key: &str, v: &View, want: &BTreeSet<String>) {
     let ledger = Ledger::system();
-    let a_loans = ledger.loans(&a.handle().key()).unwrap();
+    let a_loans = ledger.loans(&a.handle().key().unwrap()).unwrap();
     assert!(a_loans.is_empty(), "{label}: A's ledger: {a_loans:?}");
     let b_loans: Vec<Loan> = ledger.loans(b_key).unwrap();
     let names: Vec<String> = b_loans.iter().map(|l| l.name.to_string()).collect();
@@ -827,7 +827,7 @@ fn check_ledger(label: &str, a: &Stack, b_key: &str, v: &View, want: &BTreeSet<S
             "{label}: loan {l:?}"
         );
         assert_eq!(l.home.name, a.name(), "{label}: loan {l:?}");
-        assert_eq!(l.home.key, a.handle().key(), "{label}: loan {l:?}");
+        assert_eq!(l.home.key, a.handle().key().unwrap(), "{label}: loan {l:?}");
         if let Some(m) = &l.mark {
             assert!(
                 marks(o).contains(m),
@@ -867,7 +867,7 @@ fn remove_and_check(
     before: &View,
 ) {
     let b_name = b.name().to_string();
-    let b_key = b.handle().key();
+    let b_key = b.handle().key().unwrap();
     let mut expect: BTreeSet<String> = BTreeSet::new();
     let kept: BTreeMap<&str, Vec<String>> = specs
         .iter()
@@ -938,7 +938,7 @@ fn remove_and_check(
         assert_vlan_id(label, a.name(), a.name());
     }
     let ledger = Ledger::system();
-    assert!(ledger.loans(&a.handle().key()).unwrap().is_empty());
+    assert!(ledger.loans(&a.handle().key().unwrap()).unwrap().is_empty());
     assert!(
         ledger.loans(&b_key).unwrap().is_empty(),
         "{label}: B's ledger outlives B"
@@ -990,7 +990,7 @@ fn kill_at_every_step(label: &str, setup: fn(&Stack, &Stack) -> Setup) {
                 "{label}: {x} is not configured: {w:?}"
             );
         }
-        let b_key = b.handle().key();
+        let b_key = b.handle().key().unwrap();
         let args: Vec<&str> = st.args.iter().map(String::as_str).collect();
         let ended = child::run(st.scenario, &args, Some(at));
         let completed = ended == Ended::Completed;
@@ -1322,8 +1322,8 @@ fn check_200(
         assert_paired(label, po, Side::A, o, side);
     }
     let ledger = Ledger::system();
-    assert!(ledger.loans(&a.handle().key()).unwrap().is_empty());
-    let loans = ledger.loans(&b.handle().key()).unwrap();
+    assert!(ledger.loans(&a.handle().key().unwrap()).unwrap().is_empty());
+    let loans = ledger.loans(&b.handle().key().unwrap()).unwrap();
     let names: BTreeSet<String> = loans.iter().map(|l| l.name.to_string()).collect();
     assert_eq!(
         names.len(),
@@ -1483,7 +1483,7 @@ fn fifty_kills_at_random_times_during_vmove_many_of_200() {
             }
         }
         assert!(Ledger::system()
-            .loans(&a.handle().key())
+            .loans(&a.handle().key().unwrap())
             .unwrap()
             .is_empty());
     });

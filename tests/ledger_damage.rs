@@ -27,7 +27,7 @@ fn n(s: &str) -> IfName {
 
 /// The ledger file of a stack.
 fn ledger_file(s: &Stack) -> PathBuf {
-    Ledger::system().file_of(&s.handle().key())
+    Ledger::system().file_of(&s.handle().key().unwrap())
 }
 
 /// The stacks (of `stacks`, and the host) where the OS's tool shows `name`.
@@ -497,10 +497,14 @@ fn a_loan_made_from_inside_another_netns_goes_home_there() {
     );
     // The record names X by its identity (the selector says "host").
     let v = json(&std::fs::read(ledger_file(&s)).unwrap());
-    assert_eq!(v["loans"][0]["home"]["key"], x.handle().key(), "{v}");
+    assert_eq!(
+        v["loans"][0]["home"]["key"],
+        x.handle().key().unwrap(),
+        "{v}"
+    );
     assert_ne!(
         v["loans"][0]["home"]["key"],
-        Stack::host().unwrap().handle().key(),
+        Stack::host().unwrap().handle().key().unwrap(),
         "{v}"
     );
     assert_eq!(
@@ -626,13 +630,13 @@ fn a_new_stack_under_the_home_s_name_is_not_the_home() {
         .unwrap();
     vmove::vmove(&a, "rnt0", &s, &MoveOptions::default()).unwrap();
     let an = a.name().to_string();
-    let old_key = a.handle().key();
+    let old_key = a.handle().key().unwrap();
     a.forget();
     assert!(os_remove_stack_ok(&an), "remove {an} with the OS's tool");
     assert!(os_add_stack(&an), "create {an} again with the OS's tool");
     // The guard removes the impostor when the test ends.
     let _impostor = OsStack(an.clone());
-    let new_key = Stack::open_name(&an).unwrap().handle().key();
+    let new_key = Stack::open_name(&an).unwrap().handle().key().unwrap();
     assert_ne!(new_key, old_key, "a new stack has the old one's key");
     let sn = s.name().to_string();
     let e = expect_err(

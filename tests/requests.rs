@@ -1,7 +1,7 @@
 //! What ifclone asks of the kernel, counted ([`ifclone::kernel_requests`]): a single move costs
 //! the same number of requests in a stack of a few interfaces and in one of hundreds (no
-//! whole-stack dump), and a create is one request plus one lookup per epair end it does not get
-//! echoed. One test in its own binary: the counter is per process, so nothing may run beside it.
+//! whole-stack dump), a create is one request plus one lookup per epair end it does not get
+//! echoed, and a stack is made and removed without any. One test in its own binary: the counter is per process, so nothing may run beside it.
 //! Real kernel, as root.
 
 mod common;
@@ -108,4 +108,17 @@ fn requests_do_not_grow_with_the_stacks() {
         c <= most,
         "an epair create sent {c} requests (at most {most} on Linux {major}.{minor})"
     );
+
+    // A stack made, opened again by name and removed with nothing lent to it: no request at
+    // all (no netlink socket is opened in it), like `ip netns add` / `ip netns del`.
+    let mut g = StackGuard::new("rq-e");
+    let ((), c) = count(|| {
+        let again = Stack::open_name(g.name()).expect("open by name");
+        again.remove().expect("remove an empty stack");
+        g.forget();
+    });
+    assert_eq!(c, 0, "removing an empty stack sent {c} requests");
+    let (mut made, c) = count(|| StackGuard::new("rq-f"));
+    assert_eq!(c, 0, "creating a stack sent {c} requests");
+    made.remove().expect("remove the made stack");
 }

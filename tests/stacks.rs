@@ -76,7 +76,7 @@ fn key_is_the_netns_inode_and_cookie() {
     let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
         .expect("stat the netns bind mount")
         .ino();
-    let key = g.handle().key();
+    let key = g.handle().key().unwrap();
     let parts: Vec<&str> = key.split(':').collect();
     assert_eq!(parts.len(), 3, "{key}");
     assert_eq!(parts[0], "netns", "{key}");
@@ -87,7 +87,7 @@ fn key_is_the_netns_inode_and_cookie() {
         Some(c) => assert_eq!(c, cookie, "{key}"),
         None => eprintln!("note: python3 not available; cookie not checked independently"),
     }
-    let host = Stack::host().expect("host").handle().key();
+    let host = Stack::host().expect("host").handle().key().unwrap();
     let host_ino = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
     assert!(host.starts_with(&format!("netns:{host_ino}:")), "{host}");
     assert_ne!(host, key);
@@ -106,7 +106,7 @@ fn key_is_not_reused_with_the_inode() {
         let ino = std::fs::metadata(format!("/run/netns/{}", g.name()))
             .expect("stat")
             .ino();
-        let key = g.handle().key();
+        let key = g.handle().key().unwrap();
         for (i, k) in &seen {
             assert_ne!(*k, key, "a removed stack's key came back (inode {ino})");
             reused |= *i == ino;
@@ -190,7 +190,11 @@ fn open_by_pid_of_a_process_inside() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let s = Stack::open(StackSel::Pid(pid)).expect("open by the pid of a process inside");
-    assert_eq!(s.handle().key(), g.handle().key(), "pid {pid}");
+    assert_eq!(
+        s.handle().key().unwrap(),
+        g.handle().key().unwrap(),
+        "pid {pid}"
+    );
     assert!(!s.is_host());
     assert!(s.interfaces().is_ok(), "the stack opened by pid works");
     drop(child);
@@ -244,10 +248,10 @@ fn open_by_name_is_the_same_stack() {
     let g = StackGuard::new("byname");
     let s = Stack::open_name(g.name()).expect("open by name");
     assert_eq!(s.name(), g.name());
-    assert_eq!(s.handle().key(), g.handle().key());
+    assert_eq!(s.handle().key().unwrap(), g.handle().key().unwrap());
     assert!(!s.is_host());
     let s2 = Stack::open(StackSel::Name(g.name().to_string())).expect("open StackSel::Name");
-    assert_eq!(s2.handle().key(), g.handle().key());
+    assert_eq!(s2.handle().key().unwrap(), g.handle().key().unwrap());
 }
 
 #[cfg(target_os = "linux")]
@@ -256,11 +260,15 @@ fn open_by_path_is_the_same_stack() {
     let g = StackGuard::new("bypath");
     let path = std::path::PathBuf::from(format!("/run/netns/{}", g.name()));
     let s = Stack::open(StackSel::Path(path.clone())).expect("open by path");
-    assert_eq!(s.handle().key(), g.handle().key(), "{path:?}");
+    assert_eq!(
+        s.handle().key().unwrap(),
+        g.handle().key().unwrap(),
+        "{path:?}"
+    );
     assert!(!s.is_host());
     // The same through the selector parser.
     let s2 = Stack::open(StackSel::parse(path.to_str().unwrap())).expect("open parsed path");
-    assert_eq!(s2.handle().key(), g.handle().key());
+    assert_eq!(s2.handle().key().unwrap(), g.handle().key().unwrap());
 }
 
 #[test]
@@ -271,8 +279,8 @@ fn open_by_own_pid_is_the_host() {
     assert_eq!(host.name(), "host");
     let me = Stack::open(StackSel::Pid(std::process::id())).expect("open by own pid");
     assert_eq!(
-        me.handle().key(),
-        host.handle().key(),
+        me.handle().key().unwrap(),
+        host.handle().key().unwrap(),
         "this process runs in the host stack"
     );
     // And what it lists is what the OS lists for the host.
@@ -298,14 +306,14 @@ fn open_by_proc_self_path_is_the_host() {
     require_root();
     let host = Stack::host().expect("Stack::host");
     let s = Stack::open(StackSel::Path("/proc/self/ns/net".into())).expect("open /proc/self");
-    assert_eq!(s.handle().key(), host.handle().key());
+    assert_eq!(s.handle().key().unwrap(), host.handle().key().unwrap());
 }
 
 #[test]
 fn handles_stay_usable_while_the_guard_lives() {
     let g = StackGuard::new("handle");
     let clone = g.stack().clone();
-    assert_eq!(clone.handle().key(), g.handle().key());
+    assert_eq!(clone.handle().key().unwrap(), g.handle().key().unwrap());
     assert!(clone.interfaces().is_ok());
 }
 

@@ -135,7 +135,11 @@ impl StackHandle for SysStack {
     /// `jail:<jid>` (`jail:0` for the host). The kernel hands out jids in increasing order and
     /// wraps only after JAIL_MAX (999999), so a jid names one jail for as long as ifclone's
     /// state may name it; a name, by contrast, is free again as soon as the jail is removed.
-    fn key(&self) -> String {
+    fn key(&self) -> Result<String> {
+        Ok(self.lock_id())
+    }
+    /// The key itself: reading it asks nothing of the kernel.
+    fn lock_id(&self) -> String {
         format!("jail:{}", self.jid)
     }
     fn selector(&self) -> StackSel {
@@ -326,7 +330,7 @@ impl Backend for System {
             return Ok(None);
         };
         match self.open_stack(&StackSel::Id(jid)) {
-            Ok(s) if s.key() == key => Ok(Some(s)),
+            Ok(s) if s.key()? == key => Ok(Some(s)),
             Ok(_) => Ok(None),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),

@@ -37,6 +37,7 @@ pub fn by_key(b: &System, key: &str) -> Result<Option<Arc<SysStack>>> {
             }
         }
     }
+    let want = crate::backend::Backend::lock_id_of(b, key);
     let mut seen = HashSet::new();
     for (sel, path) in candidates {
         let Ok(ids) = sys::path_ids(&path) else {
@@ -46,8 +47,9 @@ pub fn by_key(b: &System, key: &str) -> Result<Option<Arc<SysStack>>> {
             continue;
         }
         // A process may exit, a name may be removed, between the stat and the open ...
+        // (The inode is compared first: the cookie costs a socket in each candidate.)
         match b.open_stack(&sel) {
-            Ok(s) if s.key() == key => return Ok(Some(s)),
+            Ok(s) if s.lock_id() == want && s.key()? == key => return Ok(Some(s)),
             Ok(_) => {}
             // ... or a name under /run/netns holds no netns (being created or removed).
             Err(e) if e.is_not_found() || matches!(e, crate::Error::InvalidArgument(_)) => {}

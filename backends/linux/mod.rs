@@ -718,6 +718,19 @@ impl Backend for System {
         find::by_key(self, key)
     }
 
+    /// The kernel hands a freed netns inode to a later netns.
+    fn lock_ids_reused(&self) -> bool {
+        true
+    }
+
+    /// `netns:<inode>:<cookie>` → `netns:<inode>` (see `SysStack::lock_id`).
+    fn lock_id_of(&self, key: &str) -> String {
+        match key.rsplit_once(':') {
+            Some((id, _cookie)) if id.starts_with("netns:") => id.to_string(),
+            _ => key.to_string(),
+        }
+    }
+
     fn create_stack(&self, name: &str) -> Result<Arc<SysStack>> {
         Ok(Arc::new(stack::create(name)?))
     }

@@ -95,9 +95,12 @@ pub fn parse_error(payload: &[u8], flags: u16) -> (i32, Option<String>) {
     (errno, msg)
 }
 
-/// One rtnetlink socket, opened in the netns of the thread that called [`Netlink::open`].
+/// One rtnetlink socket of a stack, opened inside the stack's netns with its first request (a
+/// stack that is only created, or opened to be removed, never enters the netns for it).
 pub struct Netlink {
-    sock: Socket,
+    sock: Option<Socket>,
+    /// The netns to open the socket in, until it is open.
+    ns: Option<std::os::fd::OwnedFd>,
     seq: u32,
     tx: Vec<u8>,
     rx: Vec<u8>,
@@ -117,9 +120,20 @@ pub struct Msg<'a> {
 }
 
 impl Netlink {
-    /// Opens a socket in the calling thread's netns, with extended acks, capped acks and strict
-    /// checking.
-    pub fn open() -> io::Result<Netlink> {
+    /// A socket that is opened inside the netns `ns` when it is first needed.
+    pub fn lazy(ns: std::os::fd::OwnedFd) -> Netlink {
+        Netlink {
+            sock: None,
+            ns: Some(ns),
+            seq: 0,
+            tx: Vec::with_capacity(4096),
+            rx: Vec::with_capacity(RX_BUF),
+        }
+    }
+
+    /// A configured rtnetlink socket in the calling thread's netns, with extended acks, capped
+    /// acks and strict checking.
+    pub fn socket() -> io::Result<Socket> {
         let mut sock = Socket::new(NETLINK_ROUTE)?;
         sock.bind_auto()?;
         sock.connect(&SocketAddr::new(0, 0))?;
@@ -129,19 +143,27 @@ impl Netlink {
         // it, which is harmless.
         let _ = sock.set_netlink_get_strict_chk(true);
         super::sys::set_rcvbuf(&sock, SO_RCV);
-        Ok(Netlink {
-            sock,
-            seq: 0,
-            tx: Vec::with_capacity(4096),
-            rx: Vec::with_capacity(RX_BUF),
-        })
+        Ok(sock)
+    }
+
+    /// The socket, opened now if it is not yet (a failure leaves it to be tried again).
+    fn sock(&mut self) -> io::Result<&Socket> {
+        if self.sock.is_none() {
+            let ns = self
+                .ns
+                .as_ref()
+                .ok_or_else(|| io::Error::other("no netns"))?;
+            self.sock = Some(super::sys::socket_in(std::os::fd::AsFd::as_fd(ns))?);
+            self.ns = None;
+        }
+        Ok(self.sock.as_ref().expect("opened above"))
     }
 
     /// The `SO_NETNS_COOKIE` of the netns this socket was opened in (`None` on kernels before
     /// 5.14). A socket stays in the netns it was created in, so this names the stack for good.
-    pub fn netns_cookie(&self) -> io::Result<Option<u64>> {
+    pub fn netns_cookie(&mut self) -> io::Result<Option<u64>> {
         use std::os::fd::AsFd;
-        super::sys::netns_cookie(self.sock.as_fd())
+        super::sys::netns_cookie(self.sock()?.as_fd())
     }
 
     fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> NlResult<u32> {
@@ -155,9 +177,11 @@ impl Netlink {
         self.tx.clear();
         self.tx.resize(len, 0);
         m.serialize(&mut self.tx[..]);
+        self.sock().map_err(NlError::io)?;
         crate::backend::count_request();
+        let sock = self.sock.as_ref().expect("opened above");
         loop {
-            match self.sock.send(&self.tx, 0) {
+            match sock.send(&self.tx, 0) {
                 Ok(_) => return Ok(self.seq),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(NlError::io(e)),
@@ -166,9 +190,11 @@ impl Netlink {
     }
 
     fn recv(&mut self) -> NlResult<()> {
+        self.sock().map_err(NlError::io)?;
+        let sock = self.sock.as_ref().expect("opened above");
         loop {
             self.rx.clear();
-            match self.sock.recv(&mut self.rx, 0) {
+            match sock.recv(&mut self.rx, 0) {
                 Ok(_) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(NlError::io(e)),

@@ -1,10 +1,10 @@
 //! Network namespaces as stacks: create (the way `ip netns add` does), open by name, path or
 //! pid, list, remove. A [`SysStack`] holds the netns fd (keeping the netns alive) and the one
-//! netlink socket opened inside it.
+//! netlink socket of the stack, opened inside it with the first request.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::backend::StackHandle;
 use crate::error::{Context, Error, Result};
@@ -17,7 +17,7 @@ use super::sys;
 /// Where `ip netns` keeps named namespaces.
 pub const NETNS_DIR: &str = "/run/netns";
 
-/// An open network namespace with its netlink socket.
+/// An open network namespace with its netlink socket (opened with the first request).
 #[derive(Debug)]
 pub struct SysStack {
     name: Arc<str>,
@@ -25,8 +25,9 @@ pub struct SysStack {
     fd: OwnedFd,
     dev: u64,
     ino: u64,
-    /// SO_NETNS_COOKIE, read once from the netlink socket at open (0 on kernels without it).
-    cookie: u64,
+    /// SO_NETNS_COOKIE (0 on kernels without it), read from the netlink socket when the key is
+    /// first asked for: a stack opened only to be removed with nothing to return needs neither.
+    cookie: OnceLock<u64>,
     nl: Mutex<Netlink>,
 }
 
@@ -50,7 +51,7 @@ impl SysStack {
         self.dev == other.dev && self.ino == other.ino
     }
 
-    fn from_fd(name: String, sel: StackSel, fd: OwnedFd, nl: Option<Netlink>) -> Result<SysStack> {
+    fn from_fd(name: String, sel: StackSel, fd: OwnedFd) -> Result<SysStack> {
         let err = |op: &'static str, e: std::io::Error| io_error(e, Context::new(op, name.clone()));
         if !sys::is_netns(fd.as_fd()) {
             return Err(Error::invalid(
@@ -60,21 +61,14 @@ impl SysStack {
             ));
         }
         let (dev, ino) = sys::fd_ids(fd.as_fd()).map_err(|e| err("open stack", e))?;
-        let nl = match nl {
-            Some(nl) => nl,
-            None => sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?,
-        };
-        let cookie = nl
-            .netns_cookie()
-            .map_err(|e| err("read the netns cookie of", e))?
-            .unwrap_or(0);
+        let nl = sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?;
         Ok(SysStack {
             name: name.into(),
             sel,
             fd,
             dev,
             ino,
-            cookie,
+            cookie: OnceLock::new(),
             nl: Mutex::new(nl),
         })
     }
@@ -86,9 +80,26 @@ impl StackHandle for SysStack {
     }
     /// `netns:<inode>:<cookie>`: the inode alone is reused once a netns is freed; the cookie
     /// never is, so a key is never taken for a later stack. `<cookie>` is 0 on kernels before
-    /// 5.14 (no SO_NETNS_COOKIE), where the inode is all there is.
-    fn key(&self) -> String {
-        format!("netns:{}:{}", self.ino, self.cookie)
+    /// 5.14 (no SO_NETNS_COOKIE), where the inode is all there is. Reading the cookie opens the
+    /// stack's netlink socket if nothing has yet.
+    fn key(&self) -> Result<String> {
+        let cookie = match self.cookie.get() {
+            Some(c) => *c,
+            None => {
+                let c = self
+                    .nl()
+                    .netns_cookie()
+                    .map_err(|e| io_err("read the netns cookie of", &self.name, e))?
+                    .unwrap_or(0);
+                *self.cookie.get_or_init(|| c)
+            }
+        };
+        Ok(format!("netns:{}:{cookie}", self.ino))
+    }
+    /// `netns:<inode>`, which needs no socket: shared only with earlier, freed netns that had
+    /// the same inode, which no longer take locks of their own.
+    fn lock_id(&self) -> String {
+        format!("netns:{}", self.ino)
     }
     fn selector(&self) -> StackSel {
         self.sel.clone()
@@ -124,7 +135,7 @@ pub fn open(sel: &StackSel) -> Result<SysStack> {
         }
         err
     })?;
-    SysStack::from_fd(name, sel.clone(), fd, None)
+    SysStack::from_fd(name, sel.clone(), fd)
 }
 
 /// Creates a named persistent netns under /run/netns, as `ip netns add` does.
@@ -138,11 +149,10 @@ pub fn create(name: &str) -> Result<SysStack> {
         .create_new(true)
         .open(&file)
         .map_err(|e| io_err("create stack", name, e))?;
+    // Like an opened stack, a new one gets its netlink socket with its first request.
     let made = sys::create_netns_at(file.clone())
         .map_err(|e| io_err("create stack", name, e))
-        .and_then(|(fd, nl)| {
-            SysStack::from_fd(name.to_string(), StackSel::Name(name.into()), fd, Some(nl))
-        });
+        .and_then(|fd| SysStack::from_fd(name.to_string(), StackSel::Name(name.into()), fd));
     if made.is_err() {
         let _ = sys::umount_detach(&file);
         let _ = std::fs::remove_file(&file);

@@ -33,14 +33,20 @@ where
         .map_err(|_| io::Error::other("netns thread panicked"))?
 }
 
-/// Opens a netlink socket inside the netns `ns` (every stack open needs one), on the netns
-/// worker ([`on_worker`]).
+/// A netlink socket for the netns `ns`, opened on its first request ([`socket_in`]): a stack
+/// that is opened and removed without a request never enters the netns.
 pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
+    Ok(Netlink::lazy(ns.try_clone_to_owned()?))
+}
+
+/// Opens a configured rtnetlink socket inside the netns `ns`, on the netns worker
+/// ([`on_worker`]); a socket stays in the netns it was made in.
+pub fn socket_in(ns: BorrowedFd<'_>) -> io::Result<netlink_sys::Socket> {
     let fd = ns.try_clone_to_owned()?;
     on_worker(move || {
         setns(&fd, CloneFlags::CLONE_NEWNET)?;
         drop(fd);
-        Netlink::open()
+        Netlink::socket()
     })
 }
 
@@ -175,8 +181,8 @@ pub fn make_shared_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates a new netns on the netns worker and bind-mounts it onto `file` (which exists).
-/// Returns an fd on it and a netlink socket opened inside.
-pub fn create_netns_at(file: PathBuf) -> io::Result<(OwnedFd, Netlink)> {
+/// Returns an fd on it.
+pub fn create_netns_at(file: PathBuf) -> io::Result<OwnedFd> {
     on_worker(move || {
         unshare(CloneFlags::CLONE_NEWNET)?;
         mount(
@@ -186,9 +192,7 @@ pub fn create_netns_at(file: PathBuf) -> io::Result<(OwnedFd, Netlink)> {
             MsFlags::MS_BIND,
             None::<&str>,
         )?;
-        let fd = open_ns(&file)?;
-        let nl = Netlink::open()?;
-        Ok((fd, nl))
+        open_ns(&file)
     })
 }
 

@@ -82,8 +82,8 @@ pub fn run<B: Backend>(
     to: &B::Stack,
     opts: &MoveOptions,
 ) -> Result<Vec<Receipt>> {
-    recover::abandoned(b, ledger, &[&from.key(), &to.key()])?;
-    let _locks = StackLocks::take(ledger.runtime(), &[&from.key(), &to.key()])?;
+    recover::abandoned(b, ledger, &[&from.key()?, &to.key()?])?;
+    let _locks = StackLocks::take(ledger.runtime(), &[&from.lock_id(), &to.lock_id()])?;
     let items = precheck_and_save(b, ledger, from, moves, to, opts)?;
 
     // Items with the same plan run step by step together (so a bulk step like DestroySource
@@ -101,6 +101,8 @@ pub fn run<B: Backend>(
         ledger,
         from,
         to,
+        from_ref: StackRef::of(from)?,
+        to_ref: StackRef::of(to)?,
         opts,
         items,
         journal: Vec::new(),
@@ -155,6 +157,9 @@ struct Run<'a, B: Backend> {
     ledger: &'a Ledger,
     from: &'a B::Stack,
     to: &'a B::Stack,
+    /// The two stacks as the ledger and the intent name them (keys read once, before the move).
+    from_ref: StackRef,
+    to_ref: StackRef,
     opts: &'a MoveOptions,
     items: Vec<Item>,
     journal: Vec<Done>,
@@ -267,7 +272,7 @@ fn precheck_and_save<B: Backend>(
     opts: &MoveOptions,
 ) -> Result<Vec<Item>> {
     let first = moves.first().map(|m| m.0.to_string()).unwrap_or_default();
-    if from.key() == to.key() {
+    if from.key()? == to.key()? {
         return Err(Error::InvalidArgument(Box::new(
             ctx("move", &first, from.name()).detail("source and target are the same stack"),
         )));
@@ -278,7 +283,7 @@ fn precheck_and_save<B: Backend>(
         )));
     }
     let view = View::new(b, from, to, moves.len())?;
-    let src_loans = ledger.loans(&from.key())?;
+    let src_loans = ledger.loans(&from.key()?)?;
     let mut tgt_loans: Option<Vec<Loan>> = None;
     let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
@@ -395,7 +400,7 @@ fn precheck_and_save<B: Backend>(
                 } else {
                     match &tgt_loans {
                         Some(l) => l,
-                        None => tgt_loans.insert(ledger.loans(&to.key())?),
+                        None => tgt_loans.insert(ledger.loans(&to.key()?)?),
                     }
                 };
                 peer_prior = peer_loans.iter().find(|l| l.identifies(p)).cloned();
@@ -552,7 +557,7 @@ impl<B: Backend> Run<'_, B> {
         let taken: Vec<Loan> = if priors.is_empty() {
             Vec::new()
         } else {
-            ledger.edit(&from.key(), |v| {
+            ledger.edit(&from.key()?, |v| {
                 let mut out = Vec::new();
                 for p in &priors {
                     if let Some(at) = v.iter().position(|l| l == *p) {
@@ -576,8 +581,8 @@ impl<B: Backend> Run<'_, B> {
                 .as_ref()
                 .and_then(|p| taken.iter().find(|l| *l == p))
                 .map(|l| l.home.clone())
-                .unwrap_or_else(|| StackRef::of(from));
-            if home.key == to.key() {
+                .unwrap_or_else(|| self.from_ref.clone());
+            if home.key == self.to_ref.key {
                 continue; // it came home: no loan
             }
             let idx = it.tgt_index.expect("in target");
@@ -593,7 +598,7 @@ impl<B: Backend> Run<'_, B> {
             lent.push(first + k);
         }
         if !loans.is_empty() {
-            ledger.record_many(&to.key(), loans)?;
+            ledger.record_many(&to.key()?, loans)?;
             for j in lent {
                 if let Done::Recorded(_, rec) = &mut self.journal[j] {
                     *rec = true;
@@ -749,9 +754,9 @@ pub(crate) fn relend<B: Backend>(
         }
         None => false,
     };
-    ledger.take_where(&s.key(), |l| l == loan)?;
+    ledger.take_where(&s.key()?, |l| l == loan)?;
     ledger.record(
-        &s.key(),
+        &s.key()?,
         Loan {
             index,
             mark: if marked { loan.mark.clone() } else { None },
@@ -968,7 +973,7 @@ impl<B: Backend> Run<'_, B> {
             if let Done::Recorded(i, true) = d {
                 let it = &items[*i];
                 let (mark, t) = (it.mark.as_str(), it.tgt_index);
-                if let Err(e) = ledger.take_where(&to.key(), |l| match &l.mark {
+                if let Err(e) = ledger.take_where(&self.to_ref.key, |l| match &l.mark {
                     Some(m) => m == mark,
                     None => Some(l.index) == t && l.name == it.final_name,
                 }) {
@@ -1113,7 +1118,7 @@ impl<B: Backend> Run<'_, B> {
                 mark: it.mark.clone(),
             })
             .collect();
-        Intent::new(StackRef::of(self.from), StackRef::of(self.to), items)
+        Intent::new(self.from_ref.clone(), self.to_ref.clone(), items)
     }
 
     /// Where each interface of a failed move is now, as the kernel says (not as assumed).

@@ -11,6 +11,7 @@ use std::fmt;
 
 use crate::backend::{Backend, StackHandle};
 use crate::error::{Context, Error, NotReturned, Result};
+use crate::intent::Intents;
 use crate::ledger::{Ledger, Loan};
 use crate::model::{IfAddr, IfName, IfSel, Interface, KindInfo, LinkStack, StackSel};
 use crate::stack::{RemoveReport, Stack};
@@ -197,11 +198,11 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
     let n = names("reclaim", stack.name(), &[name])?[0];
     let b = system();
     let ledger = Ledger::system();
-    let key = stack.handle().key();
+    let key = stack.handle().key()?;
     // The home is read under the stack's lock: a move that is lending the interface to this
     // stack right now finishes (and records the loan) first.
     recover::abandoned(b, &ledger, &[&key])?;
-    let lock = StackLocks::take(ledger.runtime(), &[&key])?;
+    let lock = StackLocks::take(ledger.runtime(), &[&stack.handle().lock_id()])?;
     let iface = b.get(stack.handle(), IfSel::Name(n))?;
     let home = match ledger
         .loans(&key)?
@@ -245,7 +246,7 @@ pub fn recover() -> Result<RecoverReport> {
 /// [`recover`] for the unfinished moves that touch one stack. Every ifclone operation that
 /// changes a stack's interfaces does this first, for the stacks it touches.
 pub fn recover_stack(stack: &Stack) -> Result<RecoverReport> {
-    recover::abandoned(system(), &Ledger::system(), &[&stack.handle().key()])
+    recover::abandoned(system(), &Ledger::system(), &[&stack.handle().key()?])
 }
 
 /// How [`Stack::remove_with`] treats loans that cannot go home.
@@ -267,7 +268,8 @@ pub fn return_loans<B: Backend>(
     report: &mut RemoveReport,
 ) -> Result<Vec<(IfName, String)>> {
     let mut stranded = Vec::new();
-    let loans = ledger.loans(&stack.key())?;
+    let key = stack.key()?;
+    let loans = ledger.loans(&key)?;
     if loans.is_empty() {
         return Ok(stranded);
     }
@@ -281,7 +283,7 @@ pub fn return_loans<B: Backend>(
             None => {
                 // Not in the stack (destroyed, or taken away by other means): removing the
                 // stack cannot destroy it, so the record goes.
-                ledger.take_where(&stack.key(), |l| *l == loan)?;
+                ledger.take_where(&stack.key()?, |l| *l == loan)?;
                 report.gone.push((loan.name, loan.home.name.clone()));
             }
         }
@@ -309,9 +311,7 @@ pub fn return_loans<B: Backend>(
         // What was made here on top of it dies with the stack anyway; it goes first.
         let on_top: Vec<Interface> = here
             .iter()
-            .filter(|d| {
-                parent_here(d) == Some(iface.index) && loans_of(ledger, stack.key(), d).is_none()
-            })
+            .filter(|d| parent_here(d) == Some(iface.index) && loans_of(ledger, &key, d).is_none())
             .cloned()
             .collect();
         let mut blocked = None;
@@ -364,9 +364,9 @@ fn parent_here(i: &Interface) -> Option<u32> {
     }
 }
 
-fn loans_of(ledger: &Ledger, stack_key: String, i: &Interface) -> Option<Loan> {
+fn loans_of(ledger: &Ledger, stack_key: &str, i: &Interface) -> Option<Loan> {
     ledger
-        .loans(&stack_key)
+        .loans(stack_key)
         .ok()?
         .into_iter()
         .find(|l| l.identifies(i))
@@ -395,14 +395,26 @@ impl Stack {
         }
         let b = system();
         let ledger = Ledger::system();
-        let key = self.handle().key();
+        let lock_id = self.handle().lock_id();
+        {
+            // Nothing in the state names this stack (no move under way or abandoned anywhere,
+            // no ledger file under its lock id): nothing can be lent to it while its lock is
+            // held, so it goes at once, without its key (on Linux: no socket in the netns).
+            let _lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
+            if Intents::new(ledger.runtime()).list()?.is_empty() && !ledger.may_hold(&lock_id)? {
+                b.remove_stack(self.handle())?;
+                forget_lock(b, &ledger, &lock_id);
+                return Ok(RemoveReport::default());
+            }
+        }
+        let key = self.handle().key()?;
         recover::abandoned(b, &ledger, &[&key])?;
         let mut report = RemoveReport::default();
         // A loan that arrives while others go home is returned in the next round; under the
         // stack's lock nothing can arrive.
         for _round in 0..3 {
             let stranded = return_loans(b, &ledger, self.handle(), &mut report)?;
-            let _lock = StackLocks::take(ledger.runtime(), &[&key])?;
+            let _lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
             // No loans (the common case): nothing to look for in the stack.
             let loans = ledger.loans(&key)?;
             let left: Vec<Loan> = if loans.is_empty() {
@@ -431,10 +443,10 @@ impl Stack {
                 b.remove_stack(self.handle())?;
                 ledger.forget(&key)?;
                 // The stack is gone and its key names no other stack, ever (the kernel identity
-                // is never reused), so its lock files can go: whoever still waits on one finds
-                // the stack gone. Without this every stack ever made would leave two files.
+                // is never reused), so its ledger's lock file can go: whoever still waits on it
+                // finds the stack gone. Without this every stack ever made would leave a file.
                 let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
-                let _ = std::fs::remove_file(crate::state::stack_lock_path(ledger.runtime(), &key));
+                forget_lock(b, &ledger, &lock_id);
                 return Ok(report);
             }
             if !newcomers {
@@ -450,6 +462,14 @@ impl Stack {
     /// Removes a named stack (see [`Stack::remove`]).
     pub fn remove_name(name: &str) -> Result<RemoveReport> {
         Stack::open(StackSel::Name(name.to_string()))?.remove()
+    }
+}
+
+/// Deletes a removed stack's lock file unless its lock id will name a later stack
+/// ([`Backend::lock_ids_reused`]); a waiter on the deleted file finds the stack gone.
+fn forget_lock<B: Backend>(b: &B, ledger: &Ledger, lock_id: &str) {
+    if !b.lock_ids_reused() {
+        let _ = std::fs::remove_file(crate::state::stack_lock_path(ledger.runtime(), lock_id));
     }
 }
 

@@ -109,7 +109,8 @@ pub(crate) fn abandoned<B: Backend>(
         let Some((pending, intent)) = intents.claim(&txn, keys.is_empty())? else {
             continue;
         };
-        let _locks = StackLocks::take(ledger.runtime(), &[&intent.from.key, &intent.to.key])?;
+        let (fl, tl) = (b.lock_id_of(&intent.from.key), b.lock_id_of(&intent.to.key));
+        let _locks = StackLocks::take(ledger.runtime(), &[&fl, &tl])?;
         report.recovered.extend(one(b, ledger, &intent)?);
         pending.finish()?;
     }
@@ -125,7 +126,7 @@ pub(crate) fn reconcile<B: Backend>(
     report: &mut RecoverReport,
 ) -> Result<()> {
     for key in ledger.stacks()? {
-        let _lock = StackLocks::take(ledger.runtime(), &[&key])?;
+        let _lock = StackLocks::take(ledger.runtime(), &[&b.lock_id_of(&key)])?;
         let loans = ledger.loans(&key)?;
         match b.find_stack(&key)? {
             None => {
@@ -158,7 +159,7 @@ pub(crate) fn reconcile<B: Backend>(
 /// kernel identity, else by the identity itself. `None`: no live stack has it.
 pub(crate) fn open_ref<B: Backend>(b: &B, r: &StackRef) -> Result<Option<Arc<B::Stack>>> {
     match b.open_stack(&r.sel) {
-        Ok(s) if s.key() == r.key => return Ok(Some(s)),
+        Ok(s) if s.key()? == r.key => return Ok(Some(s)),
         Ok(_) => {}
         // Gone, or the name now holds no stack (a netns file that is being removed or created).
         Err(e) if e.is_not_found() || matches!(e, Error::InvalidArgument(_)) => {}
