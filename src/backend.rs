@@ -55,7 +55,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, StackInfo, StackSel,
+    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, Mac, StackInfo,
+    StackSel,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -208,6 +209,37 @@ pub trait Backend: Send + Sync {
         req: &CreateRequest,
         place: Placement<'_, Self::Stack>,
     ) -> Result<Created>;
+    /// A move's new epair (the Recreate of an epair): made by `stack`, the end `req.name` there
+    /// and the peer in `peer_in` (else in `stack`), the peer with `peer_mtu` and `peer_mac` from
+    /// the start where the kernel takes them at creation. Only the two indexes are returned:
+    /// the move renames and restores the peer in one change afterwards, and reads the end in
+    /// its own verification. By default [`Backend::create`].
+    fn create_pair(
+        &self,
+        stack: &Self::Stack,
+        req: &CreateRequest,
+        peer_in: Option<&Self::Stack>,
+        peer_mtu: u32,
+        peer_mac: Option<Mac>,
+    ) -> Result<(u32, u32)> {
+        let _ = (peer_mtu, peer_mac);
+        let made = self.create(
+            stack,
+            req,
+            Placement {
+                iface: None,
+                peer: peer_in,
+            },
+        )?;
+        match made.peer {
+            Some(p) => Ok((made.iface.index, p.index)),
+            None => Err(Error::Kernel(Box::new(
+                crate::error::Context::new("create", made.iface.name.to_string())
+                    .stack(stack.name())
+                    .detail("the epair was made without a peer"),
+            ))),
+        }
+    }
     /// Destroys one interface (an epair end destroys the pair).
     fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()>;
     /// Destroys many interfaces through the kernel's bulk path (Linux: one group delete; the
@@ -217,6 +249,13 @@ pub trait Backend: Send + Sync {
     fn destroy_many(&self, stack: &Self::Stack, sels: &[IfSel]) -> Result<()>;
     /// Applies a set of property changes, in [`Change`]'s documented order.
     fn apply(&self, stack: &Self::Stack, sel: IfSel, change: &Change) -> Result<()>;
+    /// [`Backend::apply`] for values known to suit the device (saved from a device of the same
+    /// kind, by a move): Linux sends them all in one RTM_SETLINK (the kernel renames before it
+    /// brings the device up) and skips the MTU-limit lookup. On failure some may have been
+    /// applied, as with `apply`.
+    fn apply_at_once(&self, stack: &Self::Stack, index: u32, change: &Change) -> Result<()> {
+        self.apply(stack, IfSel::Index(index), change)
+    }
 
     // ---- addresses ----
 

@@ -504,7 +504,7 @@ impl System {
                 // the requesting socket's netns.
                 let fd = (!peer_home.same(stack) || !home.same(stack))
                     .then(|| peer_home.fd().as_raw_fd());
-                kinds::veth::info(peer.expect("peer"), fd, req.mtu)
+                kinds::veth::info(peer.expect("peer"), fd, req.mtu, None)
             }
             KindSpec::Vlan { id, proto, .. } => kinds::vlan::info(*id, *proto),
             KindSpec::Macvlan { mode, .. } => kinds::macvlan::info(*mode),
@@ -672,7 +672,12 @@ impl System {
         m.attributes.push(LinkAttribute::IfName(PROBE.into()));
         let mut info = vec![LinkInfo::Kind(ik)];
         if k == KindName::Epair {
-            info = kinds::veth::info(IfName::from_kernel(b"if-probe").expect("name"), None, None);
+            info = kinds::veth::info(
+                IfName::from_kernel(b"if-probe").expect("name"),
+                None,
+                None,
+                None,
+            );
             // the peer name is invalid too
             if let Some(LinkInfo::Data(netlink_packet_route::link::InfoData::Veth(
                 netlink_packet_route::link::InfoVeth::Peer(p),
@@ -1004,6 +1009,146 @@ impl Backend for System {
             self.setlink(s, m, if up { "set up" } else { "set down" }, &object)?;
         }
         Ok(())
+    }
+
+    /// One NEWLINK sent in `stack`: the end there, the peer (with its MTU and MAC) in `peer_in`;
+    /// the kernel's echo of the end (6.2+) carries the peer's index as IFLA_LINK. Without an
+    /// echo, one lookup per end.
+    fn create_pair(
+        &self,
+        stack: &SysStack,
+        req: &CreateRequest,
+        peer_in: Option<&SysStack>,
+        peer_mtu: u32,
+        peer_mac: Option<Mac>,
+    ) -> Result<(u32, u32)> {
+        let peer_home = peer_in.unwrap_or(stack);
+        let (name, peer) = match (req.name, &req.kind) {
+            (Some(n), KindSpec::Epair { peer_name: Some(p) }) if req.description.is_none() => {
+                (n, *p)
+            }
+            _ => {
+                let made = self.create(
+                    stack,
+                    req,
+                    Placement {
+                        iface: None,
+                        peer: peer_in,
+                    },
+                )?;
+                let p = made.peer.as_ref().map(|p| p.index).ok_or_else(|| {
+                    Error::Kernel(Box::new(
+                        Context::new("create", made.iface.name.to_string())
+                            .stack(stack.name())
+                            .detail("the epair was made without a peer"),
+                    ))
+                })?;
+                return Ok((made.iface.index, p));
+            }
+        };
+        let mut m = LinkMessage::default();
+        if req.up {
+            m.header.flags = LinkFlags::Up;
+            m.header.change_mask = LinkFlags::Up;
+        }
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        if let Some(mtu) = req.mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(mac) = req.mac {
+            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
+        }
+        if let Some(g) = req.group {
+            m.attributes.push(LinkAttribute::Group(g));
+        }
+        let fd = (!peer_home.same(stack)).then(|| peer_home.fd().as_raw_fd());
+        m.attributes.push(LinkAttribute::LinkInfo(kinds::veth::info(
+            peer,
+            fd,
+            Some(peer_mtu),
+            peer_mac,
+        )));
+        let mut echoed: Option<(u32, Option<u32>)> = None;
+        stack
+            .nl()
+            .ack_with(
+                RouteNetlinkMessage::NewLink(m),
+                NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO,
+                |msg| {
+                    if msg.kind == link::RTM_NEWLINK && echoed.is_none() {
+                        echoed = link::parse(msg.payload, stack.shared_name())
+                            .filter(|i| i.name == name)
+                            .map(|i| (i.index, i.link().and_then(|l| l.index)));
+                    }
+                },
+            )
+            .map_err(|e| {
+                kerr(e, "create", name.to_string(), stack).with_detail(format_args!(
+                    "an epair with its peer {peer} in {}",
+                    peer_home.name()
+                ))
+            })?;
+        match echoed {
+            Some((i, Some(p))) => Ok((i, p)),
+            _ => {
+                let found = (|| {
+                    let i = self.get_raw(stack, IfSel::Name(name))?.index;
+                    let p = self.get_raw(peer_home, IfSel::Name(peer))?.index;
+                    Ok((i, p))
+                })();
+                found.map_err(|e| self.undo(stack, name, e))
+            }
+        }
+    }
+
+    fn apply_at_once(&self, s: &SysStack, index: u32, change: &Change) -> Result<()> {
+        if change.is_empty() {
+            return Ok(());
+        }
+        let mut m = sel_msg(IfSel::Index(index));
+        if let Some(n) = change.name {
+            m.attributes.push(LinkAttribute::IfName(n.to_string()));
+        }
+        if let Some(mtu) = change.mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(mac) = change.mac {
+            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
+        }
+        if let Some(d) = &change.description {
+            // Raw bytes, as in `apply`.
+            m.attributes.push(LinkAttribute::Other(DefaultNla::new(
+                IFLA_IFALIAS,
+                d.as_bytes().to_vec(),
+            )));
+        }
+        if let Some(g) = change.group {
+            m.attributes.push(LinkAttribute::Group(g));
+        }
+        if let Some(up) = change.up {
+            m.header.change_mask = LinkFlags::Up;
+            if up {
+                m.header.flags = LinkFlags::Up;
+            }
+        }
+        let what: Vec<String> = [
+            change.name.map(|n| format!("rename to {n}")),
+            change.mtu.map(|v| format!("mtu {v}")),
+            change.mac.map(|v| format!("mac {v}")),
+            change
+                .description
+                .as_ref()
+                .map(|_| "description".to_string()),
+            change.group.map(|g| format!("group {g}")),
+            change
+                .up
+                .map(|u| (if u { "up" } else { "down" }).to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.setlink(s, m, "change", &format!("#{index}"))
+            .map_err(|e| e.with_detail(format!("in one request: {}", what.join(", "))))
     }
 
     fn addresses(&self, s: &SysStack, index: u32) -> Result<Vec<IfAddr>> {

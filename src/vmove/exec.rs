@@ -32,6 +32,8 @@ struct Item {
     src_index: u32,
     /// Index in the target once the interface (or its copy) is there.
     tgt_index: Option<u32>,
+    /// The copy was made UP already (an epair re-create's end): the Up step has nothing to do.
+    created_up: bool,
     /// epair re-create: index of the new peer (in the source stack).
     new_peer_index: Option<u32>,
     /// epair re-create: where the source's peer is now (its index; changed by a rollback that
@@ -177,6 +179,10 @@ enum View<'a, B: Backend> {
         tgt: Vec<Interface>,
         /// Every address of the source, with its interface's index.
         addrs: Vec<(u32, IfAddr)>,
+        /// Every address of the target, read when first asked for (an epair's peer there).
+        tgt_addrs: std::cell::OnceCell<Vec<(u32, IfAddr)>>,
+        b: &'a B,
+        to: &'a B::Stack,
     },
     Direct {
         b: &'a B,
@@ -195,6 +201,9 @@ impl<'a, B: Backend> View<'a, B> {
                 src: b.list(from)?,
                 tgt: b.list(to)?,
                 addrs: b.all_addresses(from)?,
+                tgt_addrs: std::cell::OnceCell::new(),
+                b,
+                to,
             }
         } else {
             View::Direct { b, from, to }
@@ -251,6 +260,29 @@ impl<'a, B: Backend> View<'a, B> {
                 .map(|(_, a)| *a)
                 .collect()),
             View::Direct { b, from, .. } => b.addresses(from, index),
+        }
+    }
+
+    /// The addresses of the target's interface `index`.
+    fn tgt_addresses(&self, index: u32) -> Result<Vec<IfAddr>> {
+        match self {
+            View::Listed {
+                tgt_addrs, b, to, ..
+            } => {
+                let all = match tgt_addrs.get() {
+                    Some(a) => a,
+                    None => {
+                        let a = b.all_addresses(to)?;
+                        tgt_addrs.get_or_init(|| a)
+                    }
+                };
+                Ok(all
+                    .iter()
+                    .filter(|(i, _)| *i == index)
+                    .map(|(_, a)| *a)
+                    .collect())
+            }
+            View::Direct { b, to, .. } => b.addresses(to, index),
         }
     }
 
@@ -375,9 +407,9 @@ fn precheck_and_save<B: Backend>(
                     }
                     _ => None,
                 };
-                let (p, peer_stack) = match (&in_src, &in_tgt) {
-                    (Some(p), _) => (p, from),
-                    (None, Some(p)) => (p, to),
+                let p = match (&in_src, &in_tgt) {
+                    (Some(p), _) => p,
+                    (None, Some(p)) => p,
                     (None, None) => return Err(Error::Unsupported(Box::new(
                         ctx("move", name.as_str(), from.name()).detail(
                             "re-creating an epair needs its peer in the source or the target stack",
@@ -393,7 +425,11 @@ fn precheck_and_save<B: Backend>(
                     )));
                 }
                 peer_in_target = in_src.is_none();
-                let pa = b.addresses(peer_stack, p.index)?;
+                let pa = if in_src.is_some() {
+                    view.addresses(p.index)?
+                } else {
+                    view.tgt_addresses(p.index)?
+                };
                 // The peer's loan record: the source's ledger is read already, the target's once.
                 let peer_loans = if in_src.is_some() {
                     &src_loans
@@ -439,6 +475,7 @@ fn precheck_and_save<B: Backend>(
             plan,
             tgt_index: None,
             new_peer_index: None,
+            created_up: false,
             ports,
             receipt,
         });
@@ -650,7 +687,29 @@ impl<B: Backend> Run<'_, B> {
                 it.tgt_index = Some(idx);
                 journal.push(Done::Moved(i));
             }
-            Step::CreateInTarget | Step::CreatePairAcross => {
+            Step::CreatePairAcross => {
+                // Made by the target: the main end gets its final name at once (the pre-check
+                // found it free there and the stack lock keeps it so), the peer a temporary one
+                // beside the old peer, with the old peer's MTU and MAC where the kernel takes
+                // them at creation. Linux: one NEWLINK, whose echo gives both indexes.
+                let mut req =
+                    create_request(&saved_of(&it.saved, None), it.final_name, it.peer_tmp);
+                // UP from the start, if it was (its peer stays down until RestorePeer).
+                req.up = it.saved.iface.up;
+                let peer = &it.peer.as_ref().expect("epair").iface;
+                let (idx, pidx) = b.create_pair(
+                    to,
+                    &req,
+                    (!it.peer_in_target).then_some(from),
+                    peer.mtu,
+                    peer.mac,
+                )?;
+                it.tgt_index = Some(idx);
+                it.new_peer_index = Some(pidx);
+                it.created_up = req.up;
+                journal.push(Done::Created(i));
+            }
+            Step::CreateInTarget => {
                 let req = create_request(&saved_of(&it.saved, None), it.tmp_name, it.peer_tmp);
                 let made = b.create(
                     from,
@@ -686,16 +745,20 @@ impl<B: Backend> Run<'_, B> {
                     it.new_peer_index.expect("peer"),
                 );
                 let ps = if it.peer_in_target { to } else { from };
-                set(
-                    b,
-                    ps,
-                    pidx,
-                    Change {
-                        name: Some(peer.iface.name),
-                        ..Change::default()
-                    },
-                )?;
-                restore_on(b, ps, pidx, peer, true)?;
+                // One change renames the new peer and gives it the old one's parameters (the
+                // kernel renames before it brings a device up); a new device has no address yet.
+                let c = Change {
+                    name: Some(peer.iface.name),
+                    mtu: Some(peer.iface.mtu),
+                    mac: peer.iface.mac,
+                    description: peer.iface.description.as_deref().map(str::to_string),
+                    up: peer.iface.up.then_some(true),
+                    group: None,
+                };
+                b.apply_at_once(ps, pidx, &c)?;
+                if !peer.addresses.is_empty() {
+                    add_missing(b, ps, pidx, &peer.addresses)?;
+                }
             }
             Step::RestoreAddresses => {
                 let idx = it.tgt_index.expect("in target");
@@ -707,16 +770,18 @@ impl<B: Backend> Run<'_, B> {
             }
             Step::Up => {
                 if it.saved.iface.up {
-                    let idx = it.tgt_index.expect("in target");
-                    set(
-                        b,
-                        to,
-                        idx,
-                        Change {
-                            up: Some(true),
-                            ..Change::default()
-                        },
-                    )?;
+                    if !it.created_up {
+                        let idx = it.tgt_index.expect("in target");
+                        set(
+                            b,
+                            to,
+                            idx,
+                            Change {
+                                up: Some(true),
+                                ..Change::default()
+                            },
+                        )?;
+                    }
                     it.receipt.restored.push("up".into());
                 }
             }

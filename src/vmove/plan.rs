@@ -60,11 +60,11 @@ impl Step {
             Step::Unmark => "take the old identity mark off the source",
             Step::MoveNative => "kernel move into the target, final name in the same request",
             Step::CreateInTarget => "create the same kind in the target under a temporary name",
-            Step::CreatePairAcross => "create a new pair: main end in the target, peer beside the old peer (temporary names)",
+            Step::CreatePairAcross => "create a new pair from the target: main end under its final name, peer beside the old peer under a temporary name",
             Step::RestoreParams => "re-apply MTU, MAC, description where they differ",
             Step::DestroySource => "destroy the source (many: one bulk delete)",
             Step::RenameInTarget => "rename temporary -> final name in the target",
-            Step::RestorePeer => "rename the new peer to the old peer's name; re-apply its parameters and UP",
+            Step::RestorePeer => "rename the new peer to the old peer's name, re-apply its parameters and UP (one request)",
             Step::RestoreAddresses => "re-add the saved addresses",
             Step::Up => "bring it up if it was up",
             Step::Verify => "verify every saved property in the target; target still alive",
@@ -116,13 +116,9 @@ pub fn plan(kind: Option<KindName>, opts: &MoveOptions) -> Result<Plan, String> 
     let mut steps = vec![PreCheck, Save, Intent];
     match strategy {
         Strategy::Native => steps.extend([Unmark, MoveNative, RestoreParams]),
-        Strategy::Recreate if kind == Some(KindName::Epair) => steps.extend([
-            CreatePairAcross,
-            RestoreParams,
-            DestroySource,
-            RenameInTarget,
-            RestorePeer,
-        ]),
+        Strategy::Recreate if kind == Some(KindName::Epair) => {
+            steps.extend([CreatePairAcross, RestoreParams, DestroySource, RestorePeer])
+        }
         Strategy::Recreate if d.exclusive => {
             steps.extend([DestroySource, CreateInTarget, RestoreParams, RenameInTarget])
         }

@@ -17,7 +17,12 @@ pub fn parse(ctx: LinkCtx) -> KindInfo {
 
 /// IFLA_LINKINFO for a veth whose peer is `peer`, created in the netns `peer_ns` when given
 /// (else in the netns of the requesting socket), with MTU `mtu` when given.
-pub fn info(peer: IfName, peer_ns: Option<RawFd>, mtu: Option<u32>) -> Vec<LinkInfo> {
+pub fn info(
+    peer: IfName,
+    peer_ns: Option<RawFd>,
+    mtu: Option<u32>,
+    mac: Option<crate::model::Mac>,
+) -> Vec<LinkInfo> {
     let mut p = LinkMessage::default();
     p.attributes.push(LinkAttribute::IfName(peer.to_string()));
     if let Some(fd) = peer_ns {
@@ -25,6 +30,9 @@ pub fn info(peer: IfName, peer_ns: Option<RawFd>, mtu: Option<u32>) -> Vec<LinkI
     }
     if let Some(m) = mtu {
         p.attributes.push(LinkAttribute::Mtu(m));
+    }
+    if let Some(m) = mac {
+        p.attributes.push(LinkAttribute::Address(m.0.to_vec()));
     }
     vec![
         LinkInfo::Kind(InfoKind::Veth),
