@@ -291,15 +291,18 @@ pub trait Backend: Send + Sync {
         new_name: Option<IfName>,
     ) -> Result<u32>;
     /// [`Backend::move_native`] of an interface the caller has just read (`iface`, in `from`):
-    /// a backend may skip looking it up again. The default moves it by its index.
+    /// a backend may skip looking it up again. Returns the interface as the target now reports
+    /// it (the move restores and verifies from it). The default moves it by its index and
+    /// reads it there.
     fn move_native_known(
         &self,
         from: &Self::Stack,
         iface: &Interface,
         to: &Self::Stack,
         new_name: Option<IfName>,
-    ) -> Result<u32> {
-        self.move_native(from, IfSel::Index(iface.index), to, new_name)
+    ) -> Result<Interface> {
+        let index = self.move_native(from, IfSel::Index(iface.index), to, new_name)?;
+        self.get(to, IfSel::Index(index))
     }
 
     // ---- identity ----

@@ -70,8 +70,9 @@ fn requests_do_not_grow_with_the_stacks() {
          {big:?} beside 150: its cost must not depend on what the stacks hold"
     );
     eprintln!("single vmove requests (there, back): {small:?}");
-    // Each way: a handful of lookups, the move, the checks after it.
-    assert!(small.0 <= 16 && small.1 <= 16, "{small:?}");
+    // Each way: a handful of lookups, the move (whose one lookup after it serves the restore
+    // and the verification), the mark.
+    assert!(small.0 <= 10 && small.1 <= 10, "{small:?}");
 
     // Many at once: the stacks are read once for the group; per interface the kernel's move,
     // the lookup of its new index and its mark.

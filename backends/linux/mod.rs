@@ -1191,7 +1191,7 @@ impl Backend for System {
     ) -> Result<u32> {
         // Only the name, index and kind are needed (not the peer's name).
         let i = self.get_raw(from, sel)?;
-        self.move_native_known(from, &i, to, new_name)
+        Ok(self.move_native_known(from, &i, to, new_name)?.index)
     }
 
     /// The NEWLINK with IFLA_NET_NS_FD, and one GETLINK in the target for the new index.
@@ -1201,7 +1201,7 @@ impl Backend for System {
         i: &Interface,
         to: &SysStack,
         new_name: Option<IfName>,
-    ) -> Result<u32> {
+    ) -> Result<Interface> {
         let object = i.name.to_string();
         if matches!(i.kind, KindInfo::Bridge | KindInfo::Loopback) {
             return Err(Error::Unsupported(Box::new(
@@ -1235,7 +1235,7 @@ impl Backend for System {
                 }
             })?;
         let there = new_name.unwrap_or(i.name);
-        Ok(self.get_raw(to, IfSel::Name(there))?.index)
+        self.get_raw(to, IfSel::Name(there))
     }
 
     /// An alternative name (RTM_NEWLINKPROP, IFLA_PROP_LIST { IFLA_ALT_IFNAME }): the kernel

@@ -34,6 +34,9 @@ struct Item {
     tgt_index: Option<u32>,
     /// The copy was made UP already (an epair re-create's end): the Up step has nothing to do.
     created_up: bool,
+    /// The interface as the target reported it right after a native move, while nothing has
+    /// changed it since: RestoreParams and Verify read it instead of asking again.
+    seen: Option<Interface>,
     /// epair re-create: index of the new peer (in the source stack).
     new_peer_index: Option<u32>,
     /// epair re-create: where the source's peer is now (its index; changed by a rollback that
@@ -476,6 +479,7 @@ fn precheck_and_save<B: Backend>(
             tgt_index: None,
             new_peer_index: None,
             created_up: false,
+            seen: None,
             ports,
             receipt,
         });
@@ -543,7 +547,10 @@ impl<B: Backend> Run<'_, B> {
             }
             Step::RecordLoan => self.record_loans(group),
             // Many interfaces: the target is read once for the whole group, not once each.
-            Step::RestoreParams | Step::Verify if group.len() >= LIST_FROM => {
+            // (Unless each was seen by the move and not changed since.)
+            Step::RestoreParams | Step::Verify
+                if group.len() >= LIST_FROM && group.iter().any(|&i| items[i].seen.is_none()) =>
+            {
                 if step == Step::Verify {
                     target_alive(b, self.to, self.items[group[0]].src_name)?;
                 }
@@ -667,7 +674,10 @@ impl<B: Backend> Run<'_, B> {
             ))
         })?;
         match step {
-            Step::RestoreParams => restore_params(b, to, it, cur),
+            Step::RestoreParams => {
+                it.seen = None;
+                restore_params(b, to, it, cur).map(|_| ())
+            }
             Step::Verify => verify(b, to, it, cur, opts),
             _ => unreachable!("only RestoreParams and Verify read the group's target"),
         }
@@ -678,13 +688,22 @@ impl<B: Backend> Run<'_, B> {
         let (b, from, to, opts) = (self.b, self.from, self.to, self.opts);
         let (items, journal) = (&mut self.items, &mut self.journal);
         let it = &mut items[i];
+        // What the move saw is kept only while nothing has touched the interface since (Up and
+        // RestoreAddresses drop it when they change something).
+        if !matches!(
+            step,
+            Step::RestoreParams | Step::Verify | Step::Up | Step::RestoreAddresses
+        ) {
+            it.seen = None;
+        }
         match step {
             Step::MoveNative => {
                 let rename = (it.final_name != it.src_name).then_some(it.final_name);
                 let mut known = it.saved.iface.clone();
                 known.index = it.src_index;
-                let idx = b.move_native_known(from, &known, to, rename)?;
-                it.tgt_index = Some(idx);
+                let now = b.move_native_known(from, &known, to, rename)?;
+                it.tgt_index = Some(now.index);
+                it.seen = Some(now);
                 journal.push(Done::Moved(i));
             }
             Step::CreatePairAcross => {
@@ -723,10 +742,17 @@ impl<B: Backend> Run<'_, B> {
                 it.new_peer_index = made.peer.as_ref().map(|p| p.index);
                 journal.push(Done::Created(i));
             }
-            Step::RestoreParams => {
-                let now = b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?;
-                restore_params(b, to, it, &now)?;
-            }
+            Step::RestoreParams => match it.seen.take() {
+                Some(now) => {
+                    if restore_params(b, to, it, &now)? {
+                        it.seen = Some(now); // nothing changed: still what the target has
+                    }
+                }
+                None => {
+                    let now = b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?;
+                    restore_params(b, to, it, &now)?;
+                }
+            },
             Step::RenameInTarget => {
                 let idx = it.tgt_index.expect("in target");
                 set(
@@ -761,6 +787,9 @@ impl<B: Backend> Run<'_, B> {
                 }
             }
             Step::RestoreAddresses => {
+                if !it.saved.addresses.is_empty() {
+                    it.seen = None;
+                }
                 let idx = it.tgt_index.expect("in target");
                 add_missing(b, to, idx, &it.saved.addresses)?;
                 it.receipt.addresses = it.saved.addresses.clone();
@@ -771,6 +800,7 @@ impl<B: Backend> Run<'_, B> {
             Step::Up => {
                 if it.saved.iface.up {
                     if !it.created_up {
+                        it.seen = None;
                         let idx = it.tgt_index.expect("in target");
                         set(
                             b,
@@ -787,7 +817,10 @@ impl<B: Backend> Run<'_, B> {
             }
             Step::Verify => {
                 target_alive(b, to, it.src_name)?;
-                let now = b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?;
+                let now = match it.seen.take() {
+                    Some(now) => now,
+                    None => b.get(to, IfSel::Index(it.tgt_index.expect("in target")))?,
+                };
                 verify(b, to, it, &now, opts)?;
             }
             Step::Unmark => {
@@ -953,10 +986,18 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
 
 /// Re-applies the saved MTU, MAC and description where `now` (the interface in the target)
 /// differs.
-fn restore_params<B: Backend>(b: &B, to: &B::Stack, it: &mut Item, now: &Interface) -> Result<()> {
+/// Re-applies what differs between the saved parameters and `now`; `true` when nothing did.
+fn restore_params<B: Backend>(
+    b: &B,
+    to: &B::Stack,
+    it: &mut Item,
+    now: &Interface,
+) -> Result<bool> {
     let c = apply_vparams(&it.saved.iface, now);
     note_restored(&mut it.receipt, &c);
-    set(b, to, now.index, c)
+    let unchanged = c.is_empty();
+    set(b, to, now.index, c)?;
+    Ok(unchanged)
 }
 
 /// Checks every saved property on `now` (the interface in the target) and that the target still
