@@ -30,7 +30,36 @@ fn vlan_setup(a: &Stack, proto: VlanProto) -> String {
     a.create_interface(&req).unwrap();
     let m = mac(0x71);
     configure(a, "v100", &m);
+    settle(a);
     m
+}
+
+/// Waits until the kernel has worked out the operational state of every UP device (linkwatch
+/// does it later, up to about a second under TCG), so that a snapshot taken now does not
+/// change by itself.
+fn settle(a: &Stack) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pending: Vec<String> = snapshot(a.name())
+            .into_iter()
+            .filter(|(n, v)| {
+                n != "lo"
+                    && v["operstate"] == "UNKNOWN"
+                    && v["flags"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|x| x == "UP"))
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the operational state of {pending:?} never settled"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[track_caller]
