@@ -223,22 +223,7 @@ pub trait Backend: Send + Sync {
         peer_mac: Option<Mac>,
     ) -> Result<(u32, u32)> {
         let _ = (peer_mtu, peer_mac);
-        let made = self.create(
-            stack,
-            req,
-            Placement {
-                iface: None,
-                peer: peer_in,
-            },
-        )?;
-        match made.peer {
-            Some(p) => Ok((made.iface.index, p.index)),
-            None => Err(Error::Kernel(Box::new(
-                crate::error::Context::new("create", made.iface.name.to_string())
-                    .stack(stack.name())
-                    .detail("the epair was made without a peer"),
-            ))),
-        }
+        pair_by_create(self, stack, req, peer_in)
     }
     /// Destroys one interface (an epair end destroys the pair).
     fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()>;
@@ -316,6 +301,32 @@ pub trait Backend: Send + Sync {
     fn add_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<bool>;
     /// Removes `mark` from the interface at `index`; a mark that is not there is not an error.
     fn del_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<()>;
+}
+
+/// [`Backend::create_pair`] through [`Backend::create`]: the peer placed in `peer_in`, the two
+/// indexes from what `create` reports.
+pub(crate) fn pair_by_create<B: Backend + ?Sized>(
+    b: &B,
+    stack: &B::Stack,
+    req: &CreateRequest,
+    peer_in: Option<&B::Stack>,
+) -> Result<(u32, u32)> {
+    let made = b.create(
+        stack,
+        req,
+        Placement {
+            iface: None,
+            peer: peer_in,
+        },
+    )?;
+    match made.peer {
+        Some(p) => Ok((made.iface.index, p.index)),
+        None => Err(Error::Kernel(Box::new(
+            crate::error::Context::new("create", made.iface.name.to_string())
+                .stack(stack.name())
+                .detail("the epair was made without a peer"),
+        ))),
+    }
 }
 
 /// Shorthand used by the neutral layers for "this OS cannot do that".

@@ -222,20 +222,10 @@ impl Intents {
 
     /// The transaction ids of every intent on disk.
     pub fn list(&self) -> Result<Vec<String>> {
-        let rd = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(state::io_error("list intents", &self.dir, e)),
-        };
-        let mut out = Vec::new();
-        for ent in rd {
-            let ent = ent.map_err(|e| state::io_error("list intents", &self.dir, e))?;
-            let name = ent.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(txn) = name.strip_suffix(".json") {
-                out.push(txn.to_string());
-            }
-        }
+        let mut out: Vec<String> = state::names_in(&self.dir, "list intents")?
+            .into_iter()
+            .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+            .collect();
         out.sort();
         Ok(out)
     }

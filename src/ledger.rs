@@ -159,25 +159,13 @@ impl Ledger {
     /// nothing for the stack. (Lock files and a crashed writer's temporary files hold no loans:
     /// a write lands by rename, or the file before it stands.)
     pub fn may_hold(&self, lock_id: &str) -> Result<bool> {
-        let dir = self.runtime.join("loans");
-        let rd = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(state::io_error("list ledger", &dir, e)),
-        };
         let stem = state::file_stem(lock_id);
-        for ent in rd {
-            let ent = ent.map_err(|e| state::io_error("list ledger", &dir, e))?;
-            let name = ent.file_name();
-            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(stem.as_str())) else {
-                // (A name that is not UTF-8 is no file of ours, and none of this stack's.)
-                continue;
-            };
-            if rest == ".json" || (rest.starts_with('_') && rest.ends_with(".json")) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let names = state::names_in(&self.runtime.join("loans"), "list ledger")?;
+        Ok(names.iter().any(|n| {
+            n.strip_prefix(stem.as_str()).is_some_and(|rest| {
+                rest == ".json" || (rest.starts_with('_') && rest.ends_with(".json"))
+            })
+        }))
     }
 
     /// The keys of every stack that has a ledger file. A file that is damaged, or that holds

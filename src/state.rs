@@ -62,6 +62,24 @@ pub(crate) fn file_stem(key: &str) -> String {
         .collect()
 }
 
+/// The names of the entries of a state directory (none when it does not exist yet). A name that
+/// is not UTF-8 is no file of ifclone's and is left out.
+pub(crate) fn names_in(dir: &Path, op: &'static str) -> Result<Vec<String>> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(op, dir, e)),
+    };
+    let mut out = Vec::new();
+    for ent in rd {
+        let ent = ent.map_err(|e| io_error(op, dir, e))?;
+        if let Ok(n) = ent.file_name().into_string() {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| io_error("create state directory", dir, e))
 }

@@ -202,6 +202,66 @@ fn sel_msg(sel: IfSel) -> LinkMessage {
     m
 }
 
+/// A NEWLINK for `req` named `name`, with the request's generic properties the kernel takes at
+/// creation (UP, MTU, MAC, group); the caller adds the kind's own attributes.
+fn new_link_msg(req: &CreateRequest, name: IfName) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    if req.up {
+        m.header.flags = LinkFlags::Up;
+        m.header.change_mask = LinkFlags::Up;
+    }
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    if let Some(mtu) = req.mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    if let Some(mac) = req.mac {
+        m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
+    }
+    if let Some(g) = req.group {
+        m.attributes.push(LinkAttribute::Group(g));
+    }
+    m
+}
+
+/// One SETLINK per property of `c`, in [`Change`]'s order, each with the operation it is (for
+/// errors). `apply` sends them one by one; `apply_at_once` merges them into one.
+fn change_msgs(sel: IfSel, c: &Change) -> Vec<(&'static str, LinkMessage)> {
+    let with = |a: LinkAttribute| {
+        let mut m = sel_msg(sel);
+        m.attributes.push(a);
+        m
+    };
+    let mut out = Vec::new();
+    if let Some(n) = c.name {
+        out.push(("rename", with(LinkAttribute::IfName(n.to_string()))));
+    }
+    if let Some(mtu) = c.mtu {
+        out.push(("set mtu", with(LinkAttribute::Mtu(mtu))));
+    }
+    if let Some(mac) = c.mac {
+        out.push(("set mac", with(LinkAttribute::Address(mac.0.to_vec()))));
+    }
+    if let Some(d) = &c.description {
+        // Raw bytes: `LinkAttribute::IfAlias` appends a NUL, which the kernel counts against
+        // IFALIASZ - 1 (255), so a 255-byte description would be refused with ERANGE. An
+        // empty value clears the description.
+        let alias = DefaultNla::new(IFLA_IFALIAS, d.as_bytes().to_vec());
+        out.push(("set description", with(LinkAttribute::Other(alias))));
+    }
+    if let Some(g) = c.group {
+        out.push(("set group", with(LinkAttribute::Group(g))));
+    }
+    if let Some(up) = c.up {
+        let mut m = sel_msg(sel);
+        m.header.change_mask = LinkFlags::Up;
+        if up {
+            m.header.flags = LinkFlags::Up;
+        }
+        out.push((if up { "set up" } else { "set down" }, m));
+    }
+    out
+}
+
 fn info_kind(k: KindName) -> Option<InfoKind> {
     Some(match k {
         KindName::Epair => InfoKind::Veth,
@@ -476,27 +536,13 @@ impl System {
         parent: Option<u32>,
     ) -> Result<Created> {
         let kind = req.kind.kind();
-        let mut m = LinkMessage::default();
-        if req.up {
-            m.header.flags = LinkFlags::Up;
-            m.header.change_mask = LinkFlags::Up;
-        }
-        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        let mut m = new_link_msg(req, name);
         if let Some(p) = parent {
             m.attributes.push(LinkAttribute::Link(p));
         }
         if !home.same(stack) {
             m.attributes
                 .push(LinkAttribute::NetNsFd(home.fd().as_raw_fd()));
-        }
-        if let Some(mtu) = req.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(mac) = req.mac {
-            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
-        }
-        if let Some(g) = req.group {
-            m.attributes.push(LinkAttribute::Group(g));
         }
         let info: Vec<LinkInfo> = match &req.kind {
             KindSpec::Epair { .. } => {
@@ -969,44 +1015,8 @@ impl Backend for System {
                 sel = IfSel::Index(self.get_in(s, sel)?.index);
             }
         }
-        if let Some(n) = change.name {
-            let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::IfName(n.to_string()));
-            self.setlink(s, m, "rename", &object)?;
-        }
-        if let Some(mtu) = change.mtu {
-            let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-            self.setlink(s, m, "set mtu", &object)?;
-        }
-        if let Some(mac) = change.mac {
-            let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
-            self.setlink(s, m, "set mac", &object)?;
-        }
-        if let Some(d) = &change.description {
-            let mut m = sel_msg(sel);
-            // Raw bytes: `LinkAttribute::IfAlias` appends a NUL, which the kernel counts against
-            // IFALIASZ - 1 (255), so a 255-byte description would be refused with ERANGE. An
-            // empty value clears the description.
-            m.attributes.push(LinkAttribute::Other(DefaultNla::new(
-                IFLA_IFALIAS,
-                d.as_bytes().to_vec(),
-            )));
-            self.setlink(s, m, "set description", &object)?;
-        }
-        if let Some(g) = change.group {
-            let mut m = sel_msg(sel);
-            m.attributes.push(LinkAttribute::Group(g));
-            self.setlink(s, m, "set group", &object)?;
-        }
-        if let Some(up) = change.up {
-            let mut m = sel_msg(sel);
-            m.header.change_mask = LinkFlags::Up;
-            if up {
-                m.header.flags = LinkFlags::Up;
-            }
-            self.setlink(s, m, if up { "set up" } else { "set down" }, &object)?;
+        for (op, m) in change_msgs(sel, change) {
+            self.setlink(s, m, op, &object)?;
         }
         Ok(())
     }
@@ -1027,40 +1037,9 @@ impl Backend for System {
             (Some(n), KindSpec::Epair { peer_name: Some(p) }) if req.description.is_none() => {
                 (n, *p)
             }
-            _ => {
-                let made = self.create(
-                    stack,
-                    req,
-                    Placement {
-                        iface: None,
-                        peer: peer_in,
-                    },
-                )?;
-                let p = made.peer.as_ref().map(|p| p.index).ok_or_else(|| {
-                    Error::Kernel(Box::new(
-                        Context::new("create", made.iface.name.to_string())
-                            .stack(stack.name())
-                            .detail("the epair was made without a peer"),
-                    ))
-                })?;
-                return Ok((made.iface.index, p));
-            }
+            _ => return crate::backend::pair_by_create(self, stack, req, peer_in),
         };
-        let mut m = LinkMessage::default();
-        if req.up {
-            m.header.flags = LinkFlags::Up;
-            m.header.change_mask = LinkFlags::Up;
-        }
-        m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        if let Some(mtu) = req.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(mac) = req.mac {
-            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
-        }
-        if let Some(g) = req.group {
-            m.attributes.push(LinkAttribute::Group(g));
-        }
+        let mut m = new_link_msg(req, name);
         let fd = (!peer_home.same(stack)).then(|| peer_home.fd().as_raw_fd());
         m.attributes.push(LinkAttribute::LinkInfo(kinds::veth::info(
             peer,
@@ -1106,47 +1085,15 @@ impl Backend for System {
             return Ok(());
         }
         let mut m = sel_msg(IfSel::Index(index));
-        if let Some(n) = change.name {
-            m.attributes.push(LinkAttribute::IfName(n.to_string()));
-        }
-        if let Some(mtu) = change.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(mac) = change.mac {
-            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
-        }
-        if let Some(d) = &change.description {
-            // Raw bytes, as in `apply`.
-            m.attributes.push(LinkAttribute::Other(DefaultNla::new(
-                IFLA_IFALIAS,
-                d.as_bytes().to_vec(),
-            )));
-        }
-        if let Some(g) = change.group {
-            m.attributes.push(LinkAttribute::Group(g));
-        }
-        if let Some(up) = change.up {
-            m.header.change_mask = LinkFlags::Up;
-            if up {
-                m.header.flags = LinkFlags::Up;
+        let mut what = Vec::new();
+        for (op, part) in change_msgs(IfSel::Index(index), change) {
+            m.attributes.extend(part.attributes);
+            if !part.header.change_mask.is_empty() {
+                m.header.flags = part.header.flags;
+                m.header.change_mask = part.header.change_mask;
             }
+            what.push(op);
         }
-        let what: Vec<String> = [
-            change.name.map(|n| format!("rename to {n}")),
-            change.mtu.map(|v| format!("mtu {v}")),
-            change.mac.map(|v| format!("mac {v}")),
-            change
-                .description
-                .as_ref()
-                .map(|_| "description".to_string()),
-            change.group.map(|g| format!("group {g}")),
-            change
-                .up
-                .map(|u| (if u { "up" } else { "down" }).to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
         self.setlink(s, m, "change", &format!("#{index}"))
             .map_err(|e| e.with_detail(format!("in one request: {}", what.join(", "))))
     }

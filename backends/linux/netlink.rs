@@ -99,8 +99,8 @@ pub fn parse_error(payload: &[u8], flags: u16) -> (i32, Option<String>) {
 /// stack that is only created, or opened to be removed, never enters the netns for it).
 pub struct Netlink {
     sock: Option<Socket>,
-    /// The netns to open the socket in, until it is open.
-    ns: Option<std::os::fd::OwnedFd>,
+    /// Why the last [`Netlink::open_in`] failed, for the request that needed the socket.
+    open_err: Option<io::Error>,
     seq: u32,
     tx: Vec<u8>,
     rx: Vec<u8>,
@@ -120,11 +120,11 @@ pub struct Msg<'a> {
 }
 
 impl Netlink {
-    /// A socket that is opened inside the netns `ns` when it is first needed.
-    pub fn lazy(ns: std::os::fd::OwnedFd) -> Netlink {
+    /// A socket not opened yet: [`Netlink::open_in`] opens it.
+    pub fn lazy() -> Netlink {
         Netlink {
             sock: None,
-            ns: Some(ns),
+            open_err: None,
             seq: 0,
             tx: Vec::with_capacity(4096),
             rx: Vec::with_capacity(RX_BUF),
@@ -146,17 +146,26 @@ impl Netlink {
         Ok(sock)
     }
 
-    /// The socket, opened now if it is not yet (a failure leaves it to be tried again).
-    fn sock(&mut self) -> io::Result<&Socket> {
+    /// Opens the socket inside the netns `ns` unless it is open (a failure is kept for the
+    /// request that needs the socket, and the next call tries again).
+    pub fn open_in(&mut self, ns: std::os::fd::BorrowedFd<'_>) {
         if self.sock.is_none() {
-            let ns = self
-                .ns
-                .as_ref()
-                .ok_or_else(|| io::Error::other("no netns"))?;
-            self.sock = Some(super::sys::socket_in(std::os::fd::AsFd::as_fd(ns))?);
-            self.ns = None;
+            match super::sys::socket_in(ns) {
+                Ok(s) => self.sock = Some(s),
+                Err(e) => self.open_err = Some(e),
+            }
         }
-        Ok(self.sock.as_ref().expect("opened above"))
+    }
+
+    /// The socket, or why it could not be opened.
+    fn sock(&mut self) -> io::Result<&Socket> {
+        match &self.sock {
+            Some(s) => Ok(s),
+            None => Err(self
+                .open_err
+                .take()
+                .unwrap_or_else(|| io::Error::other("the netlink socket is not open"))),
+        }
     }
 
     /// The `SO_NETNS_COOKIE` of the netns this socket was opened in (`None` on kernels before

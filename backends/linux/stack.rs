@@ -32,9 +32,12 @@ pub struct SysStack {
 }
 
 impl SysStack {
-    /// The netlink socket (sequence numbers are per socket; one request at a time).
+    /// The netlink socket (sequence numbers are per socket; one request at a time), opened
+    /// inside the netns on first use.
     pub(crate) fn nl(&self) -> MutexGuard<'_, Netlink> {
-        self.nl.lock().unwrap_or_else(|p| p.into_inner())
+        let mut nl = self.nl.lock().unwrap_or_else(|p| p.into_inner());
+        nl.open_in(self.fd.as_fd());
+        nl
     }
 
     pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
@@ -61,7 +64,6 @@ impl SysStack {
             ));
         }
         let (dev, ino) = sys::fd_ids(fd.as_fd()).map_err(|e| err("open stack", e))?;
-        let nl = sys::netlink_in(fd.as_fd()).map_err(|e| err("open netlink socket in", e))?;
         Ok(SysStack {
             name: name.into(),
             sel,
@@ -69,7 +71,7 @@ impl SysStack {
             dev,
             ino,
             cookie: OnceLock::new(),
-            nl: Mutex::new(nl),
+            nl: Mutex::new(Netlink::lazy()),
         })
     }
 }

@@ -33,12 +33,6 @@ where
         .map_err(|_| io::Error::other("netns thread panicked"))?
 }
 
-/// A netlink socket for the netns `ns`, opened on its first request ([`socket_in`]): a stack
-/// that is opened and removed without a request never enters the netns.
-pub fn netlink_in(ns: BorrowedFd<'_>) -> io::Result<Netlink> {
-    Ok(Netlink::lazy(ns.try_clone_to_owned()?))
-}
-
 /// Opens a configured rtnetlink socket inside the netns `ns`, on the netns worker
 /// ([`on_worker`]); a socket stays in the netns it was made in.
 pub fn socket_in(ns: BorrowedFd<'_>) -> io::Result<netlink_sys::Socket> {

@@ -410,14 +410,12 @@ fn precheck_and_save<B: Backend>(
                     }
                     _ => None,
                 };
-                let p = match (&in_src, &in_tgt) {
-                    (Some(p), _) => p,
-                    (None, Some(p)) => p,
-                    (None, None) => return Err(Error::Unsupported(Box::new(
+                let Some(p) = in_src.as_ref().or(in_tgt.as_ref()) else {
+                    return Err(Error::Unsupported(Box::new(
                         ctx("move", name.as_str(), from.name()).detail(
                             "re-creating an epair needs its peer in the source or the target stack",
                         ),
-                    ))),
+                    )));
                 };
                 if in_src.is_some() && moving.contains(&p.name) {
                     return Err(Error::InvalidArgument(Box::new(
@@ -601,7 +599,7 @@ impl<B: Backend> Run<'_, B> {
         let taken: Vec<Loan> = if priors.is_empty() {
             Vec::new()
         } else {
-            ledger.edit(&from.key()?, |v| {
+            ledger.edit(&self.from_ref.key, |v| {
                 let mut out = Vec::new();
                 for p in &priors {
                     if let Some(at) = v.iter().position(|l| l == *p) {
@@ -642,7 +640,7 @@ impl<B: Backend> Run<'_, B> {
             lent.push(first + k);
         }
         if !loans.is_empty() {
-            ledger.record_many(&to.key()?, loans)?;
+            ledger.record_many(&self.to_ref.key, loans)?;
             for j in lent {
                 if let Done::Recorded(_, rec) = &mut self.journal[j] {
                     *rec = true;
@@ -710,7 +708,7 @@ impl<B: Backend> Run<'_, B> {
                 // Made by the target: the main end gets its final name at once (the pre-check
                 // found it free there and the stack lock keeps it so), the peer a temporary one
                 // beside the old peer, with the old peer's MTU and MAC where the kernel takes
-                // them at creation. Linux: one NEWLINK, whose echo gives both indexes.
+                // them at creation ([`Backend::create_pair`]: one request where the kernel allows).
                 let mut req =
                     create_request(&saved_of(&it.saved, None), it.final_name, it.peer_tmp);
                 // UP from the start, if it was (its peer stays down until RestorePeer).
@@ -985,8 +983,7 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
 }
 
 /// Re-applies the saved MTU, MAC and description where `now` (the interface in the target)
-/// differs.
-/// Re-applies what differs between the saved parameters and `now`; `true` when nothing did.
+/// differs; `true` when nothing differed.
 fn restore_params<B: Backend>(
     b: &B,
     to: &B::Stack,

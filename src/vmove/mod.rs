@@ -283,7 +283,7 @@ pub fn return_loans<B: Backend>(
             None => {
                 // Not in the stack (destroyed, or taken away by other means): removing the
                 // stack cannot destroy it, so the record goes.
-                ledger.take_where(&stack.key()?, |l| *l == loan)?;
+                ledger.take_where(&key, |l| *l == loan)?;
                 report.gone.push((loan.name, loan.home.name.clone()));
             }
         }
