@@ -100,18 +100,29 @@ struct File {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     runtime: PathBuf,
+    /// A stack key's lock id ([`crate::backend::Backend::lock_id_of`]).
+    lock_of: fn(&str) -> String,
 }
+
+/// The file whose presence says that every ledger file's stack is marked
+/// ([`state::mark_named`]): ledgers written before marks existed were marked by a scan.
+const MARKED: &str = "marks-v1";
 
 impl Ledger {
     /// The ledger of this OS's backend, in this boot's state directory
     /// ([`crate::sys::state_dir`]).
     pub fn system() -> Ledger {
-        Ledger::new(&crate::sys::state_dir())
+        Ledger {
+            runtime: crate::sys::state_dir(),
+            lock_of: |k| crate::backend::Backend::lock_id_of(crate::system(), k),
+        }
     }
 
+    /// A ledger under `runtime_dir`, whose stacks' lock ids are their keys.
     pub fn new(runtime_dir: &Path) -> Ledger {
         Ledger {
             runtime: runtime_dir.to_path_buf(),
+            lock_of: str::to_string,
         }
     }
 
@@ -153,19 +164,34 @@ impl Ledger {
         Ok(f.loans)
     }
 
-    /// Whether a ledger file may belong to a stack with this lock id
-    /// ([`crate::backend::StackHandle::lock_id`]; a key is its lock id, or the lock id, `:` and
-    /// more). Only names are read, so this needs no key; `false` means the ledger records
-    /// nothing for the stack. (Lock files and a crashed writer's temporary files hold no loans:
-    /// a write lands by rename, or the file before it stands.)
-    pub fn may_hold(&self, lock_id: &str) -> Result<bool> {
-        let stem = state::file_stem(lock_id);
-        let names = state::names_in(&self.runtime.join("loans"), "list ledger")?;
-        Ok(names.iter().any(|n| {
-            n.strip_prefix(stem.as_str()).is_some_and(|rest| {
-                rest == ".json" || (rest.starts_with('_') && rest.ends_with(".json"))
-            })
-        }))
+    /// Whether every ledger file's stack carries its mark ([`state::mark_named`]), so that an
+    /// unmarked stack is known to hold no loans. True once this boot's state has been scanned
+    /// (the ledger marks the stacks it writes; files an earlier ifclone wrote in this boot were
+    /// marked by the scan). `false` when the scan could not read a ledger file: then no stack
+    /// is known to be empty, and each removal takes the full path, which reads its own file.
+    pub fn marks_ready(&self) -> Result<bool> {
+        // Once found, it stays for this boot: asked once per process.
+        static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        if READY.get() == Some(&self.runtime) {
+            return Ok(true);
+        }
+        let done = self.runtime.join(MARKED);
+        if done.exists() {
+            let _ = READY.set(self.runtime.clone());
+            return Ok(true);
+        }
+        let _lock = state::lock(&self.runtime.join("marks.lock"))?;
+        if done.exists() {
+            return Ok(true);
+        }
+        let Ok(keys) = self.stacks() else {
+            return Ok(false);
+        };
+        for k in keys {
+            state::mark_named(&self.runtime, &(self.lock_of)(&k))?;
+        }
+        state::write(&done, b"every ledger file's stack is marked in locks/\n")?;
+        Ok(true)
     }
 
     /// The keys of every stack that has a ledger file. A file that is damaged, or that holds
@@ -221,6 +247,9 @@ impl Ledger {
         if loans.is_empty() {
             state::remove(&path)?;
         } else {
+            // The mark first: a removal that finds it unset must be able to trust the ledger
+            // has nothing for the stack.
+            state::mark_named(&self.runtime, &(self.lock_of)(stack_key))?;
             let file = File {
                 format: FORMAT.into(),
                 version: VERSION,
@@ -349,6 +378,47 @@ mod tests {
         assert!(l.loans("netns:3:4").unwrap().is_empty());
         // The lock file outlives the loans: a lock that is removed protects nothing.
         assert!(l.file_of("netns:3:4").with_extension("lock").exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn marked(l: &Ledger, key: &str) -> bool {
+        let locks = state::StackLocks::take(l.runtime(), &[key]).unwrap();
+        locks.named(key).unwrap()
+    }
+
+    #[test]
+    fn a_record_marks_its_stack_before_the_file_is_written_and_only_removal_clears_it() {
+        let (l, dir) = scratch("mark");
+        assert!(!marked(&l, "netns:3:4"));
+        l.record("netns:3:4", loan(7)).unwrap();
+        assert!(marked(&l, "netns:3:4"));
+        assert!(!marked(&l, "netns:5:6"));
+        // Taking the last loan does not clear it: only the stack's removal does.
+        l.take_where("netns:3:4", |_| true).unwrap();
+        assert!(marked(&l, "netns:3:4"));
+        let locks = state::StackLocks::take(l.runtime(), &["netns:3:4"]).unwrap();
+        locks.unname("netns:3:4").unwrap();
+        assert!(!locks.named("netns:3:4").unwrap());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn ledgers_written_without_marks_are_marked_by_the_scan_and_damage_stops_it() {
+        let (l, dir) = scratch("scan");
+        l.record("netns:3:4", loan(7)).unwrap();
+        // As an ifclone from before marks left it: the ledger file, no mark, no scan.
+        let lock = state::stack_lock_path(l.runtime(), "netns:3:4");
+        std::fs::write(&lock, b"").unwrap();
+        assert!(!marked(&l, "netns:3:4"));
+        // A damaged file: the scan cannot know its stack, so no stack is taken as unmarked.
+        let bad = l.runtime().join("loans/netns_8_8.json");
+        std::fs::write(&bad, b"{").unwrap();
+        assert!(!l.marks_ready().unwrap());
+        assert!(!l.runtime().join(MARKED).exists());
+        std::fs::remove_file(&bad).unwrap();
+        assert!(l.marks_ready().unwrap());
+        assert!(marked(&l, "netns:3:4"));
+        assert!(l.marks_ready().unwrap());
         let _ = std::fs::remove_dir_all(dir);
     }
 

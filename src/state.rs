@@ -21,6 +21,10 @@
 //! - **Validated on read.** A file that cannot be read or parsed is [`Error::Corrupt`], naming
 //!   the file; it is never read as "nothing".
 //!
+//! - **Stack marks.** A stack's lock file is empty until the ledger records a loan in the stack;
+//!   then it holds one line, until the stack's removal clears it (see [`stack_lock_path`]). A
+//!   removal that finds no intent and no mark needs no ledger file and no kernel request.
+//!
 //! Stack locks: every operation that changes what lives in a stack (a move, a return, a
 //! removal, a creation placed into another stack) holds the exclusive lock of each stack it
 //! touches, taken in key order so that two processes never wait for each other in a cycle.
@@ -87,7 +91,7 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
 /// An exclusive `flock`, held until dropped (or until the process dies).
 #[derive(Debug)]
 pub(crate) struct Lock {
-    _file: File,
+    file: File,
 }
 
 /// Opens (creating if need be) a lock file; its directory is made only when it is missing.
@@ -116,14 +120,14 @@ fn open_lock(path: &Path) -> Result<File> {
 pub(crate) fn lock(path: &Path) -> Result<Lock> {
     let f = open_lock(path)?;
     f.lock().map_err(|e| io_error("lock", path, e))?;
-    Ok(Lock { _file: f })
+    Ok(Lock { file: f })
 }
 
 /// Takes the exclusive lock at `path` if nobody holds it.
 pub(crate) fn try_lock(path: &Path) -> Result<Option<Lock>> {
     let f = open_lock(path)?;
     match f.try_lock() {
-        Ok(()) => Ok(Some(Lock { _file: f })),
+        Ok(()) => Ok(Some(Lock { file: f })),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(io_error("lock", path, e)),
     }
@@ -225,15 +229,41 @@ pub(crate) fn this_boot(root: &Path, boot_id: &str) -> PathBuf {
 /// wait for each other in a cycle) and released together.
 #[derive(Debug)]
 pub(crate) struct StackLocks {
-    _held: Vec<Lock>,
+    held: Vec<(String, Lock)>,
+    runtime: PathBuf,
 }
 
 /// The lock file of a stack, named after its lock id
 /// ([`crate::backend::StackHandle::lock_id`], which needs no kernel request).
+///
+/// The file is also the stack's **mark**: empty while no ledger file may hold loans of a stack
+/// with this lock id, one line once the ledger has recorded one ([`mark_named`]). The mark is
+/// set before the ledger file is written and cleared only by the removal of the stack, under
+/// its lock, after its ledger was forgotten; so an unmarked lock file proves, in one `fstat`,
+/// that the stack has nothing to return (a stale mark only costs a removal the full path).
 pub(crate) fn stack_lock_path(runtime: &Path, lock_id: &str) -> PathBuf {
     runtime
         .join("locks")
         .join(format!("{}.lock", file_stem(lock_id)))
+}
+
+/// What a marked stack lock file holds.
+const MARK: &[u8] = b"the ledger may hold loans of this stack\n";
+
+/// Marks the stack with this lock id as named by the ledger (see [`stack_lock_path`]). Setting
+/// the mark needs no lock: it is only ever set, here, and cleared by the stack's removal.
+pub(crate) fn mark_named(runtime: &Path, lock_id: &str) -> Result<()> {
+    let path = stack_lock_path(runtime, lock_id);
+    let mut f = open_lock(&path)?;
+    let len = f
+        .metadata()
+        .map_err(|e| io_error("read stack mark", &path, e))?
+        .len();
+    if len == 0 {
+        f.write_all(MARK)
+            .map_err(|e| io_error("mark stack", &path, e))?;
+    }
+    Ok(())
 }
 
 impl StackLocks {
@@ -245,9 +275,45 @@ impl StackLocks {
         ids.dedup();
         let mut held = Vec::with_capacity(ids.len());
         for k in ids {
-            held.push(lock(&stack_lock_path(runtime, k))?);
+            held.push((k.to_string(), lock(&stack_lock_path(runtime, k))?));
         }
-        Ok(StackLocks { _held: held })
+        Ok(StackLocks {
+            held,
+            runtime: runtime.to_path_buf(),
+        })
+    }
+
+    fn held(&self, lock_id: &str) -> &File {
+        &self
+            .held
+            .iter()
+            .find(|(k, _)| k == lock_id)
+            .expect("a stack mark is read under that stack's lock")
+            .1
+            .file
+    }
+
+    /// Whether the ledger may hold loans of the locked stack `lock_id` (its mark is set).
+    pub(crate) fn named(&self, lock_id: &str) -> Result<bool> {
+        let path = || stack_lock_path(&self.runtime, lock_id);
+        Ok(self
+            .held(lock_id)
+            .metadata()
+            .map_err(|e| io_error("read stack mark", &path(), e))?
+            .len()
+            > 0)
+    }
+
+    /// Clears the mark of the locked stack `lock_id`: it has been removed and its ledger
+    /// forgotten, and its lock file is kept for a later stack with the same lock id.
+    pub(crate) fn unname(&self, lock_id: &str) -> Result<()> {
+        self.held(lock_id).set_len(0).map_err(|e| {
+            io_error(
+                "clear stack mark",
+                &stack_lock_path(&self.runtime, lock_id),
+                e,
+            )
+        })
     }
 }
 

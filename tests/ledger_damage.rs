@@ -54,6 +54,16 @@ fn child() {
                 .map(|_| ())
                 .map_err(|e| format!("move {name} from host into {}: {e}", s.name()))
         }
+        // `remove S`: removes S, as a process started after an upgrade would (fresh state).
+        "remove" => {
+            let [s] = args else {
+                return Err(format!("bad arguments {args:?}"));
+            };
+            Stack::open_name(s)
+                .and_then(Stack::remove)
+                .map(|_| ())
+                .map_err(|e| format!("remove {s}: {e}"))
+        }
         _ => Err(format!("unknown scenario {scenario}")),
     });
 }
@@ -662,4 +672,43 @@ impl Drop for OsStack {
     fn drop(&mut self) {
         os_remove_stack(&self.0);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack mark that lets an empty stack's removal skip the ledger
+// ---------------------------------------------------------------------------------------------
+
+/// B's lock file as an ifclone from before stack marks left it: empty, though B's ledger file
+/// holds a loan, and no scan done (`marks-v1` missing). The removal must not take B for empty:
+/// the scan marks B, and the loan goes home. Without the scan's file, an unmarked B would be
+/// removed at once and its loan destroyed with it.
+#[test]
+fn a_loan_recorded_before_stack_marks_existed_still_goes_home() {
+    require_root();
+    let mut l = lent("mk");
+    let runtime = Ledger::system().runtime().to_path_buf();
+    let lock_id = l.b.handle().lock_id();
+    let stem: String = lock_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let lock = runtime.join("locks").join(format!("{stem}.lock"));
+    assert!(
+        std::fs::metadata(&lock).unwrap().len() > 0,
+        "recording the loan marked B's lock file {}",
+        lock.display()
+    );
+    std::fs::write(&lock, b"").unwrap();
+    let _ = std::fs::remove_file(runtime.join("marks-v1"));
+    // In a new process: this one may have found the scan's file before (it asks once).
+    assert_eq!(child::run("remove", &[l.b.name()], None), Ended::Completed);
+    l.b.forget();
+    assert_eq!(where_is(&[l.a.name()], LENT), vec![l.a.name()]);
+    assert!(!os_stacks().iter().any(|s| s == l.b.name()));
 }

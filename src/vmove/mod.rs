@@ -398,10 +398,14 @@ impl Stack {
         let lock_id = self.handle().lock_id();
         {
             // Nothing in the state names this stack (no move under way or abandoned anywhere,
-            // no ledger file under its lock id): nothing can be lent to it while its lock is
-            // held, so it goes at once, without its key (on Linux: no socket in the netns).
-            let _lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
-            if Intents::new(ledger.runtime()).list()?.is_empty() && !ledger.may_hold(&lock_id)? {
+            // and its mark says the ledger never recorded a loan in it): nothing can be lent
+            // to it while its lock is held, so it goes at once, without its key (on Linux: no
+            // socket in the netns), in one `fstat` and one directory read.
+            let lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
+            if Intents::new(ledger.runtime()).list()?.is_empty()
+                && ledger.marks_ready()?
+                && !lock.named(&lock_id)?
+            {
                 b.remove_stack(self.handle())?;
                 forget_lock(b, &ledger, &lock_id);
                 return Ok(RemoveReport::default());
@@ -414,7 +418,7 @@ impl Stack {
         // stack's lock nothing can arrive.
         for _round in 0..3 {
             let stranded = return_loans(b, &ledger, self.handle(), &mut report)?;
-            let _lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
+            let lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
             // No loans (the common case): nothing to look for in the stack.
             let loans = ledger.loans(&key)?;
             let left: Vec<Loan> = if loans.is_empty() {
@@ -446,6 +450,11 @@ impl Stack {
                 // is never reused), so its ledger's lock file can go: whoever still waits on it
                 // finds the stack gone. Without this every stack ever made would leave a file.
                 let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
+                if b.lock_ids_reused() {
+                    // The lock file stays for the next stack with this id, unmarked: the ledger
+                    // holds nothing of this one any more.
+                    lock.unname(&lock_id)?;
+                }
                 forget_lock(b, &ledger, &lock_id);
                 return Ok(report);
             }

@@ -138,6 +138,8 @@ pub(crate) fn reconcile<B: Backend>(
                     ));
                 }
                 ledger.forget(&key)?;
+                // Its key names no other stack, ever: the ledger's lock file can go too.
+                let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
             }
             Some(s) => {
                 let here = b.list(&s)?;
