@@ -176,22 +176,26 @@ impl Ledger {
             return Ok(true);
         }
         let done = self.runtime.join(MARKED);
-        if done.exists() {
-            let _ = READY.set(self.runtime.clone());
-            return Ok(true);
+        if !done.exists() {
+            let _lock = state::lock(&self.runtime.join("marks.lock"))?;
+            if !done.exists() {
+                let Ok(keys) = self.stacks() else {
+                    return Ok(false);
+                };
+                for k in keys {
+                    state::mark_named(&self.runtime, &(self.lock_of)(&k))?;
+                }
+                state::write(&done, b"every ledger file's stack is marked in locks/\n")?;
+            }
         }
-        let _lock = state::lock(&self.runtime.join("marks.lock"))?;
-        if done.exists() {
-            return Ok(true);
-        }
-        let Ok(keys) = self.stacks() else {
-            return Ok(false);
-        };
-        for k in keys {
-            state::mark_named(&self.runtime, &(self.lock_of)(&k))?;
-        }
-        state::write(&done, b"every ledger file's stack is marked in locks/\n")?;
+        let _ = READY.set(self.runtime.clone());
         Ok(true)
+    }
+
+    /// The lock file of the stack with this lock id, which also carries its mark
+    /// ([`crate::backend::StackHandle::lock_id`]; see docs/vmove.md, crash safety).
+    pub fn stack_lock_file(&self, lock_id: &str) -> PathBuf {
+        state::stack_lock_path(&self.runtime, lock_id)
     }
 
     /// The keys of every stack that has a ledger file. A file that is damaged, or that holds
@@ -303,6 +307,15 @@ impl Ledger {
             return Ok(());
         }
         self.edit(stack_key, |v| v.clear())
+    }
+
+    /// Forgets everything a removed stack held, and its ledger file's lock: its key names no
+    /// other stack, ever, so whoever still waits on that lock finds the stack gone. Without
+    /// this every stack that ever borrowed would leave a file.
+    pub fn forget_removed(&self, stack_key: &str) -> Result<()> {
+        self.forget(stack_key)?;
+        let _ = std::fs::remove_file(self.file_of(stack_key).with_extension("lock"));
+        Ok(())
     }
 }
 

@@ -686,19 +686,9 @@ impl Drop for OsStack {
 fn a_loan_recorded_before_stack_marks_existed_still_goes_home() {
     require_root();
     let mut l = lent("mk");
-    let runtime = Ledger::system().runtime().to_path_buf();
-    let lock_id = l.b.handle().lock_id();
-    let stem: String = lock_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let lock = runtime.join("locks").join(format!("{stem}.lock"));
+    let ledger = Ledger::system();
+    let runtime = ledger.runtime().to_path_buf();
+    let lock = ledger.stack_lock_file(&l.b.handle().lock_id());
     assert!(
         std::fs::metadata(&lock).unwrap().len() > 0,
         "recording the loan marked B's lock file {}",

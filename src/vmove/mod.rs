@@ -445,11 +445,9 @@ impl Stack {
             if unreturned.is_empty() || (opts.force && !newcomers) {
                 report.lost = unreturned;
                 b.remove_stack(self.handle())?;
-                ledger.forget(&key)?;
                 // The stack is gone and its key names no other stack, ever (the kernel identity
-                // is never reused), so its ledger's lock file can go: whoever still waits on it
-                // finds the stack gone. Without this every stack ever made would leave a file.
-                let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
+                // is never reused).
+                ledger.forget_removed(&key)?;
                 if b.lock_ids_reused() {
                     // The lock file stays for the next stack with this id, unmarked: the ledger
                     // holds nothing of this one any more.

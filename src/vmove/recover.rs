@@ -137,9 +137,7 @@ pub(crate) fn reconcile<B: Backend>(
                         "its stack no longer exists (it was removed without ifclone)".into(),
                     ));
                 }
-                ledger.forget(&key)?;
-                // Its key names no other stack, ever: the ledger's lock file can go too.
-                let _ = std::fs::remove_file(ledger.file_of(&key).with_extension("lock"));
+                ledger.forget_removed(&key)?;
             }
             Some(s) => {
                 let here = b.list(&s)?;
