@@ -24,6 +24,7 @@
 pub mod backend;
 pub mod error;
 pub mod intent;
+pub mod kinds;
 pub mod ledger;
 pub mod model;
 mod stack;

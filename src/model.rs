@@ -199,63 +199,6 @@ pub enum KindName {
     Dummy,
 }
 
-impl KindName {
-    pub const ALL: [KindName; 11] = [
-        KindName::Epair,
-        KindName::Vlan,
-        KindName::Tap,
-        KindName::Tun,
-        KindName::Bridge,
-        KindName::Macvlan,
-        KindName::Macvtap,
-        KindName::Vxlan,
-        KindName::Loopback,
-        KindName::Bond,
-        KindName::Dummy,
-    ];
-
-    /// The neutral (FreeBSD-style) name: `epair`, `vlan`, `tap`, …
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KindName::Epair => "epair",
-            KindName::Vlan => "vlan",
-            KindName::Tap => "tap",
-            KindName::Tun => "tun",
-            KindName::Bridge => "bridge",
-            KindName::Macvlan => "macvlan",
-            KindName::Macvtap => "macvtap",
-            KindName::Vxlan => "vxlan",
-            KindName::Loopback => "lo",
-            KindName::Bond => "lagg",
-            KindName::Dummy => "dummy",
-        }
-    }
-
-    /// Accepts the neutral names and the Linux aliases (`veth`, `bond`, `loopback`).
-    pub fn parse(s: &str) -> Option<KindName> {
-        Some(match s {
-            "epair" | "veth" => KindName::Epair,
-            "vlan" => KindName::Vlan,
-            "tap" => KindName::Tap,
-            "tun" => KindName::Tun,
-            "bridge" => KindName::Bridge,
-            "macvlan" => KindName::Macvlan,
-            "macvtap" => KindName::Macvtap,
-            "vxlan" => KindName::Vxlan,
-            "lo" | "loopback" => KindName::Loopback,
-            "lagg" | "bond" => KindName::Bond,
-            "dummy" => KindName::Dummy,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for KindName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The VLAN tag protocol.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
@@ -435,25 +378,6 @@ impl KindInfo {
             KindInfo::Other(_) => return None,
         })
     }
-
-    /// The parent or peer this interface points at.
-    pub fn link(&self) -> Option<&LinkRef> {
-        match self {
-            KindInfo::Epair { peer } => peer.as_ref(),
-            KindInfo::Vlan { parent, .. }
-            | KindInfo::Macvlan { parent, .. }
-            | KindInfo::Macvtap { parent, .. } => parent.as_ref(),
-            _ => None,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            KindInfo::Other(Some(k)) => k,
-            KindInfo::Other(None) => "device",
-            k => k.kind().map(KindName::as_str).unwrap_or("device"),
-        }
-    }
 }
 
 /// vxlan parameters (both for creation and as observed).
@@ -509,11 +433,6 @@ pub struct Interface {
 pub const MARK_PREFIX: &str = "ifclone.";
 
 impl Interface {
-    /// The parent or peer, also when it lives in another stack.
-    pub fn link(&self) -> Option<&LinkRef> {
-        self.kind.link()
-    }
-
     /// Whether this is a vlan whose parent is the interface `index` of its own stack.
     pub fn is_vlan_on(&self, index: u32) -> bool {
         matches!(&self.kind, KindInfo::Vlan { parent: Some(p), .. }
@@ -630,61 +549,6 @@ impl KindSpec {
             KindSpec::Dummy => KindName::Dummy,
         }
     }
-
-    /// The same spec a live interface was created with (used by the re-create strategy).
-    /// `None` where the record lacks what creation needs (a parent only known by index in
-    /// another stack, say).
-    pub fn from_info(info: &KindInfo) -> Option<KindSpec> {
-        let name_of = |l: &Option<LinkRef>| l.as_ref().and_then(|l| l.name);
-        Some(match info {
-            KindInfo::Epair { .. } => KindSpec::Epair { peer_name: None },
-            KindInfo::Vlan { parent, id, proto } => KindSpec::Vlan {
-                parent: name_of(parent)?,
-                id: *id,
-                proto: *proto,
-            },
-            KindInfo::Tap { queues } => KindSpec::Tap { queues: *queues },
-            KindInfo::Tun { queues } => KindSpec::Tun { queues: *queues },
-            KindInfo::Bridge => KindSpec::Bridge,
-            KindInfo::Macvlan { parent, mode } => KindSpec::Macvlan {
-                parent: name_of(parent)?,
-                mode: *mode,
-            },
-            KindInfo::Macvtap { parent, mode } => KindSpec::Macvtap {
-                parent: name_of(parent)?,
-                mode: *mode,
-            },
-            KindInfo::Vxlan(p) => KindSpec::Vxlan(p.clone()),
-            KindInfo::Loopback => KindSpec::Loopback,
-            KindInfo::Bond => KindSpec::Bond,
-            KindInfo::Dummy => KindSpec::Dummy,
-            KindInfo::Other(_) => return None,
-        })
-    }
-
-    /// Checks the kind's own parameters (vlan id 1–4094, queue counts, vni) before any kernel call.
-    pub fn validate(&self, op: &'static str, object: &str) -> Result<()> {
-        let bad = |d: String| {
-            Err(Error::InvalidArgument(Box::new(
-                Context::new(op, object).detail(d),
-            )))
-        };
-        match self {
-            KindSpec::Vlan { id, .. } if *id == 0 || *id >= 4095 => {
-                bad(format!("vlan id {id} is outside 1..=4094"))
-            }
-            KindSpec::Tap { queues } | KindSpec::Tun { queues }
-                if *queues == 0 || *queues > 256 =>
-            {
-                bad(format!("queue count {queues} is outside 1..=256"))
-            }
-            KindSpec::Vxlan(p) if p.vni >= 1 << 24 => bad(format!("vni {} is over 24 bits", p.vni)),
-            KindSpec::Vxlan(p) if p.remote.is_some() && p.group.is_some() => {
-                bad("vxlan takes a remote or a group, not both".into())
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 /// What to create: a kind, a name, and generic properties applied at creation.
@@ -731,24 +595,6 @@ impl CreateRequest {
             up: self.up.then_some(true),
             group: self.group,
         }
-    }
-
-    /// Checks everything that can be checked without the kernel.
-    pub fn validate(&self, stack: &str) -> Result<()> {
-        let object = self
-            .name
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| self.kind.kind().to_string());
-        self.kind
-            .validate("create", &object)
-            .map_err(|e| e.in_stack(stack))?;
-        if let Some(mtu) = self.mtu {
-            check_mtu(mtu, "create", &object).map_err(|e| e.in_stack(stack))?;
-        }
-        if let Some(mac) = self.mac {
-            check_mac(mac, "create", &object).map_err(|e| e.in_stack(stack))?;
-        }
-        Ok(())
     }
 }
 
@@ -905,19 +751,6 @@ mod tests {
     }
 
     #[test]
-    fn vlan_ids() {
-        let v = |id| KindSpec::Vlan {
-            parent: IfName::new("eth0").unwrap(),
-            id,
-            proto: VlanProto::Dot1Q,
-        };
-        assert!(v(1).validate("create", "x").is_ok());
-        assert!(v(4094).validate("create", "x").is_ok());
-        assert!(v(0).validate("create", "x").is_err());
-        assert!(v(4095).validate("create", "x").is_err());
-    }
-
-    #[test]
     fn macs() {
         assert_eq!(
             "02:00:00:aa:bb:0c".parse::<Mac>().unwrap().0,
@@ -965,15 +798,8 @@ macro_rules! serde_as_str {
         }
     )*};
 }
-serde_as_str!(IfName, Mac, IfAddr, KindName, StackSel);
-
-impl FromStr for KindName {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<KindName> {
-        KindName::parse(s)
-            .ok_or_else(|| Error::invalid("parse kind", s, "not a kind ifclone knows"))
-    }
-}
+pub(crate) use serde_as_str;
+serde_as_str!(IfName, Mac, IfAddr, StackSel);
 
 impl FromStr for StackSel {
     type Err = std::convert::Infallible;

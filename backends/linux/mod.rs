@@ -145,24 +145,15 @@ fn mark_msg(index: u32, mark: &str) -> LinkMessage {
     m
 }
 
-/// The kernel module that provides an rtnetlink kind.
-fn kind_module(kind: &str) -> &str {
-    match kind {
-        "vlan" => "8021q",
-        "bond" => "bonding",
-        k => k, // dummy, macvlan, macvtap, vxlan, bridge, veth, ipvlan: the module is the kind
-    }
-}
-
 /// `Unsupported` for a kind this kernel has no driver for: says which module is missing, then
 /// the kernel's own text (already in `err`).
 fn kind_missing(err: Error, kind: KindName) -> Error {
-    let rtnl = kinds::rtnl_kind(kind).unwrap_or(kind.as_str());
+    let (rtnl, module) = match &kinds::ops(kind).rtnl {
+        Some(r) => (r.name, r.module),
+        None => (kind.as_str(), kind.as_str()),
+    };
     let mut c = err.context().clone();
-    let ours = format!(
-        "this kernel has no {rtnl} support loaded ({})",
-        kind_module(rtnl)
-    );
+    let ours = format!("this kernel has no {rtnl} support loaded ({module})");
     c.detail = Some(match c.detail.take() {
         Some(k) => format!("{ours}; the kernel said: {k}"),
         None => ours,
@@ -263,17 +254,7 @@ fn change_msgs(sel: IfSel, c: &Change) -> Vec<(&'static str, LinkMessage)> {
 }
 
 fn info_kind(k: KindName) -> Option<InfoKind> {
-    Some(match k {
-        KindName::Epair => InfoKind::Veth,
-        KindName::Vlan => InfoKind::Vlan,
-        KindName::Bridge => InfoKind::Bridge,
-        KindName::Macvlan => InfoKind::MacVlan,
-        KindName::Macvtap => InfoKind::MacVtap,
-        KindName::Vxlan => InfoKind::Vxlan,
-        KindName::Bond => InfoKind::Bond,
-        KindName::Dummy => InfoKind::Dummy,
-        KindName::Tap | KindName::Tun | KindName::Loopback => return None,
-    })
+    kinds::ops(k).rtnl.as_ref().map(|r| r.info.clone())
 }
 
 /// The lowest group number ≥ `start` not in `used` (0, the default group, is never picked).
@@ -372,14 +353,14 @@ impl System {
     fn get_in(&self, s: &SysStack, sel: IfSel) -> Result<Interface> {
         let mut i = self.get_raw(s, sel)?;
         // Name the peer/parent when it is in the same stack (one more lookup by index).
-        if let Some(l) = kinds::link_of(&i.kind).copied() {
+        if let Some(l) = i.kind.lower().copied() {
             if l.stack == LinkStack::Same && l.name.is_none() {
                 if let Some(idx) = l.index {
                     let req = link::get_request(idx, None);
                     if let Ok(Some(p)) = s.nl().get(RouteNetlinkMessage::GetLink(req), |m| {
                         link::parse(m.payload, s.shared_name()).map(|p| p.name)
                     }) {
-                        kinds::set_link_name(&mut i.kind, p);
+                        i.kind.set_lower_name(p);
                     }
                 }
             }
@@ -452,15 +433,9 @@ impl System {
             .map(|n| n.to_string())
             .unwrap_or_else(|| kind.to_string());
         // Parent / underlay in the request's stack, before anything is created.
-        let parent = match &req.kind {
-            KindSpec::Vlan { parent, .. }
-            | KindSpec::Macvlan { parent, .. }
-            | KindSpec::Macvtap { parent, .. } => Some(self.parent_index(stack, parent, &object)?),
-            KindSpec::Vxlan(p) => match &p.dev {
-                Some(d) => Some(self.parent_index(stack, d, &object)?),
-                None => None,
-            },
-            _ => None,
+        let parent = match req.kind.parent() {
+            Some(p) => Some(self.parent_index(stack, &p, &object)?),
+            None => None,
         };
         // Names: explicit, or the lowest free unit (retried on EEXIST).
         let auto = match (&req.kind, req.name) {
@@ -544,25 +519,16 @@ impl System {
             m.attributes
                 .push(LinkAttribute::NetNsFd(home.fd().as_raw_fd()));
         }
-        let info: Vec<LinkInfo> = match &req.kind {
-            KindSpec::Epair { .. } => {
-                // The peer goes to `peer_home`; say so explicitly whenever that is not simply
-                // the requesting socket's netns.
-                let fd = (!peer_home.same(stack) || !home.same(stack))
-                    .then(|| peer_home.fd().as_raw_fd());
-                kinds::veth::info(peer.expect("peer"), fd, req.mtu, None)
-            }
-            KindSpec::Vlan { id, proto, .. } => kinds::vlan::info(*id, *proto),
-            KindSpec::Macvlan { mode, .. } => kinds::macvlan::info(*mode),
-            KindSpec::Macvtap { mode, .. } => kinds::macvtap::info(*mode),
-            KindSpec::Vxlan(p) => kinds::vxlan::info(p, parent),
-            KindSpec::Bridge => kinds::bridge::info(),
-            KindSpec::Bond => kinds::bond::info(),
-            KindSpec::Dummy => kinds::dummy::info(),
-            KindSpec::Tap { .. } | KindSpec::Tun { .. } | KindSpec::Loopback => {
-                unreachable!("not an rtnetlink kind")
-            }
+        // The peer goes to `peer_home`; say so explicitly whenever that is not simply the
+        // requesting socket's netns.
+        let enc = kinds::Encode {
+            peer,
+            peer_ns: (!peer_home.same(stack) || !home.same(stack))
+                .then(|| peer_home.fd().as_raw_fd()),
+            mtu: req.mtu,
+            parent,
         };
+        let info = (kinds::ops(kind).encode)(&req.kind, &enc);
         m.attributes.push(LinkAttribute::LinkInfo(info));
         // Created in the requesting socket's own netns: the kernel's echo (NLM_F_ECHO) is the
         // new interface's record, so no GETLINK is needed for it. (An echo for a device made in
@@ -629,16 +595,16 @@ impl System {
                 Some(p) => {
                     let mut pi = self.get_raw(peer_home, IfSel::Name(p))?;
                     if peer_home.same(home) {
-                        kinds::set_link_name(&mut iface.kind, p);
-                        kinds::set_link_name(&mut pi.kind, name);
+                        iface.kind.set_lower_name(p);
+                        pi.kind.set_lower_name(name);
                     }
                     Some(pi)
                 }
                 None => None,
             };
-            if let Some(parent_name) = kinds::parent_name(&req.kind) {
+            if let Some(parent_name) = req.kind.parent() {
                 if home.same(stack) {
-                    kinds::set_link_name(&mut iface.kind, parent_name);
+                    iface.kind.set_lower_name(parent_name);
                 }
             }
             let mut fds = Vec::new();
@@ -835,10 +801,10 @@ impl Backend for System {
         if *self.present.lock().unwrap_or_else(|p| p.into_inner()) & bit != 0 {
             return Ok(true);
         }
-        let present = match k {
-            KindName::Tap | KindName::Tun => sys::tun_available(),
-            KindName::Loopback => false,
-            _ => self.probe(s, k)?,
+        let present = match kinds::ops(k).make {
+            kinds::Make::TunDevice { .. } => sys::tun_available(),
+            kinds::Make::Never(_) => false,
+            kinds::Make::Rtnl => self.probe(s, k)?,
         };
         if present {
             *self.present.lock().unwrap_or_else(|p| p.into_inner()) |= bit;
@@ -884,15 +850,21 @@ impl Backend for System {
         req: &CreateRequest,
         place: Placement<'_, SysStack>,
     ) -> Result<Created> {
-        match &req.kind {
-            KindSpec::Loopback => Err(Error::Unsupported(Box::new(
-                Context::new("create", KindName::Loopback.as_str())
+        let kind = req.kind.kind();
+        match kinds::ops(kind).make {
+            kinds::Make::Never(why) => Err(Error::Unsupported(Box::new(
+                Context::new("create", kind.as_str())
                     .stack(stack.name())
-                    .detail("Linux cannot create another loopback"),
+                    .detail(why),
             ))),
-            KindSpec::Tap { queues } => self.create_tun(stack, req, place, true, *queues),
-            KindSpec::Tun { queues } => self.create_tun(stack, req, place, false, *queues),
-            _ => self.create_rtnl(stack, req, place),
+            kinds::Make::TunDevice { tap } => {
+                let queues = match &req.kind {
+                    KindSpec::Tap { queues } | KindSpec::Tun { queues } => *queues,
+                    _ => 1,
+                };
+                self.create_tun(stack, req, place, tap, queues)
+            }
+            kinds::Make::Rtnl => self.create_rtnl(stack, req, place),
         }
     }
 
@@ -1150,7 +1122,7 @@ impl Backend for System {
         new_name: Option<IfName>,
     ) -> Result<Interface> {
         let object = i.name.to_string();
-        if matches!(i.kind, KindInfo::Bridge | KindInfo::Loopback) {
+        if i.kind.kind().is_some_and(|k| kinds::ops(k).netns_local) {
             return Err(Error::Unsupported(Box::new(
                 Context::new("move", object)
                     .stack(from.name())

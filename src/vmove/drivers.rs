@@ -1,129 +1,17 @@
-//! The per-kind move drivers: each kind fills in a small ops table, the way FreeBSD's if_clone
-//! and Linux's rtnl_link_ops do; the framework (`exec.rs`) owns the algorithm.
-//!
-//! A driver says which strategy the kind moves with by default, which strategies a caller may
-//! force, whether two copies may coexist during a re-create, and how to save its own parameters
-//! (`save_vparams`) so that `apply_vparams` can re-create or verify them in the target.
+//! The move side of each kind: its [`MoveDriver`] (in its descriptor in the kind registry,
+//! `src/kinds/`), and `save_vparams` / `apply_vparams`, which keep what must survive a move;
+//! the framework (`exec.rs`) owns the algorithm.
 
 use crate::model::{Change, Interface, KindInfo, KindName, KindSpec};
-use crate::vmove::Strategy;
 
-/// One kind's move operations.
-#[derive(Debug)]
-pub struct MoveDriver {
-    /// `None` for interfaces ifclone does not model (physical devices).
-    pub kind: Option<KindName>,
-    pub default: Strategy,
-    /// Strategies a caller may force.
-    pub allowed: &'static [Strategy],
-    /// An identical twin cannot exist while the source does (a vlan id is unique per parent), so
-    /// Recreate destroys the source before creating the copy.
-    pub exclusive: bool,
-}
+pub use crate::kinds::MoveDriver;
 
-use Strategy::{Native, NoMove, Recreate};
-
-static DRIVERS: &[MoveDriver] = &[
-    MoveDriver {
-        kind: Some(KindName::Epair),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Vlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: true,
-    },
-    MoveDriver {
-        kind: Some(KindName::Tap),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Tun),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Macvlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Macvtap),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Vxlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        // One vxlan per (vni, port, dev) in a stack: the copy is made in another stack, so it
-        // may coexist.
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Dummy),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Bridge),
-        default: Recreate,
-        allowed: &[Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Bond),
-        default: Recreate,
-        allowed: &[Recreate],
-        exclusive: false,
-    },
-    MoveDriver {
-        kind: Some(KindName::Loopback),
-        default: Recreate,
-        allowed: &[Recreate],
-        exclusive: false,
-    },
-];
-
-static PHYSICAL: MoveDriver = MoveDriver {
-    kind: None,
-    default: Native,
-    allowed: &[Native],
-    exclusive: false,
-};
-
-/// The driver of a kind (`None`: a device ifclone does not model).
+/// The driver of a kind, from its descriptor in the kind registry (`None`: a device ifclone
+/// does not model).
 pub fn driver(kind: Option<KindName>) -> &'static MoveDriver {
-    kind.and_then(|k| DRIVERS.iter().find(|d| d.kind == Some(k)))
-        .unwrap_or(&PHYSICAL)
-}
-
-impl MoveDriver {
-    /// The strategy for a move: the forced one if allowed, else the kind's default.
-    pub fn choose(&self, forced: Option<Strategy>) -> Result<Strategy, String> {
-        match forced {
-            None => Ok(self.default),
-            Some(NoMove) => Err("strategy nomove refuses every move".into()),
-            Some(s) if self.allowed.contains(&s) => Ok(s),
-            Some(s) => Err(format!(
-                "kind {} cannot be moved with strategy {s} (allowed: {})",
-                self.kind.map(|k| k.as_str()).unwrap_or("device"),
-                self.allowed
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
+    match kind {
+        Some(k) => &k.desc().moves,
+        None => &crate::kinds::PHYSICAL,
     }
 }
 

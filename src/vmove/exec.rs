@@ -445,7 +445,7 @@ fn precheck_and_save<B: Backend>(
                 peer_tmp = Some(tmp_name('p'));
             }
         }
-        let ports = if matches!(iface.kind, KindInfo::Bridge | KindInfo::Bond) {
+        let ports = if iface.kind.kind().is_some_and(|k| k.desc().ports) {
             view.ports(iface.index)?
         } else {
             0
@@ -935,16 +935,8 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
     if !it.saved.addresses.is_empty() {
         v.push("routes through the interface (they go with its addresses)".into());
     }
-    if let KindInfo::Vlan {
-        parent: Some(p), ..
-    }
-    | KindInfo::Macvlan {
-        parent: Some(p), ..
-    }
-    | KindInfo::Macvtap {
-        parent: Some(p), ..
-    } = &i.kind
-    {
+    let desc = i.kind.kind().map(|k| k.desc());
+    if let Some(p) = i.kind.link().filter(|_| desc.is_some_and(|d| d.on_parent)) {
         let name = p
             .name
             .map(|n| n.to_string())
@@ -961,10 +953,10 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
             it.tgt_index.unwrap_or(0)
         ));
         match i.kind {
-            KindInfo::Tap { .. } | KindInfo::Tun { .. } => {
+            _ if desc.is_some_and(|d| d.fds) => {
                 v.push("open queue file descriptors (they refer to the destroyed device)".into())
             }
-            KindInfo::Bridge | KindInfo::Bond if it.ports > 0 => v.push(format!(
+            _ if desc.is_some_and(|d| d.ports) && it.ports > 0 => v.push(format!(
                 "{} member port(s) (they stay in the source stack, detached)",
                 it.ports
             )),

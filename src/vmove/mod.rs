@@ -28,39 +28,7 @@ pub use drivers::{driver, MoveDriver};
 pub use plan::{plan, Plan, Step};
 pub use recover::{Outcome, RecoverReport, Recovered};
 
-/// How a kind moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// The kernel's own move (Linux RTM_NEWLINK + IFLA_NET_NS_FD; FreeBSD SIOCSIFVNET).
-    Native,
-    /// Re-create the same kind in the target from the saved parameters, under a temporary name,
-    /// then destroy the source and rename (the cloner-vmove proposal's `if_vmove_simple`).
-    Recreate,
-    /// The kind cannot be moved.
-    NoMove,
-}
-
-impl Strategy {
-    pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "native" => Some(Strategy::Native),
-            "recreate" => Some(Strategy::Recreate),
-            "nomove" => Some(Strategy::NoMove),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Strategy::Native => "native",
-            Strategy::Recreate => "recreate",
-            Strategy::NoMove => "nomove",
-        })
-    }
-}
+pub use crate::kinds::Strategy;
 
 /// Options of one move.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

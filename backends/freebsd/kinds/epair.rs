@@ -112,3 +112,12 @@ pub fn observe(
     };
     Ok(KindInfo::Epair { peer: Some(peer) })
 }
+
+pub static OPS: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Epair,
+    create: |on, req, unit| match &req.kind {
+        KindSpec::Epair { peer_name } => create(on, req.name, *peer_name, unit),
+        _ => Err(super::wrong_spec(on, req)),
+    },
+    observe: |o| observe(o.link, o.present, (o.known)()?.as_ref(), o.recall),
+};

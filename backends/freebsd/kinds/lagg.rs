@@ -12,3 +12,9 @@ pub fn create(on: &super::On<'_>, name: Option<IfName>) -> Result<Made> {
 pub fn observe() -> KindInfo {
     KindInfo::Bond
 }
+
+pub static OPS: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Bond,
+    create: |on, req, _| create(on, req.name),
+    observe: |_| Ok(observe()),
+};

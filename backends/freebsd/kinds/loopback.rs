@@ -11,3 +11,9 @@ pub fn create(on: &super::On<'_>, name: Option<IfName>) -> Result<Made> {
 pub fn observe() -> KindInfo {
     KindInfo::Loopback
 }
+
+pub static OPS: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Loopback,
+    create: |on, req, _| create(on, req.name),
+    observe: |_| Ok(observe()),
+};

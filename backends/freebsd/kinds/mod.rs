@@ -1,10 +1,14 @@
-//! One file per kind: how each is created through its cloner and how it is recognised.
+//! The FreeBSD half of the kind registry: one file per kind with its ops entry
+//! ([`FreebsdKind`], the counterpart of the kernel's `struct if_clone`): how it is created
+//! through its cloner and how a live one is recognised. The neutral half (names, parameters,
+//! moves) is `src/kinds/`; the cloner names are in `names.rs` (pure, tested on Linux too).
 //!
 //! Creation always goes through SIOCIFCREATE2 on the cloner's own name (FreeBSD matches cloners
 //! by name prefix, so a requested name like `web0` would match no cloner); the kernel writes the
 //! final name back, and a requested name is then set with SIOCSIFNAME. Anything that fails
 //! after the kernel created the interface destroys it again ([`Undo`]).
 
+pub mod absent;
 pub mod bridge;
 pub mod epair;
 pub mod lagg;
@@ -19,9 +23,63 @@ use super::pure::consts::VlanReq;
 use super::pure::names;
 use super::pure::origins::{self, Origin, Recall};
 use super::sys;
-use crate::backend::unsupported_kind;
 use crate::error::{Error, Result};
 use crate::model::*;
+
+/// This backend's ops for every kind, in the registry's order.
+pub static TABLE: &[&FreebsdKind] = &[
+    &epair::OPS,
+    &vlan::OPS,
+    &tuntap::TAP,
+    &tuntap::TUN,
+    &bridge::OPS,
+    &absent::MACVLAN,
+    &absent::MACVTAP,
+    &absent::VXLAN,
+    &loopback::OPS,
+    &lagg::OPS,
+    &absent::DUMMY,
+];
+
+/// One kind's FreeBSD operations.
+pub struct FreebsdKind {
+    pub kind: KindName,
+    /// Creates the kind in `on` (generic properties are applied by the caller). The unit is
+    /// the epair unit to ask for (see `epair::create`).
+    pub create: fn(&On<'_>, &CreateRequest, Option<u32>) -> Result<Made>,
+    /// Its [`KindInfo`], once [`observe`] has found which kind a live interface is.
+    pub observe: fn(&Observe<'_>) -> Result<KindInfo>,
+}
+
+/// What [`observe`] knows of a live interface when it asks its kind for the parameters.
+pub struct Observe<'a> {
+    pub on: &'a On<'a>,
+    pub link: &'a Link,
+    /// Every interface of the stack.
+    pub present: &'a [Link],
+    /// ifclone's record of this interface (read only when asked: it is a file).
+    pub known: &'a dyn Fn() -> Result<Option<Origin>>,
+    pub recall: &'a Recall,
+}
+
+/// The ops of a kind.
+pub fn ops(k: KindName) -> &'static FreebsdKind {
+    TABLE
+        .iter()
+        .copied()
+        .find(|o| o.kind == k)
+        .expect("every KindName has FreeBSD ops")
+}
+
+/// A request whose spec is not of the kind whose ops received it: a bug in the dispatch.
+fn wrong_spec(on: &On<'_>, req: &CreateRequest) -> Error {
+    Error::invalid(
+        "create",
+        req.kind.kind().as_str(),
+        "the request reached another kind's create",
+    )
+    .in_stack(on.stack)
+}
 
 /// What a kind's create made, in the stack the request was sent to.
 pub struct Made {
@@ -116,22 +174,7 @@ pub fn named(
 /// Creates `req`'s kind in `on` (generic properties are applied by the caller). `unit`: the
 /// epair unit to ask for (see `epair::create`).
 pub fn create(on: &On<'_>, req: &CreateRequest, unit: Option<u32>) -> Result<Made> {
-    let name = req.name;
-    match &req.kind {
-        KindSpec::Epair { peer_name } => epair::create(on, name, *peer_name, unit),
-        KindSpec::Vlan { parent, id, proto } => vlan::create(on, name, *parent, *id, *proto),
-        KindSpec::Tap { queues } => tuntap::create(on, KindName::Tap, name, *queues),
-        KindSpec::Tun { queues } => tuntap::create(on, KindName::Tun, name, *queues),
-        KindSpec::Bridge => bridge::create(on, name),
-        KindSpec::Loopback => loopback::create(on, name),
-        KindSpec::Bond => lagg::create(on, name),
-        KindSpec::Macvlan { .. } | KindSpec::Macvtap { .. } | KindSpec::Dummy => {
-            Err(unsupported_kind("FreeBSD", req.kind.kind()).in_stack(on.stack))
-        }
-        KindSpec::Vxlan(_) => Err(unsupported_kind("FreeBSD", KindName::Vxlan)
-            .with_detail("vxlan(4) creation parameters (ifvxlanparam) are not implemented")
-            .in_stack(on.stack)),
-    }
+    (ops(req.kind.kind()).create)(on, req, unit)
 }
 
 /// The kind of a live interface, with its parameters. In this order: the cloner group the
@@ -160,14 +203,14 @@ pub fn observe(
             .map(|o| o.kind)
             .or_else(|| names::kind_from(&[], link.name.as_str())),
     };
-    Ok(match kind {
-        Some(KindName::Epair) => epair::observe(link, present, known()?.as_ref(), recall)?,
-        Some(KindName::Vlan) => vlan::observe(on, link, present, known)?,
-        Some(KindName::Tap) => KindInfo::Tap { queues: 1 },
-        Some(KindName::Tun) => KindInfo::Tun { queues: 1 },
-        Some(KindName::Bridge) => bridge::observe(),
-        Some(KindName::Loopback) => loopback::observe(),
-        Some(KindName::Bond) => lagg::observe(),
-        _ => KindInfo::Other(names::driver_hint(groups).map(Into::into)),
-    })
+    match kind {
+        Some(k) => (ops(k).observe)(&Observe {
+            on,
+            link,
+            present,
+            known: &known,
+            recall,
+        }),
+        None => Ok(KindInfo::Other(names::driver_hint(groups).map(Into::into))),
+    }
 }

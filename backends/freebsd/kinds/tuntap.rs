@@ -38,3 +38,21 @@ pub fn create(
         .into();
     named(undo, on, got, name, vec![fd])
 }
+
+pub static TAP: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Tap,
+    create: |on, req, _| match &req.kind {
+        KindSpec::Tap { queues } => create(on, KindName::Tap, req.name, *queues),
+        _ => Err(super::wrong_spec(on, req)),
+    },
+    observe: |_| Ok(KindInfo::Tap { queues: 1 }),
+};
+
+pub static TUN: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Tun,
+    create: |on, req, _| match &req.kind {
+        KindSpec::Tun { queues } => create(on, KindName::Tun, req.name, *queues),
+        _ => Err(super::wrong_spec(on, req)),
+    },
+    observe: |_| Ok(KindInfo::Tun { queues: 1 }),
+};

@@ -77,3 +77,12 @@ pub fn observe(
         },
     })
 }
+
+pub static OPS: super::FreebsdKind = super::FreebsdKind {
+    kind: KindName::Vlan,
+    create: |on, req, _| match &req.kind {
+        KindSpec::Vlan { parent, id, proto } => create(on, req.name, *parent, *id, *proto),
+        _ => Err(super::wrong_spec(on, req)),
+    },
+    observe: |o| observe(o.on, o.link, o.present, o.known),
+};

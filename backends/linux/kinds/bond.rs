@@ -11,3 +11,17 @@ pub fn parse() -> KindInfo {
 pub fn info() -> Vec<LinkInfo> {
     vec![LinkInfo::Kind(InfoKind::Bond)]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Bond,
+    kernel_kind: Some("bond"),
+    rtnl: Some(super::Rtnl {
+        name: "bond",
+        info: InfoKind::Bond,
+        module: "bonding",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |_, _| info(),
+    decode: |_, _| parse(),
+};

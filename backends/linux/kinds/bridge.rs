@@ -11,3 +11,17 @@ pub fn parse() -> KindInfo {
 pub fn info() -> Vec<LinkInfo> {
     vec![LinkInfo::Kind(InfoKind::Bridge)]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Bridge,
+    kernel_kind: Some("bridge"),
+    rtnl: Some(super::Rtnl {
+        name: "bridge",
+        info: InfoKind::Bridge,
+        module: "bridge",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: true,
+    encode: |_, _| info(),
+    decode: |_, _| parse(),
+};

@@ -11,3 +11,17 @@ pub fn parse() -> KindInfo {
 pub fn info() -> Vec<LinkInfo> {
     vec![LinkInfo::Kind(InfoKind::Dummy)]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Dummy,
+    kernel_kind: Some("dummy"),
+    rtnl: Some(super::Rtnl {
+        name: "dummy",
+        info: InfoKind::Dummy,
+        module: "dummy",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |_, _| info(),
+    decode: |_, _| parse(),
+};

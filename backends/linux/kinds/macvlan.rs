@@ -46,3 +46,20 @@ pub fn info(mode: MacvlanMode) -> Vec<LinkInfo> {
         LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(mode_of(mode))])),
     ]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Macvlan,
+    kernel_kind: Some("macvlan"),
+    rtnl: Some(super::Rtnl {
+        name: "macvlan",
+        info: InfoKind::MacVlan,
+        module: "macvlan",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |s, _| match s {
+        crate::model::KindSpec::Macvlan { mode, .. } => info(*mode),
+        _ => Vec::new(),
+    },
+    decode: parse,
+};

@@ -21,3 +21,20 @@ pub fn info(mode: MacvlanMode) -> Vec<LinkInfo> {
         )])),
     ]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Macvtap,
+    kernel_kind: Some("macvtap"),
+    rtnl: Some(super::Rtnl {
+        name: "macvtap",
+        info: InfoKind::MacVtap,
+        module: "macvtap",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |s, _| match s {
+        crate::model::KindSpec::Macvtap { mode, .. } => info(*mode),
+        _ => Vec::new(),
+    },
+    decode: parse,
+};

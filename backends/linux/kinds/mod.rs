@@ -1,19 +1,100 @@
-//! One file per kind: how to build its IFLA_LINKINFO for creation and how to read its
-//! IFLA_INFO_DATA back into a [`KindInfo`].
+//! The Linux half of the kind registry: one file per kind with its ops entry ([`LinuxKind`],
+//! the counterpart of the kernel's `struct rtnl_link_ops`): how the kind is made, how to build
+//! its IFLA_LINKINFO for creation and how to read its IFLA_INFO_DATA back into a [`KindInfo`].
+//! The neutral half (names, parameters, moves) is `src/kinds/`.
+
+use std::os::fd::RawFd;
 
 use netlink_packet_core::{NlaBuffer, NlasIterator, NLA_TYPE_MASK};
+use netlink_packet_route::link::{InfoKind, LinkInfo};
 
-use crate::model::{IfName, KindInfo, KindSpec, LinkRef, LinkStack};
+use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef, LinkStack};
 
 pub mod bond;
 pub mod bridge;
 pub mod dummy;
+pub mod loopback;
 pub mod macvlan;
 pub mod macvtap;
 pub mod tuntap;
 pub mod veth;
 pub mod vlan;
 pub mod vxlan;
+
+/// This backend's ops for every kind, in the registry's order.
+pub static TABLE: &[&LinuxKind] = &[
+    &veth::OPS,
+    &vlan::OPS,
+    &tuntap::TAP,
+    &tuntap::TUN,
+    &bridge::OPS,
+    &macvlan::OPS,
+    &macvtap::OPS,
+    &vxlan::OPS,
+    &loopback::OPS,
+    &bond::OPS,
+    &dummy::OPS,
+];
+
+/// One kind's Linux operations.
+pub struct LinuxKind {
+    pub kind: KindName,
+    /// The IFLA_INFO_KIND the kernel lists it with (`None`: lo, which has none).
+    pub kernel_kind: Option<&'static str>,
+    /// Made over rtnetlink: its IFLA_INFO_KIND. `None` for tun/tap and lo.
+    pub rtnl: Option<Rtnl>,
+    pub make: Make,
+    /// The kernel refuses to move it to another netns (NETIF_F_NETNS_LOCAL: bridge, lo).
+    pub netns_local: bool,
+    /// Its IFLA_LINKINFO for an RTM_NEWLINK (rtnetlink kinds only).
+    pub encode: fn(&KindSpec, &Encode) -> Vec<LinkInfo>,
+    /// Its [`KindInfo`] from IFLA_INFO_DATA and the link message's IFLA_LINK.
+    pub decode: fn(&[u8], LinkCtx) -> KindInfo,
+}
+
+/// A kind's rtnetlink identity.
+pub struct Rtnl {
+    /// IFLA_INFO_KIND, also the prefix of the names the kernel-style numbering gives it.
+    pub name: &'static str,
+    pub info: InfoKind,
+    /// The module that provides it (named when the kernel does not know the kind).
+    pub module: &'static str,
+}
+
+/// How the kind is made on Linux.
+pub enum Make {
+    /// RTM_NEWLINK with the kind's IFLA_LINKINFO.
+    Rtnl,
+    /// TUNSETIFF on /dev/net/tun.
+    TunDevice { tap: bool },
+    /// It cannot be made; why.
+    Never(&'static str),
+}
+
+/// What a create request resolved before its IFLA_LINKINFO is built.
+#[derive(Default)]
+pub struct Encode {
+    /// An epair's peer name and the netns fd it goes to (`None`: the requesting socket's).
+    pub peer: Option<IfName>,
+    pub peer_ns: Option<RawFd>,
+    pub mtu: Option<u32>,
+    /// The parent's / underlay's index.
+    pub parent: Option<u32>,
+}
+
+/// The encoder of kinds not made over rtnetlink.
+pub fn no_encode(_: &KindSpec, _: &Encode) -> Vec<LinkInfo> {
+    Vec::new()
+}
+
+/// The ops of a kind.
+pub fn ops(k: KindName) -> &'static LinuxKind {
+    TABLE
+        .iter()
+        .copied()
+        .find(|o| o.kind == k)
+        .expect("every KindName has Linux ops (tests::table_covers_every_kind)")
+}
 
 /// What the generic part of a link message says about the interface's link: IFLA_LINK and
 /// IFLA_LINK_NETNSID.
@@ -97,38 +178,24 @@ pub fn parse(kind: Option<&[u8]>, data: Option<&[u8]>, ctx: LinkCtx, loopback: b
     // IFLA_INFO_KIND is NUL-terminated.
     let kind = kind.map(|k| &k[..k.iter().position(|&b| b == 0).unwrap_or(k.len())]);
     match kind {
-        Some(b"veth") => veth::parse(ctx),
-        Some(b"vlan") => vlan::parse(data, ctx),
-        Some(b"tun") => tuntap::parse(data),
-        Some(b"bridge") => bridge::parse(),
-        Some(b"macvlan") => macvlan::parse(data, ctx),
-        Some(b"macvtap") => macvtap::parse(data, ctx),
-        Some(b"vxlan") => vxlan::parse(data, ctx),
-        Some(b"bond") => bond::parse(),
-        Some(b"dummy") => dummy::parse(),
         None if loopback => KindInfo::Loopback,
         None => KindInfo::Other(None),
-        Some(k) => match std::str::from_utf8(k) {
-            Ok("") | Err(_) => KindInfo::Other(None),
-            Ok(s) => KindInfo::Other(Some(s.into())),
+        Some(k) => match TABLE
+            .iter()
+            .find(|o| o.kernel_kind.is_some_and(|n| n.as_bytes() == k))
+        {
+            Some(o) => (o.decode)(data, ctx),
+            None => match std::str::from_utf8(k) {
+                Ok("") | Err(_) => KindInfo::Other(None),
+                Ok(s) => KindInfo::Other(Some(s.into())),
+            },
         },
     }
 }
 
 /// The rtnetlink kind string of a kind that is created over rtnetlink.
-pub fn rtnl_kind(k: crate::model::KindName) -> Option<&'static str> {
-    use crate::model::KindName as K;
-    Some(match k {
-        K::Epair => "veth",
-        K::Vlan => "vlan",
-        K::Bridge => "bridge",
-        K::Macvlan => "macvlan",
-        K::Macvtap => "macvtap",
-        K::Vxlan => "vxlan",
-        K::Bond => "bond",
-        K::Dummy => "dummy",
-        K::Tap | K::Tun | K::Loopback => return None,
-    })
+pub fn rtnl_kind(k: KindName) -> Option<&'static str> {
+    ops(k).rtnl.as_ref().map(|r| r.name)
 }
 
 /// Resolves the names of links in the same stack from a listing (sorted by index).
@@ -139,7 +206,7 @@ pub fn fill_names(ifaces: &mut [crate::model::Interface]) {
             .map(|p| ifs[p].name)
     };
     for n in 0..ifaces.len() {
-        let Some(l) = link_of(&ifaces[n].kind).copied() else {
+        let Some(l) = ifaces[n].kind.lower().copied() else {
             continue;
         };
         if l.stack != LinkStack::Same || l.name.is_some() {
@@ -148,48 +215,20 @@ pub fn fill_names(ifaces: &mut [crate::model::Interface]) {
         let Some(name) = l.index.and_then(|i| lookup(ifaces, i)) else {
             continue;
         };
-        set_link_name(&mut ifaces[n].kind, name);
+        ifaces[n].kind.set_lower_name(name);
     }
 }
 
-/// The interface's peer or parent, including a vxlan's underlay device.
-pub fn link_of(k: &KindInfo) -> Option<&LinkRef> {
-    match k {
-        KindInfo::Vxlan(p) => p.parent.as_ref(),
-        k => k.link(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Sets the name of the interface's link (peer or parent).
-pub fn set_link_name(k: &mut KindInfo, name: IfName) {
-    match k {
-        KindInfo::Epair { peer: Some(l) }
-        | KindInfo::Vlan {
-            parent: Some(l), ..
+    #[test]
+    fn table_covers_every_kind_once_in_order() {
+        assert_eq!(TABLE.len(), KindName::ALL.len());
+        for (o, k) in TABLE.iter().zip(KindName::ALL) {
+            assert_eq!(o.kind, k);
+            assert_eq!(o.rtnl.is_some(), matches!(o.make, Make::Rtnl), "{k}");
         }
-        | KindInfo::Macvlan {
-            parent: Some(l), ..
-        }
-        | KindInfo::Macvtap {
-            parent: Some(l), ..
-        } => l.name = Some(name),
-        KindInfo::Vxlan(p) => {
-            if let Some(l) = p.parent.as_mut() {
-                l.name = Some(name);
-                p.dev = Some(name);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The parent (or vxlan underlay) a create request names, if any.
-pub fn parent_name(spec: &KindSpec) -> Option<IfName> {
-    match spec {
-        KindSpec::Vlan { parent, .. }
-        | KindSpec::Macvlan { parent, .. }
-        | KindSpec::Macvtap { parent, .. } => Some(*parent),
-        KindSpec::Vxlan(p) => p.dev,
-        _ => None,
     }
 }

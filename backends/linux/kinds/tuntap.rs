@@ -28,3 +28,23 @@ pub fn parse(data: &[u8]) -> KindInfo {
         KindInfo::Tun { queues }
     }
 }
+
+pub static TAP: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Tap,
+    kernel_kind: Some("tun"),
+    rtnl: None,
+    make: super::Make::TunDevice { tap: true },
+    netns_local: false,
+    encode: super::no_encode,
+    decode: |d, _| parse(d),
+};
+
+pub static TUN: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Tun,
+    kernel_kind: Some("tun"),
+    rtnl: None,
+    make: super::Make::TunDevice { tap: false },
+    netns_local: false,
+    encode: super::no_encode,
+    decode: |d, _| parse(d),
+};

@@ -76,6 +76,29 @@ pub fn free_epair_unit<'a>(taken: impl Iterator<Item = &'a str>, from: u32) -> u
     n
 }
 
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Epair,
+    kernel_kind: Some("veth"),
+    rtnl: Some(super::Rtnl {
+        name: "veth",
+        info: InfoKind::Veth,
+        module: "veth",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode,
+    decode: |_, ctx| parse(ctx),
+};
+
+fn encode(_: &crate::model::KindSpec, e: &super::Encode) -> Vec<LinkInfo> {
+    info(
+        e.peer.expect("an epair request has a peer name"),
+        e.peer_ns,
+        e.mtu,
+        None,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,3 +41,20 @@ pub fn info(id: u16, proto: VlanProto) -> Vec<LinkInfo> {
         ])),
     ]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Vlan,
+    kernel_kind: Some("vlan"),
+    rtnl: Some(super::Rtnl {
+        name: "vlan",
+        info: InfoKind::Vlan,
+        module: "8021q",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |s, _| match s {
+        crate::model::KindSpec::Vlan { id, proto, .. } => info(*id, *proto),
+        _ => Vec::new(),
+    },
+    decode: parse,
+};

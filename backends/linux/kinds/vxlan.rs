@@ -73,3 +73,20 @@ pub fn info(p: &VxlanParams, dev: Option<u32>) -> Vec<LinkInfo> {
         LinkInfo::Data(InfoData::Vxlan(d)),
     ]
 }
+
+pub static OPS: super::LinuxKind = super::LinuxKind {
+    kind: crate::model::KindName::Vxlan,
+    kernel_kind: Some("vxlan"),
+    rtnl: Some(super::Rtnl {
+        name: "vxlan",
+        info: InfoKind::Vxlan,
+        module: "vxlan",
+    }),
+    make: super::Make::Rtnl,
+    netns_local: false,
+    encode: |s, e| match s {
+        crate::model::KindSpec::Vxlan(p) => info(p, e.parent),
+        _ => Vec::new(),
+    },
+    decode: parse,
+};

@@ -1,0 +1,74 @@
+//! tap and tun: interfaces whose other side is a file descriptor (a VM, a VPN daemon); one fd
+//! per queue.
+
+use super::{no_link, no_name, no_parent, Keyword, KindDesc, MoveDriver, Strategy::*};
+use crate::model::{KindInfo, KindName, KindSpec};
+
+static QUEUES: &[Keyword] = &[Keyword {
+    word: "queues",
+    value: Some("N"),
+    help: "queues (one fd each), 1..=256",
+}];
+
+pub(super) static TAP: KindDesc = KindDesc {
+    kind: KindName::Tap,
+    name: "tap",
+    aliases: &[],
+    summary: "an Ethernet interface whose other side is a file descriptor",
+    moves: MoveDriver {
+        kind: Some(KindName::Tap),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    ports: false,
+    on_parent: false,
+    fds: true,
+    keywords: QUEUES,
+    validate,
+    spec_of,
+    link: no_link,
+    lower: no_link,
+    set_lower_name: no_name,
+    parent: no_parent,
+};
+
+pub(super) static TUN: KindDesc = KindDesc {
+    kind: KindName::Tun,
+    name: "tun",
+    aliases: &[],
+    summary: "an IP interface whose other side is a file descriptor",
+    moves: MoveDriver {
+        kind: Some(KindName::Tun),
+        default: Native,
+        allowed: &[Native, Recreate],
+        exclusive: false,
+    },
+    ports: false,
+    on_parent: false,
+    fds: true,
+    keywords: QUEUES,
+    validate,
+    spec_of,
+    link: no_link,
+    lower: no_link,
+    set_lower_name: no_name,
+    parent: no_parent,
+};
+
+fn validate(s: &KindSpec) -> Result<(), String> {
+    match s {
+        KindSpec::Tap { queues } | KindSpec::Tun { queues } if *queues == 0 || *queues > 256 => {
+            Err(format!("queue count {queues} is outside 1..=256"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn spec_of(k: &KindInfo) -> Option<KindSpec> {
+    match k {
+        KindInfo::Tap { queues } => Some(KindSpec::Tap { queues: *queues }),
+        KindInfo::Tun { queues } => Some(KindSpec::Tun { queues: *queues }),
+        _ => None,
+    }
+}
