@@ -1,22 +1,28 @@
 //! # The backend contract
 //!
 //! This is the complete surface an OS backend provides. The neutral layers above it (the public
-//! [`Stack`](crate::Stack) API, the cloner registry and the [`vmove`](crate::vmove) framework) use
-//! nothing else, so a new OS is exactly one implementation of [`Backend`] plus its
+//! [`Stack`](crate::Stack) API, the kind registry and the [`vmove`](crate::vmove) framework) use
+//! nothing else, so a new OS is exactly one implementation of these traits plus its
 //! [`StackHandle`] type, mounted by `src/sys.rs` (the only file that names an OS).
 //!
-//! Layering (no cycles): `model` and `error` depend on nothing; this contract depends on them;
-//! `backends/<os>/` implement it and depend only on these three; `stack`, `vmove` and `ledger`
-//! sit on top and reach the OS only through this trait.
+//! Layering (no cycles): `model` and `error` depend on nothing; `kinds` (the registry) on
+//! `model`; this contract on them; `backends/<os>/` implement it and depend only on these;
+//! `stack`, `vmove` and `ledger` sit on top and reach the OS only through these traits.
 //!
-//! | area        | operations                                                          |
-//! |-------------|---------------------------------------------------------------------|
-//! | stacks      | [`open_stack`], [`find_stack`] (by kernel identity), [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`], [`link_stack`] (the stack a peer/parent lives in, from the kernel's id) |
-//! | cloners     | [`cloners`] — probed from the kernel, never guessed                  |
-//! | interfaces  | [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
-//! | addresses   | [`addresses`], [`add_address`], [`del_address`]                      |
-//! | moves       | [`move_native`] — the kernel's own move, with an optional new name   |
-//! | identity    | [`add_mark`], [`del_mark`] — a mark that travels with the device (Linux: an alternative name); [`Interface::mark`](crate::model::Interface::mark) reads it back |
+//! The contract is split by concern, one trait each; [`Backend`] is all of them. It is sealed
+//! (only this crate implements it: its OS backends and [`crate::testing::Faulty`]), and every
+//! operation has a default — `Unsupported`, or a derivation from the others — so adding an
+//! operation breaks no backend and no wrapper. Bring the parts into scope with
+//! `use ifclone::backend::prelude::*`.
+//!
+//! | part          | operations                                                          |
+//! |---------------|---------------------------------------------------------------------|
+//! | [`Stacks`]    | [`open_stack`], [`find_stack`] (by kernel identity), [`create_stack`], [`list_stacks`], [`remove_stack`], [`stack_alive`], [`link_stack`] (the stack a peer/parent lives in, from the kernel's id) |
+//! | [`Links`]     | [`cloners`] (probed from the kernel, never guessed), [`list`] (one dump), [`get`], [`create`] (optionally placed in other stacks), [`destroy`], [`destroy_many`] (the kernel's bulk path), [`apply`] |
+//! | [`Addresses`] | [`addresses`], [`add_address`], [`del_address`]                      |
+//! | [`Moves`]     | [`move_native`] — the kernel's own move, with an optional new name   |
+//! | [`Marks`]     | [`add_mark`], [`del_mark`] — a mark that travels with the device (Linux: an alternative name); [`Interface::mark`](crate::model::Interface::mark) reads it back |
+//! | [`Watch`]     | room for a stack's event stream (nothing yet)                        |
 //!
 //! Rules every backend follows:
 //! - **No caller thread ever changes stack.** Linux enters a netns only on a short-lived dedicated
@@ -29,26 +35,26 @@
 //! - **`unsafe`** lives only in a backend's sys layer (`backends/<os>/sys.rs`), each block with a
 //!   `SAFETY:` comment.
 //!
-//! [`open_stack`]: Backend::open_stack
-//! [`find_stack`]: Backend::find_stack
-//! [`create_stack`]: Backend::create_stack
-//! [`list_stacks`]: Backend::list_stacks
-//! [`remove_stack`]: Backend::remove_stack
-//! [`stack_alive`]: Backend::stack_alive
-//! [`link_stack`]: Backend::link_stack
-//! [`cloners`]: Backend::cloners
-//! [`list`]: Backend::list
-//! [`get`]: Backend::get
-//! [`create`]: Backend::create
-//! [`destroy`]: Backend::destroy
-//! [`destroy_many`]: Backend::destroy_many
-//! [`apply`]: Backend::apply
-//! [`addresses`]: Backend::addresses
-//! [`add_address`]: Backend::add_address
-//! [`del_address`]: Backend::del_address
-//! [`move_native`]: Backend::move_native
-//! [`add_mark`]: Backend::add_mark
-//! [`del_mark`]: Backend::del_mark
+//! [`open_stack`]: Stacks::open_stack
+//! [`find_stack`]: Stacks::find_stack
+//! [`create_stack`]: Stacks::create_stack
+//! [`list_stacks`]: Stacks::list_stacks
+//! [`remove_stack`]: Stacks::remove_stack
+//! [`stack_alive`]: Stacks::stack_alive
+//! [`link_stack`]: Stacks::link_stack
+//! [`cloners`]: Links::cloners
+//! [`list`]: Links::list
+//! [`get`]: Links::get
+//! [`create`]: Links::create
+//! [`destroy`]: Links::destroy
+//! [`destroy_many`]: Links::destroy_many
+//! [`apply`]: Links::apply
+//! [`addresses`]: Addresses::addresses
+//! [`add_address`]: Addresses::add_address
+//! [`del_address`]: Addresses::del_address
+//! [`move_native`]: Moves::move_native
+//! [`add_mark`]: Marks::add_mark
+//! [`del_mark`]: Marks::del_mark
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -88,7 +94,7 @@ pub trait StackHandle: Send + Sync + Debug + 'static {
     fn key(&self) -> Result<String>;
     /// What this stack's lock is named after: cheap (no request), the same for every handle of
     /// the stack, and shared at most with stacks that no longer exist (Linux: `netns:<inode>`;
-    /// FreeBSD: the key). [`Backend::lock_id_of`] gives it from a key.
+    /// FreeBSD: the key). [`Stacks::lock_id_of`] gives it from a key.
     fn lock_id(&self) -> String;
     /// A selector that reopens this same stack from another process.
     fn selector(&self) -> StackSel;
@@ -121,22 +127,41 @@ impl<S> Clone for Placement<'_, S> {
 }
 impl<S> Copy for Placement<'_, S> {}
 
-/// The operations one OS provides. See the module header for the rules.
-pub trait Backend: Send + Sync {
+/// The contract is sealed: only this crate's backends (and its test wrapper,
+/// [`crate::testing::Faulty`]) implement it, so an operation added with a default breaks no one.
+mod sealed {
+    pub trait Sealed {}
+}
+pub(crate) use sealed::Sealed;
+
+/// The `Unsupported` answer of an operation a backend does not provide.
+fn missing(os: &str, op: &'static str) -> Error {
+    Error::unsupported(op, os, format!("the {os} backend does not provide {op}"))
+}
+
+/// Stacks: open, find, create, list, remove. The root of the contract: it names the backend's
+/// [`StackHandle`] type, which every other part takes. Every operation has a default that
+/// answers `Unsupported` (or, where one exists, is derived from the others), so adding an
+/// operation breaks no backend.
+pub trait Stacks: Sealed + Send + Sync {
     type Stack: StackHandle;
 
     /// The OS name, for `Unsupported` errors (`"Linux"`, `"FreeBSD"`).
     fn os(&self) -> &'static str;
 
-    // ---- stacks ----
-
     /// Opens an existing stack.
-    fn open_stack(&self, sel: &StackSel) -> Result<Arc<Self::Stack>>;
+    fn open_stack(&self, sel: &StackSel) -> Result<Arc<Self::Stack>> {
+        let _ = sel;
+        Err(missing(self.os(), "open stack"))
+    }
     /// The live stack whose [`StackHandle::key`] is `key`, however it can be reached (Linux:
     /// the host, the named stacks, any process's netns; FreeBSD: the jail with that jid), or
     /// `None` when no live stack has it. Used to find a loan's home when the selector it was
     /// recorded with leads elsewhere (a stack opened as `host` from inside another netns).
-    fn find_stack(&self, key: &str) -> Result<Option<Arc<Self::Stack>>>;
+    fn find_stack(&self, key: &str) -> Result<Option<Arc<Self::Stack>>> {
+        let _ = key;
+        Err(missing(self.os(), "find stack"))
+    }
     /// The [`StackHandle::lock_id`] of the stack with key `key` (for a stack known only by a
     /// recorded key). By default the key itself.
     fn lock_id_of(&self, key: &str) -> String {
@@ -150,37 +175,59 @@ pub trait Backend: Send + Sync {
         false
     }
     /// Creates a named, persistent stack visible to the OS tools (`ip netns list`, `jls`).
-    fn create_stack(&self, name: &str) -> Result<Arc<Self::Stack>>;
+    fn create_stack(&self, name: &str) -> Result<Arc<Self::Stack>> {
+        let _ = name;
+        Err(missing(self.os(), "create stack"))
+    }
     /// Lists the named stacks.
-    fn list_stacks(&self) -> Result<Vec<StackInfo>>;
+    fn list_stacks(&self) -> Result<Vec<StackInfo>> {
+        Err(missing(self.os(), "list stacks"))
+    }
     /// Removes a named stack. The framework has already returned its loans; the kernel destroys
     /// whatever was created inside.
-    fn remove_stack(&self, stack: &Self::Stack) -> Result<()>;
+    fn remove_stack(&self, stack: &Self::Stack) -> Result<()> {
+        let _ = stack;
+        Err(missing(self.os(), "remove stack"))
+    }
     /// Whether the stack can still be used (it has not been torn down under us).
-    fn stack_alive(&self, stack: &Self::Stack) -> bool;
+    fn stack_alive(&self, stack: &Self::Stack) -> bool {
+        let _ = stack;
+        false
+    }
     /// The stack that the kernel's id `id` (a [`LinkStack::Other`](crate::model::LinkStack) id),
     /// as seen from `stack`, refers to, among the host stack and the named stacks; `None` if
     /// none of them. Linux: `id` is a netnsid of `stack`, compared (RTM_GETNSID) with the id
     /// `stack` gives each candidate's netns; FreeBSD: `id` is a jid (0 for the host). Nothing
     /// is cached: ids are per stack and are reused.
-    fn link_stack(&self, stack: &Self::Stack, id: i32) -> Result<Option<Arc<Self::Stack>>>;
+    fn link_stack(&self, stack: &Self::Stack, id: i32) -> Result<Option<Arc<Self::Stack>>> {
+        let _ = (stack, id);
+        Err(missing(self.os(), "link stack"))
+    }
+}
 
-    // ---- cloners ----
-
+/// Interfaces: the cloner registry, listing, creation, destruction, property changes.
+pub trait Links: Stacks {
     /// The kinds this stack can create, probed from the kernel.
-    fn cloners(&self, stack: &Self::Stack) -> Result<Vec<KindName>>;
+    fn cloners(&self, stack: &Self::Stack) -> Result<Vec<KindName>> {
+        let _ = stack;
+        Err(missing(self.os(), "cloners"))
+    }
     /// Whether `stack` can create `kind` (what a re-create asks; the default asks
-    /// [`Backend::cloners`], a backend may probe just the one kind and cache it).
+    /// [`Links::cloners`], a backend may probe just the one kind and cache it).
     fn offers(&self, stack: &Self::Stack, kind: KindName) -> Result<bool> {
         Ok(self.cloners(stack)?.contains(&kind))
     }
 
-    // ---- interfaces ----
-
     /// All interfaces of a stack, from one dump (retried if the kernel marks it interrupted).
-    fn list(&self, stack: &Self::Stack) -> Result<Vec<Interface>>;
+    fn list(&self, stack: &Self::Stack) -> Result<Vec<Interface>> {
+        let _ = stack;
+        Err(missing(self.os(), "list"))
+    }
     /// One interface by name or index.
-    fn get(&self, stack: &Self::Stack, sel: IfSel) -> Result<Interface>;
+    fn get(&self, stack: &Self::Stack, sel: IfSel) -> Result<Interface> {
+        let _ = (stack, sel);
+        Err(missing(self.os(), "get"))
+    }
     /// The vlans of `stack` whose parent is its interface `index`. A move asks this instead of
     /// listing the stack, so its cost does not grow with what the stack holds; the default
     /// lists the stack, a backend whose kernel filters dumps answers from a filtered one.
@@ -192,7 +239,7 @@ pub trait Backend: Send + Sync {
             .collect())
     }
     /// How many interfaces of `stack` have the bridge/lagg `master` as their master (the
-    /// default lists the stack, as for [`Backend::vlans_on`]).
+    /// default lists the stack, as for [`Links::vlans_on`]).
     fn ports_of(&self, stack: &Self::Stack, master: u32) -> Result<usize> {
         Ok(self
             .list(stack)?
@@ -208,12 +255,15 @@ pub trait Backend: Send + Sync {
         stack: &Self::Stack,
         req: &CreateRequest,
         place: Placement<'_, Self::Stack>,
-    ) -> Result<Created>;
+    ) -> Result<Created> {
+        let _ = (stack, req, place);
+        Err(missing(self.os(), "create"))
+    }
     /// A move's new epair (the Recreate of an epair): made by `stack`, the end `req.name` there
     /// and the peer in `peer_in` (else in `stack`), the peer with `peer_mtu` and `peer_mac` from
     /// the start where the kernel takes them at creation. Only the two indexes are returned:
     /// the move renames and restores the peer in one change afterwards, and reads the end in
-    /// its own verification. By default [`Backend::create`].
+    /// its own verification. By default [`Links::create`].
     fn create_pair(
         &self,
         stack: &Self::Stack,
@@ -226,26 +276,39 @@ pub trait Backend: Send + Sync {
         pair_by_create(self, stack, req, peer_in)
     }
     /// Destroys one interface (an epair end destroys the pair).
-    fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()>;
+    fn destroy(&self, stack: &Self::Stack, sel: IfSel) -> Result<()> {
+        let _ = (stack, sel);
+        Err(missing(self.os(), "destroy"))
+    }
     /// Destroys many interfaces through the kernel's bulk path (Linux: one group delete; the
     /// RCU barrier is paid once). Interfaces that are already gone are not an error (the
     /// framework checks names first where the caller asked for them). On failure nothing is
     /// destroyed and every interface whose group was changed gets its old group back.
-    fn destroy_many(&self, stack: &Self::Stack, sels: &[IfSel]) -> Result<()>;
+    fn destroy_many(&self, stack: &Self::Stack, sels: &[IfSel]) -> Result<()> {
+        let _ = (stack, sels);
+        Err(missing(self.os(), "destroy many"))
+    }
     /// Applies a set of property changes, in [`Change`]'s documented order.
-    fn apply(&self, stack: &Self::Stack, sel: IfSel, change: &Change) -> Result<()>;
-    /// [`Backend::apply`] for values known to suit the device (saved from a device of the same
+    fn apply(&self, stack: &Self::Stack, sel: IfSel, change: &Change) -> Result<()> {
+        let _ = (stack, sel, change);
+        Err(missing(self.os(), "apply"))
+    }
+    /// [`Links::apply`] for values known to suit the device (saved from a device of the same
     /// kind, by a move): Linux sends them all in one RTM_SETLINK (the kernel renames before it
     /// brings the device up) and skips the MTU-limit lookup. On failure some may have been
     /// applied, as with `apply`.
     fn apply_at_once(&self, stack: &Self::Stack, index: u32, change: &Change) -> Result<()> {
         self.apply(stack, IfSel::Index(index), change)
     }
+}
 
-    // ---- addresses ----
-
+/// Addresses of interfaces.
+pub trait Addresses: Links {
     /// The addresses of one interface.
-    fn addresses(&self, stack: &Self::Stack, index: u32) -> Result<Vec<IfAddr>>;
+    fn addresses(&self, stack: &Self::Stack, index: u32) -> Result<Vec<IfAddr>> {
+        let _ = (stack, index);
+        Err(missing(self.os(), "addresses"))
+    }
     /// Every address of the stack with its interface's index (what a move of many interfaces
     /// saves, read once instead of once per interface). The default asks per interface.
     fn all_addresses(&self, stack: &Self::Stack) -> Result<Vec<(u32, IfAddr)>> {
@@ -258,13 +321,20 @@ pub trait Backend: Send + Sync {
         Ok(out)
     }
     /// Adds an address.
-    fn add_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
+    fn add_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()> {
+        let _ = (stack, index, addr);
+        Err(missing(self.os(), "add address"))
+    }
     /// Removes an address (address and prefix length must match). `NotFound` when the
     /// interface does not carry it.
-    fn del_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()>;
+    fn del_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()> {
+        let _ = (stack, index, addr);
+        Err(missing(self.os(), "del address"))
+    }
+}
 
-    // ---- moves ----
-
+/// The kernel's own move between stacks.
+pub trait Moves: Links {
     /// The kernel's own move of `sel` from `from` into `to`, renamed to `new_name` when given.
     /// Returns the interface's index in `to`. Fails with `Unsupported` for kinds the kernel cannot
     /// move (Linux netns-local devices).
@@ -274,8 +344,11 @@ pub trait Backend: Send + Sync {
         sel: IfSel,
         to: &Self::Stack,
         new_name: Option<IfName>,
-    ) -> Result<u32>;
-    /// [`Backend::move_native`] of an interface the caller has just read (`iface`, in `from`):
+    ) -> Result<u32> {
+        let _ = (from, sel, to, new_name);
+        Err(missing(self.os(), "move native"))
+    }
+    /// [`Moves::move_native`] of an interface the caller has just read (`iface`, in `from`):
     /// a backend may skip looking it up again. Returns the interface as the target now reports
     /// it (the move restores and verifies from it). The default moves it by its index and
     /// reads it there.
@@ -289,23 +362,40 @@ pub trait Backend: Send + Sync {
         let index = self.move_native(from, IfSel::Index(iface.index), to, new_name)?;
         self.get(to, IfSel::Index(index))
     }
+}
 
-    // ---- identity ----
-
+/// The identity mark that travels with a device.
+pub trait Marks: Stacks {
     /// Puts `mark` (it starts with [`MARK_PREFIX`](crate::model::MARK_PREFIX)) on the interface
     /// at `index`, in a place that travels with the device when it moves and that listings
     /// report as [`Interface::mark`](crate::model::Interface::mark). Linux: an alternative name
     /// (RTM_NEWLINKPROP, IFLA_ALT_IFNAME). Returns `false`, changing nothing, where the OS
     /// offers no such place (FreeBSD: the description is the user's, groups are dropped on a
     /// move).
-    fn add_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<bool>;
+    fn add_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<bool> {
+        let _ = (stack, index, mark);
+        Ok(false)
+    }
     /// Removes `mark` from the interface at `index`; a mark that is not there is not an error.
-    fn del_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<()>;
+    fn del_mark(&self, stack: &Self::Stack, index: u32, mark: &str) -> Result<()> {
+        let _ = (stack, index, mark);
+        Ok(())
+    }
 }
 
-/// [`Backend::create_pair`] through [`Backend::create`]: the peer placed in `peer_in`, the two
+/// Room for an event stream of a stack (interfaces appearing, changing, leaving): a later
+/// part of the contract, answered `Unsupported` until a backend provides it.
+pub trait Watch: Stacks {}
+
+/// The operations one OS provides: every part of the contract. See the module header for the
+/// rules. Implemented for every type that implements the parts.
+pub trait Backend: Stacks + Links + Addresses + Moves + Marks + Watch {}
+
+impl<T: Stacks + Links + Addresses + Moves + Marks + Watch> Backend for T {}
+
+/// [`Links::create_pair`] through [`Links::create`]: the peer placed in `peer_in`, the two
 /// indexes from what `create` reports.
-pub(crate) fn pair_by_create<B: Backend + ?Sized>(
+pub(crate) fn pair_by_create<B: Links + ?Sized>(
     b: &B,
     stack: &B::Stack,
     req: &CreateRequest,
@@ -336,4 +426,12 @@ pub fn unsupported_kind(os: &str, kind: KindName) -> Error {
         kind.as_str(),
         format!("{os} cannot create interfaces of kind {kind}"),
     )
+}
+
+/// The whole contract in scope at once (its parts are separate traits, whose methods a caller
+/// on a concrete backend needs in scope).
+pub mod prelude {
+    pub use super::{
+        Addresses, Backend, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch,
+    };
 }

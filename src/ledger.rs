@@ -100,7 +100,7 @@ struct File {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     runtime: PathBuf,
-    /// A stack key's lock id ([`crate::backend::Backend::lock_id_of`]).
+    /// A stack key's lock id ([`crate::backend::Stacks::lock_id_of`]).
     lock_of: fn(&str) -> String,
 }
 
@@ -114,7 +114,7 @@ impl Ledger {
     pub fn system() -> Ledger {
         Ledger {
             runtime: crate::sys::state_dir(),
-            lock_of: |k| crate::backend::Backend::lock_id_of(crate::system(), k),
+            lock_of: |k| crate::backend::Stacks::lock_id_of(crate::system(), k),
         }
     }
 

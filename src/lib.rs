@@ -30,6 +30,7 @@ pub mod model;
 mod stack;
 mod state;
 mod sys;
+pub mod testing;
 pub mod vmove;
 
 pub use backend::{kernel_requests, Backend, Placement, StackHandle};

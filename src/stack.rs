@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::prelude::*;
 use crate::error::{Context, Error, Result};
 use crate::ledger::{Ledger, Loan, StackRef};
 use crate::model::*;

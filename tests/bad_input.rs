@@ -621,7 +621,8 @@ fn destroy_many_checks_every_name_first() {
 #[cfg(target_os = "linux")]
 #[test]
 fn backend_destroy_many_failure_restores_the_groups() {
-    use ifclone::{Backend, IfSel};
+    use ifclone::backend::prelude::*;
+    use ifclone::IfSel;
     unchanged("bulkundo", &[], |g| {
         g.set(
             "pa",

@@ -593,7 +593,8 @@ fn os_altnames(stack: &str, name: &str) -> Vec<String> {
 #[cfg(target_os = "linux")]
 #[test]
 fn mark_travels_with_a_native_move() {
-    use ifclone::{Backend, IfSel, MARK_PREFIX};
+    use ifclone::backend::prelude::*;
+    use ifclone::{IfSel, MARK_PREFIX};
     let a = StackGuard::new("marka");
     let b = StackGuard::new("markb");
     let made = create(&a, &epair("mk0", "mk1"));

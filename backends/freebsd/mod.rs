@@ -24,7 +24,7 @@ use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::{Addresses, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch};
 use crate::error::{Error, Result};
 use crate::model::*;
 use ops::On;
@@ -314,7 +314,7 @@ impl System {
     }
 }
 
-impl Backend for System {
+impl Stacks for System {
     type Stack = SysStack;
 
     fn os(&self) -> &'static str {
@@ -421,7 +421,9 @@ impl Backend for System {
             Err(e) => Err(e),
         }
     }
+}
 
+impl Links for System {
     fn cloners(&self, stack: &SysStack) -> Result<Vec<KindName>> {
         let list = stack
             .with(|on| sys::cloners(on.fd).map_err(|e| on.err("list cloners", "interfaces", e)))?;
@@ -574,7 +576,9 @@ impl Backend for System {
         }
         Ok(())
     }
+}
 
+impl Addresses for System {
     fn addresses(&self, stack: &SysStack, index: u32) -> Result<Vec<IfAddr>> {
         stack.with(|on| on.addresses(index))
     }
@@ -590,7 +594,9 @@ impl Backend for System {
     fn del_address(&self, stack: &SysStack, index: u32, addr: IfAddr) -> Result<()> {
         stack.with(|on| on.del_address(index, addr))
     }
+}
 
+impl Moves for System {
     fn move_native(
         &self,
         from: &SysStack,
@@ -640,7 +646,9 @@ impl Backend for System {
             }
         }
     }
+}
 
+impl Marks for System {
     /// FreeBSD has no place for a mark that travels: the description is the user's, and a
     /// vnet move drops interface groups. Nothing is changed.
     fn add_mark(&self, _stack: &SysStack, _index: u32, _mark: &str) -> Result<bool> {
@@ -652,3 +660,7 @@ impl Backend for System {
         Ok(())
     }
 }
+
+impl Watch for System {}
+
+impl crate::backend::Sealed for System {}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use super::{SysStack, System};
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::prelude::*;
 use crate::model::*;
 
 static N: AtomicU32 = AtomicU32::new(0);

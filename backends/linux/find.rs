@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::backend::{Backend, StackHandle};
+use crate::backend::prelude::*;
 use crate::error::Result;
 use crate::model::StackSel;
 
@@ -37,7 +37,7 @@ pub fn by_key(b: &System, key: &str) -> Result<Option<Arc<SysStack>>> {
             }
         }
     }
-    let want = crate::backend::Backend::lock_id_of(b, key);
+    let want = crate::backend::Stacks::lock_id_of(b, key);
     let mut seen = HashSet::new();
     for (sel, path) in candidates {
         let Ok(ids) = sys::path_ids(&path) else {

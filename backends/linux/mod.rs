@@ -33,7 +33,7 @@ use netlink_packet_core::{DefaultNla, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NL
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::{Addresses, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch};
 use crate::error::{Context, Error, Result};
 use crate::model::*;
 
@@ -717,7 +717,7 @@ impl System {
     }
 }
 
-impl Backend for System {
+impl Stacks for System {
     type Stack = SysStack;
 
     fn os(&self) -> &'static str {
@@ -784,7 +784,9 @@ impl Backend for System {
         }
         Ok(None)
     }
+}
 
+impl Links for System {
     fn cloners(&self, s: &SysStack) -> Result<Vec<KindName>> {
         let mut out = Vec::new();
         for k in KindName::ALL {
@@ -1069,7 +1071,9 @@ impl Backend for System {
         self.setlink(s, m, "change", &format!("#{index}"))
             .map_err(|e| e.with_detail(format!("in one request: {}", what.join(", "))))
     }
+}
 
+impl Addresses for System {
     fn addresses(&self, s: &SysStack, index: u32) -> Result<Vec<IfAddr>> {
         addr::list(&mut s.nl(), index)
             .map_err(|e| kerr(e, "list addresses of", format!("#{index}"), s))
@@ -1100,7 +1104,9 @@ impl Backend for System {
             }
         })
     }
+}
 
+impl Moves for System {
     fn move_native(
         &self,
         from: &SysStack,
@@ -1156,7 +1162,9 @@ impl Backend for System {
         let there = new_name.unwrap_or(i.name);
         self.get_raw(to, IfSel::Name(there))
     }
+}
 
+impl Marks for System {
     /// An alternative name (RTM_NEWLINKPROP, IFLA_PROP_LIST { IFLA_ALT_IFNAME }): the kernel
     /// keeps it with the device across netns moves and reports it in every RTM_NEWLINK. A mark
     /// the interface already carries is not an error; one another interface of the stack
@@ -1202,6 +1210,10 @@ impl Backend for System {
         }
     }
 }
+
+impl Watch for System {}
+
+impl crate::backend::Sealed for System {}
 
 #[cfg(test)]
 mod tests {

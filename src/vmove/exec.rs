@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::prelude::*;
 use crate::error::{Context, Error, Result};
 use crate::intent::{self, Intent, Intents, Pending, Saved};
 use crate::ledger::{Ledger, Loan, StackRef};
@@ -708,7 +708,7 @@ impl<B: Backend> Run<'_, B> {
                 // Made by the target: the main end gets its final name at once (the pre-check
                 // found it free there and the stack lock keeps it so), the peer a temporary one
                 // beside the old peer, with the old peer's MTU and MAC where the kernel takes
-                // them at creation ([`Backend::create_pair`]: one request where the kernel allows).
+                // them at creation ([`Links::create_pair`]: one request where the kernel allows).
                 let mut req =
                     create_request(&saved_of(&it.saved, None), it.final_name, it.peer_tmp);
                 // UP from the start, if it was (its peer stays down until RestorePeer).

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::backend::{Backend, StackHandle};
+use crate::backend::prelude::*;
 use crate::error::{Context, Error, NotReturned, Result};
 use crate::intent::Intents;
 use crate::ledger::{Ledger, Loan};
@@ -441,7 +441,7 @@ impl Stack {
 }
 
 /// Deletes a removed stack's lock file unless its lock id will name a later stack
-/// ([`Backend::lock_ids_reused`]); a waiter on the deleted file finds the stack gone.
+/// ([`Stacks::lock_ids_reused`]); a waiter on the deleted file finds the stack gone.
 fn forget_lock<B: Backend>(b: &B, ledger: &Ledger, lock_id: &str) {
     if !b.lock_ids_reused() {
         let _ = std::fs::remove_file(crate::state::stack_lock_path(ledger.runtime(), lock_id));

@@ -19,7 +19,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::backend::{Backend, Placement, StackHandle};
+use crate::backend::prelude::*;
 use crate::error::{Context, Error, Result};
 use crate::intent::{Intent, Intents, Item, Peer, Saved};
 use crate::ledger::{Ledger, Loan, StackRef};

@@ -1,14 +1,7 @@
-//! Helpers for the vmove tests: what must survive a move, observed with the OS's own tool, and
-//! a backend wrapper that fails its N-th mutating call (fault injection).
+//! Helpers for the vmove tests: what must survive a move, observed with the OS's own tool; the
+//! backend wrapper that fails its N-th mutating call is the crate's `ifclone::testing::Faulty`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use ifclone::backend::{Backend, Placement};
-use ifclone::{
-    Change, CreateRequest, Created, Error, IfAddr, IfName, IfSel, Interface, KindName, StackInfo,
-    StackSel, SysStack,
-};
+use ifclone::{Change, IfName};
 
 use ifclone::ledger::Ledger;
 use ifclone::vmove::{vmove_with, MoveOptions};
@@ -93,128 +86,7 @@ pub fn assert_configured(stack: &str, name: &str, mac: &str) {
     assert!(p.up, "{name} in {stack}: not up");
 }
 
-/// A backend that delegates to the real one but fails its `fail_at`-th mutating call (create,
-/// destroy, destroy_many, apply, add_address, del_address, move_native), counting from 1. `after` runs a
-/// hook right after the given mutating call succeeded (to break the system mid-move).
-pub struct Faulty {
-    pub fail_at: usize,
-    pub count: AtomicUsize,
-    pub after: Option<(usize, Box<dyn Fn() + Send + Sync>)>,
-}
-
-impl Faulty {
-    pub fn failing_at(n: usize) -> Faulty {
-        Faulty {
-            fail_at: n,
-            count: AtomicUsize::new(0),
-            after: None,
-        }
-    }
-
-    /// How many mutating calls were made.
-    pub fn calls(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    fn tick<T>(&self, what: &str, f: impl FnOnce() -> ifclone::Result<T>) -> ifclone::Result<T> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.fail_at {
-            return Err(Error::Kernel(Box::new(
-                ifclone::Context::new("injected", what)
-                    .detail(format!("injected failure at mutating call {n}")),
-            )));
-        }
-        let r = f()?;
-        if let Some((at, hook)) = &self.after {
-            if *at == n {
-                hook();
-            }
-        }
-        Ok(r)
-    }
-}
-
-fn sys() -> &'static ifclone::System {
-    ifclone::system()
-}
-
-impl Backend for Faulty {
-    type Stack = SysStack;
-    fn os(&self) -> &'static str {
-        sys().os()
-    }
-    fn open_stack(&self, sel: &StackSel) -> ifclone::Result<Arc<SysStack>> {
-        sys().open_stack(sel)
-    }
-    fn find_stack(&self, key: &str) -> ifclone::Result<Option<Arc<SysStack>>> {
-        sys().find_stack(key)
-    }
-    fn create_stack(&self, name: &str) -> ifclone::Result<Arc<SysStack>> {
-        sys().create_stack(name)
-    }
-    fn list_stacks(&self) -> ifclone::Result<Vec<StackInfo>> {
-        sys().list_stacks()
-    }
-    fn remove_stack(&self, s: &SysStack) -> ifclone::Result<()> {
-        sys().remove_stack(s)
-    }
-    fn stack_alive(&self, s: &SysStack) -> bool {
-        sys().stack_alive(s)
-    }
-    fn link_stack(&self, s: &SysStack, id: i32) -> ifclone::Result<Option<Arc<SysStack>>> {
-        sys().link_stack(s, id)
-    }
-    fn cloners(&self, s: &SysStack) -> ifclone::Result<Vec<KindName>> {
-        sys().cloners(s)
-    }
-    fn list(&self, s: &SysStack) -> ifclone::Result<Vec<Interface>> {
-        sys().list(s)
-    }
-    fn get(&self, s: &SysStack, sel: IfSel) -> ifclone::Result<Interface> {
-        sys().get(s, sel)
-    }
-    fn create(
-        &self,
-        s: &SysStack,
-        req: &CreateRequest,
-        place: Placement<'_, SysStack>,
-    ) -> ifclone::Result<Created> {
-        self.tick("create", || sys().create(s, req, place))
-    }
-    fn destroy(&self, s: &SysStack, sel: IfSel) -> ifclone::Result<()> {
-        self.tick("destroy", || sys().destroy(s, sel))
-    }
-    fn destroy_many(&self, s: &SysStack, sels: &[IfSel]) -> ifclone::Result<()> {
-        self.tick("destroy_many", || sys().destroy_many(s, sels))
-    }
-    fn apply(&self, s: &SysStack, sel: IfSel, c: &Change) -> ifclone::Result<()> {
-        self.tick("apply", || sys().apply(s, sel, c))
-    }
-    fn addresses(&self, s: &SysStack, index: u32) -> ifclone::Result<Vec<IfAddr>> {
-        sys().addresses(s, index)
-    }
-    fn add_address(&self, s: &SysStack, index: u32, a: IfAddr) -> ifclone::Result<()> {
-        self.tick("add_address", || sys().add_address(s, index, a))
-    }
-    fn del_address(&self, s: &SysStack, index: u32, a: IfAddr) -> ifclone::Result<()> {
-        self.tick("del_address", || sys().del_address(s, index, a))
-    }
-    fn move_native(
-        &self,
-        from: &SysStack,
-        sel: IfSel,
-        to: &SysStack,
-        n: Option<IfName>,
-    ) -> ifclone::Result<u32> {
-        self.tick("move_native", || sys().move_native(from, sel, to, n))
-    }
-    fn add_mark(&self, s: &SysStack, index: u32, mark: &str) -> ifclone::Result<bool> {
-        self.tick("add_mark", || sys().add_mark(s, index, mark))
-    }
-    fn del_mark(&self, s: &SysStack, index: u32, mark: &str) -> ifclone::Result<()> {
-        self.tick("del_mark", || sys().del_mark(s, index, mark))
-    }
-}
+pub use ifclone::testing::Faulty;
 
 /// The addresses of `name` in `stack` (from `ip`), without IPv6 link-local ones, which belong to
 /// the kernel and are never carried (docs/vmove.md), sorted.
