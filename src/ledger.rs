@@ -112,8 +112,13 @@ impl Ledger {
     /// The ledger of this OS's backend, in this boot's state directory
     /// ([`crate::sys::state_dir`]).
     pub fn system() -> Ledger {
+        Ledger::system_at(&crate::sys::state_dir())
+    }
+
+    /// The ledger of this OS's backend under another state directory ([`crate::Host`]).
+    pub fn system_at(runtime_dir: &Path) -> Ledger {
         Ledger {
-            runtime: crate::sys::state_dir(),
+            runtime: runtime_dir.to_path_buf(),
             lock_of: |k| crate::backend::Stacks::lock_id_of(crate::system(), k),
         }
     }

@@ -23,6 +23,7 @@
 
 pub mod backend;
 pub mod error;
+mod host;
 pub mod intent;
 pub mod kinds;
 pub mod ledger;
@@ -35,6 +36,7 @@ pub mod vmove;
 
 pub use backend::{kernel_requests, Backend, Placement, StackHandle};
 pub use error::{Context, Error, NotReturned, Result};
+pub use host::Host;
 pub use model::*;
 pub use stack::{RemoveReport, Stack};
 pub use sys::{SysStack, System};
@@ -45,6 +47,5 @@ pub struct ReadmeDoctests;
 
 /// The backend for the OS this crate was built for.
 pub fn system() -> &'static System {
-    static SYS: std::sync::OnceLock<System> = std::sync::OnceLock::new();
-    SYS.get_or_init(System::new)
+    host::shared_system()
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use crate::backend::prelude::*;
 use crate::error::{Context, Error, Result};
+use crate::host::Host;
 use crate::ledger::{Ledger, Loan, StackRef};
 use crate::model::*;
 use crate::state::StackLocks;
 use crate::sys::{SysStack, System};
-use crate::system;
 
 /// One network stack: a Linux network namespace or a FreeBSD VNET jail.
 ///
@@ -19,6 +19,7 @@ use crate::system;
 #[derive(Clone, Debug)]
 pub struct Stack {
     h: Arc<SysStack>,
+    host: Host,
 }
 
 /// What [`Stack::remove`] did.
@@ -54,19 +55,35 @@ impl Stack {
         &self.h
     }
 
+    /// The backend and state directory this stack was opened with.
+    pub fn host_of(&self) -> &Host {
+        &self.host
+    }
+
+    pub(crate) fn from_parts(h: Arc<SysStack>, host: Host) -> Stack {
+        Stack { h, host }
+    }
+
+    fn sys(&self) -> &System {
+        self.host.backend()
+    }
+
     /// The host's own stack.
     pub fn host() -> Result<Stack> {
         Self::open(StackSel::Host)
     }
 
-    /// Opens an existing stack by name, path, pid or id.
+    /// Opens an existing stack by name, path, pid or id ([`Host::system`]'s; see
+    /// [`Host::open`]).
     pub fn open(sel: StackSel) -> Result<Stack> {
+        Self::open_in(&Host::system(), sel)
+    }
+
+    pub(crate) fn open_in(host: &Host, sel: StackSel) -> Result<Stack> {
         if let StackSel::Name(n) = &sel {
             check_stack_name(n).map_err(|e| retag(e, "open stack"))?;
         }
-        Ok(Stack {
-            h: system().open_stack(&sel)?,
-        })
+        Ok(host.stack(host.backend().open_stack(&sel)?))
     }
 
     /// Opens an existing stack by its name.
@@ -77,15 +94,17 @@ impl Stack {
     /// Creates a named, persistent stack (Linux: bind-mounted under /run/netns, visible to
     /// `ip netns list`; FreeBSD: a persistent VNET jail).
     pub fn create(name: &str) -> Result<Stack> {
+        Self::create_in(&Host::system(), name)
+    }
+
+    pub(crate) fn create_in(host: &Host, name: &str) -> Result<Stack> {
         check_stack_name(name)?;
-        Ok(Stack {
-            h: system().create_stack(name)?,
-        })
+        Ok(host.stack(host.backend().create_stack(name)?))
     }
 
     /// Lists the named stacks.
     pub fn list() -> Result<Vec<StackInfo>> {
-        system().list_stacks()
+        Host::system().stacks()
     }
 
     /// The stack's name (`host` for the host's own).
@@ -101,7 +120,9 @@ impl Stack {
     /// The interfaces this stack borrows from others, as the ledger records them: (name when
     /// lent, index, home stack name). A damaged ledger is [`Error::Corrupt`].
     pub fn loans(&self) -> Result<Vec<(IfName, u32, String)>> {
-        Ok(Ledger::system()
+        Ok(self
+            .host
+            .ledger()
             .loans(&self.h.key()?)?
             .into_iter()
             .map(|l: Loan| (l.name, l.index, l.home.name))
@@ -110,23 +131,23 @@ impl Stack {
 
     /// The kinds this stack can create, probed from the kernel (`ifconfig -C`).
     pub fn cloners(&self) -> Result<Vec<KindName>> {
-        system().cloners(&self.h)
+        self.sys().cloners(&self.h)
     }
 
     /// All interfaces, from one dump.
     pub fn interfaces(&self) -> Result<Vec<Interface>> {
-        system().list(&self.h)
+        self.sys().list(&self.h)
     }
 
     /// One interface by name.
     pub fn interface(&self, name: &str) -> Result<Interface> {
         let n = name_arg("get", name, self.name())?;
-        system().get(&self.h, IfSel::Name(n))
+        self.sys().get(&self.h, IfSel::Name(n))
     }
 
     /// One interface by index.
     pub fn interface_by_index(&self, index: u32) -> Result<Interface> {
-        system().get(&self.h, IfSel::Index(index))
+        self.sys().get(&self.h, IfSel::Index(index))
     }
 
     /// Creates an interface in this stack.
@@ -144,7 +165,7 @@ impl Stack {
         peer_in: Option<&Stack>,
     ) -> Result<Created> {
         req.validate(self.name())?;
-        let sys = system();
+        let sys = self.sys();
         let place = Placement {
             iface: iface_in.map(|s| &*s.h),
             peer: peer_in.map(|s| &*s.h),
@@ -165,7 +186,7 @@ impl Stack {
         // What lands elsewhere is a loan: the borrowing stacks are locked (so that a removal
         // cannot pass between the creation and the record) and a failed record undoes the
         // creation, so that nothing exists that the ledger does not know.
-        let ledger = Ledger::system();
+        let ledger = self.host.ledger();
         let mut ids: Vec<String> = away.iter().map(|t| t.h.lock_id()).collect();
         ids.push(self.h.lock_id());
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -185,10 +206,10 @@ impl Stack {
         let made = sys.create(&self.h, req, place)?;
         let mut lent = Ok(());
         if let Some(t) = iface_away {
-            lent = self.lend(&ledger, t, &made.iface);
+            lent = self.lend(ledger, t, &made.iface);
         }
         if let (Some(t), Some(p), Ok(())) = (peer_away, &made.peer, &lent) {
-            lent = self.lend(&ledger, t, p);
+            lent = self.lend(ledger, t, p);
         }
         if let Err(e) = lent {
             let s = iface_in.map(|s| &s.h).unwrap_or(&self.h);
@@ -204,7 +225,7 @@ impl Stack {
     /// Records `iface`, made by this stack in `to`, as a loan from this stack, with its mark.
     fn lend(&self, ledger: &Ledger, to: &Stack, iface: &Interface) -> Result<()> {
         let mark = crate::intent::new_mark();
-        let marked = system().add_mark(&to.h, iface.index, &mark)?;
+        let marked = self.sys().add_mark(&to.h, iface.index, &mark)?;
         ledger.record(
             &to.h.key()?,
             Loan {
@@ -233,7 +254,7 @@ impl Stack {
     /// ([`Error::Unsupported`]).
     pub fn destroy(&self, name: &str) -> Result<()> {
         let n = name_arg("destroy", name, self.name())?;
-        system().destroy(&self.h, IfSel::Name(n))?;
+        self.sys().destroy(&self.h, IfSel::Name(n))?;
         Ok(())
     }
 
@@ -254,7 +275,7 @@ impl Stack {
         if names.is_empty() {
             return Ok(());
         }
-        let sys = system();
+        let sys = self.sys();
         let now = sys.list(&self.h)?;
         let mut missing: Vec<String> = Vec::new();
         let mut refused: Vec<String> = Vec::new();
@@ -302,7 +323,7 @@ impl Stack {
     pub fn set(&self, name: &str, change: &Change) -> Result<()> {
         let n = name_arg("set", name, self.name())?;
         change.validate(name).map_err(|e| e.in_stack(self.name()))?;
-        system().apply(&self.h, IfSel::Name(n), change)
+        self.sys().apply(&self.h, IfSel::Name(n), change)
     }
 
     pub fn set_mtu(&self, name: &str, mtu: u32) -> Result<()> {
@@ -362,20 +383,20 @@ impl Stack {
     /// The addresses of one interface.
     pub fn addresses(&self, name: &str) -> Result<Vec<IfAddr>> {
         let i = self.interface(name)?;
-        system().addresses(&self.h, i.index)
+        self.sys().addresses(&self.h, i.index)
     }
 
     /// Adds an address to an interface.
     pub fn add_address(&self, name: &str, addr: IfAddr) -> Result<()> {
         let i = self.interface(name)?;
-        system().add_address(&self.h, i.index, addr)
+        self.sys().add_address(&self.h, i.index, addr)
     }
 
     /// Removes an address from an interface (address and prefix length must match).
     /// [`Error::NotFound`] when the interface does not carry it.
     pub fn del_address(&self, name: &str, addr: IfAddr) -> Result<()> {
         let i = self.interface(name)?;
-        system().del_address(&self.h, i.index, addr)
+        self.sys().del_address(&self.h, i.index, addr)
     }
 
     /// The stack an interface's peer or parent ([`Interface::link`]) lives in, seen from this
@@ -385,9 +406,10 @@ impl Stack {
     pub fn link_stack(&self, link: &LinkRef) -> Result<Option<Stack>> {
         match link.stack {
             LinkStack::Same => Ok(Some(self.clone())),
-            LinkStack::Other { id: Some(id) } => {
-                Ok(system().link_stack(&self.h, id)?.map(Stack::from))
-            }
+            LinkStack::Other { id: Some(id) } => Ok(self
+                .sys()
+                .link_stack(&self.h, id)?
+                .map(|h| self.host.stack(h))),
             LinkStack::Other { id: None } => Ok(None),
         }
     }
@@ -422,8 +444,9 @@ fn retag(e: Error, op: &'static str) -> Error {
 }
 
 impl From<Arc<SysStack>> for Stack {
+    /// A stack of [`Host::system`].
     fn from(h: Arc<SysStack>) -> Stack {
-        Stack { h }
+        Host::system().stack(h)
     }
 }
 

@@ -11,12 +11,12 @@ use std::fmt;
 
 use crate::backend::prelude::*;
 use crate::error::{Context, Error, NotReturned, Result};
+use crate::host::Host;
 use crate::intent::Intents;
 use crate::ledger::{Ledger, Loan};
 use crate::model::{IfAddr, IfName, IfSel, Interface, KindInfo, LinkStack, StackSel};
 use crate::stack::{RemoveReport, Stack};
 use crate::state::StackLocks;
-use crate::system;
 
 mod drivers;
 mod exec;
@@ -105,9 +105,10 @@ fn retag(e: Error, op: &'static str, stack: &str) -> Error {
 /// Moves `name` from `from` into `to`.
 pub fn vmove(from: &Stack, name: &str, to: &Stack, opts: &MoveOptions) -> Result<Receipt> {
     let n = names("move", from.name(), &[name])?[0];
+    let host = same_host(from, to)?;
     let mut r = vmove_with(
-        system(),
-        &Ledger::system(),
+        host.backend(),
+        host.ledger(),
         from.handle(),
         &[(n, opts.new_name)],
         to.handle(),
@@ -138,14 +139,32 @@ pub fn vmove_many(
     if moves.is_empty() {
         return Ok(Vec::new());
     }
+    let host = same_host(from, to)?;
     vmove_with(
-        system(),
-        &Ledger::system(),
+        host.backend(),
+        host.ledger(),
         from.handle(),
         &moves,
         to.handle(),
         opts,
     )
+}
+
+/// The host both stacks belong to: a move is recorded in one state directory, so stacks of
+/// hosts that keep their state apart cannot take part in one move.
+fn same_host<'a>(from: &'a Stack, to: &Stack) -> Result<&'a Host> {
+    if !from.host_of().same_state(to.host_of()) {
+        return Err(Error::InvalidArgument(Box::new(
+            Context::new("move", to.name())
+                .stack(from.name())
+                .detail(format!(
+                    "the stacks keep their state in different directories ({} and {})",
+                    from.host_of().state_dir().display(),
+                    to.host_of().state_dir().display()
+                )),
+        )));
+    }
+    Ok(from.host_of())
 }
 
 /// The move algorithm over any backend: `moves` are (source name, optional new name).
@@ -164,12 +183,12 @@ pub fn vmove_with<B: Backend>(
 /// ledger recorded it; with no record, the host stack (FreeBSD's parent).
 pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt> {
     let n = names("reclaim", stack.name(), &[name])?[0];
-    let b = system();
-    let ledger = Ledger::system();
+    let host = stack.host_of();
+    let (b, ledger) = (host.backend(), host.ledger());
     let key = stack.handle().key()?;
     // The home is read under the stack's lock: a move that is lending the interface to this
     // stack right now finishes (and records the loan) first.
-    recover::abandoned(b, &ledger, &[&key])?;
+    recover::abandoned(b, ledger, &[&key])?;
     let lock = StackLocks::take(ledger.runtime(), &[&stack.handle().lock_id()])?;
     let iface = b.get(stack.handle(), IfSel::Name(n))?;
     let home = match ledger
@@ -178,7 +197,7 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
         .find(|l| l.identifies(&iface))
     {
         Some(l) => match recover::open_ref(b, &l.home)? {
-            Some(h) => Stack::from(h),
+            Some(h) => host.stack(h),
             None => {
                 return Err(Error::NotFound(Box::new(
                     Context::new("reclaim", n.as_str())
@@ -187,13 +206,13 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
                 )))
             }
         },
-        None => Stack::host()?,
+        None => host.host_stack()?,
     };
     // The move takes both locks in key order itself.
     drop(lock);
     let mut r = vmove_with(
         b,
-        &ledger,
+        ledger,
         stack.handle(),
         &[(n, opts.new_name)],
         home.handle(),
@@ -205,16 +224,22 @@ pub fn reclaim(stack: &Stack, name: &str, opts: &MoveOptions) -> Result<Receipt>
 /// Finishes or undoes every move whose process died (`ifc recover`), then checks the ledger
 /// against the kernel. Moves of processes that still run are left alone.
 pub fn recover() -> Result<RecoverReport> {
-    let ledger = Ledger::system();
-    let mut report = recover::abandoned(system(), &ledger, &[])?;
-    recover::reconcile(system(), &ledger, &mut report)?;
+    recover_in(&Host::system())
+}
+
+/// [`recover`] for the moves and ledger kept in `host`'s state directory.
+pub fn recover_in(host: &Host) -> Result<RecoverReport> {
+    let (b, ledger) = (host.backend(), host.ledger());
+    let mut report = recover::abandoned(b, ledger, &[])?;
+    recover::reconcile(b, ledger, &mut report)?;
     Ok(report)
 }
 
 /// [`recover`] for the unfinished moves that touch one stack. Every ifclone operation that
 /// changes a stack's interfaces does this first, for the stacks it touches.
 pub fn recover_stack(stack: &Stack) -> Result<RecoverReport> {
-    recover::abandoned(system(), &Ledger::system(), &[&stack.handle().key()?])
+    let host = stack.host_of();
+    recover::abandoned(host.backend(), host.ledger(), &[&stack.handle().key()?])
 }
 
 /// How [`Stack::remove_with`] treats loans that cannot go home.
@@ -361,8 +386,8 @@ impl Stack {
                 "the host stack cannot be removed",
             ));
         }
-        let b = system();
-        let ledger = Ledger::system();
+        let host = self.host_of().clone();
+        let (b, ledger) = (host.backend(), host.ledger());
         let lock_id = self.handle().lock_id();
         {
             // Nothing in the state names this stack (no move under way or abandoned anywhere,
@@ -375,17 +400,17 @@ impl Stack {
                 && !lock.named(&lock_id)?
             {
                 b.remove_stack(self.handle())?;
-                forget_lock(b, &ledger, &lock_id);
+                forget_lock(b, ledger, &lock_id);
                 return Ok(RemoveReport::default());
             }
         }
         let key = self.handle().key()?;
-        recover::abandoned(b, &ledger, &[&key])?;
+        recover::abandoned(b, ledger, &[&key])?;
         let mut report = RemoveReport::default();
         // A loan that arrives while others go home is returned in the next round; under the
         // stack's lock nothing can arrive.
         for _round in 0..3 {
-            let stranded = return_loans(b, &ledger, self.handle(), &mut report)?;
+            let stranded = return_loans(b, ledger, self.handle(), &mut report)?;
             let lock = StackLocks::take(ledger.runtime(), &[&lock_id])?;
             // No loans (the common case): nothing to look for in the stack.
             let loans = ledger.loans(&key)?;
@@ -421,7 +446,7 @@ impl Stack {
                     // holds nothing of this one any more.
                     lock.unname(&lock_id)?;
                 }
-                forget_lock(b, &ledger, &lock_id);
+                forget_lock(b, ledger, &lock_id);
                 return Ok(report);
             }
             if !newcomers {
