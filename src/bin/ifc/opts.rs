@@ -1,0 +1,426 @@
+//! argv → [`Cmd`]: the pure parse boundary. Nothing here talks to the kernel.
+
+use ifclone::vmove::{MoveOptions, Strategy};
+use ifclone::{Change, CreateRequest, IfAddr, IfName, Mac, StackSel};
+
+use crate::create::parse_create;
+
+/// A parsed command line.
+#[derive(Debug, PartialEq)]
+pub enum Cmd {
+    Help,
+    List {
+        stack: Option<StackSel>,
+        names_only: bool,
+        filter: Filter,
+    },
+    Show {
+        stack: Option<StackSel>,
+        name: String,
+    },
+    Cloners {
+        stack: Option<StackSel>,
+    },
+    Create {
+        stack: Option<StackSel>,
+        /// The word the user gave (printed back only when the created name differs).
+        asked: String,
+        req: CreateRequest,
+        /// epair `peervnet`: the b end goes straight into this stack.
+        peer_stack: Option<StackSel>,
+    },
+    Destroy {
+        stack: Option<StackSel>,
+        names: Vec<String>,
+    },
+    Set {
+        stack: Option<StackSel>,
+        name: String,
+        change: Change,
+        addrs: Vec<IfAddr>,
+        /// Addresses followed by `delete` / `-alias`: removed before any is added.
+        del_addrs: Vec<IfAddr>,
+    },
+    Vnet {
+        stack: Option<StackSel>,
+        name: String,
+        target: StackSel,
+        opts: MoveOptions,
+    },
+    Reclaim {
+        stack: StackSel,
+        name: String,
+        opts: MoveOptions,
+    },
+    StackCreate(String),
+    StackList,
+    StackRemove {
+        name: String,
+        force: bool,
+    },
+    /// Finish or undo the moves of crashed processes (all, or those touching one stack).
+    Recover(Option<StackSel>),
+}
+
+/// `-u` / `-d` filters of a listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Filter {
+    #[default]
+    All,
+    Up,
+    Down,
+}
+
+/// A usage error: printed with the synopsis, exit status 2.
+#[derive(Debug, PartialEq)]
+pub struct Usage(pub String);
+
+pub fn usage<T>(msg: impl Into<String>) -> Result<T, Usage> {
+    Err(Usage(msg.into()))
+}
+
+/// Takes the value after a keyword, or fails with "missing value after KEY".
+pub fn value<'a>(it: &mut std::slice::Iter<'a, String>, key: &str) -> Result<&'a str, Usage> {
+    match it.next() {
+        Some(v) => Ok(v.as_str()),
+        None => usage(format!("missing value after '{key}'")),
+    }
+}
+
+pub fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, Usage> {
+    s.parse()
+        .map_err(|_| Usage(format!("bad {what} '{s}': expected a number")))
+}
+
+pub fn ifname(s: &str) -> Result<IfName, Usage> {
+    IfName::new(s).map_err(|e| Usage(e.to_string()))
+}
+
+pub fn mac(s: &str) -> Result<Mac, Usage> {
+    s.parse().map_err(|e: ifclone::Error| Usage(e.to_string()))
+}
+
+pub fn ifaddr(s: &str, key: &str, v6: bool) -> Result<IfAddr, Usage> {
+    let a: IfAddr = s
+        .parse()
+        .map_err(|e: ifclone::Error| Usage(format!("{key}: {e}")))?;
+    if a.addr.is_ipv6() != v6 {
+        return usage(format!(
+            "{key} takes an IPv{} address, got '{s}'",
+            if v6 { 6 } else { 4 }
+        ));
+    }
+    Ok(a)
+}
+
+pub fn need_prefix(pending: &Option<std::net::IpAddr>) -> Result<(), Usage> {
+    match pending {
+        Some(a) => usage(format!(
+            "address {a} needs a prefix: ADDR/PLEN, or netmask MASK / prefixlen N after it"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `255.255.255.0` or `0xffffff00` → 24; a non-contiguous mask is refused.
+pub fn mask_len(s: &str) -> Result<u8, Usage> {
+    let bad = || Usage(format!("bad netmask '{s}'"));
+    let m: u32 = match s.strip_prefix("0x") {
+        Some(h) => u32::from_str_radix(h, 16).map_err(|_| bad())?,
+        None => u32::from(s.parse::<std::net::Ipv4Addr>().map_err(|_| bad())?),
+    };
+    if m.leading_ones() + m.trailing_zeros() != 32 {
+        return Err(bad());
+    }
+    Ok(m.leading_ones() as u8)
+}
+
+pub fn ip(s: &str, key: &str) -> Result<std::net::IpAddr, Usage> {
+    s.parse()
+        .map_err(|_| Usage(format!("bad address '{s}' after '{key}'")))
+}
+
+pub fn strategy(s: &str) -> Result<Strategy, Usage> {
+    match s {
+        "native" => Ok(Strategy::Native),
+        "recreate" => Ok(Strategy::Recreate),
+        _ => usage(format!("bad strategy '{s}': expected native or recreate")),
+    }
+}
+
+/// Parses argv (without the program name).
+pub fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Cmd, Usage> {
+    let args: Vec<String> = argv.iter().map(|s| s.as_ref().to_string()).collect();
+    let mut stack: Option<StackSel> = None;
+    let (mut all, mut names_only, mut cloners, mut help) = (false, false, false, false);
+    let mut filter = Filter::All;
+    let mut i = 0;
+    // Options come before the first word; `-vnet`, `-description` come after the interface.
+    while i < args.len() && args[i].starts_with('-') && args[i].len() > 1 {
+        let a = &args[i];
+        i += 1;
+        if a == "--help" {
+            help = true;
+            continue;
+        }
+        if a == "--" {
+            break;
+        }
+        let letters: Vec<char> = a[1..].chars().collect();
+        for (k, c) in letters.iter().enumerate() {
+            match c {
+                'a' => all = true,
+                'l' => names_only = true,
+                'C' => cloners = true,
+                'h' => help = true,
+                'u' => filter = Filter::Up,
+                'd' => filter = Filter::Down,
+                'j' => {
+                    let rest: String = letters[k + 1..].iter().collect();
+                    let v = if !rest.is_empty() {
+                        rest
+                    } else if i < args.len() {
+                        i += 1;
+                        args[i - 1].clone()
+                    } else {
+                        return usage("missing value after '-j'");
+                    };
+                    stack = Some(StackSel::parse(&v));
+                    break;
+                }
+                _ => return usage(format!("unknown option '-{c}'")),
+            }
+        }
+    }
+    if help {
+        return Ok(Cmd::Help);
+    }
+    let words = &args[i..];
+    if cloners {
+        if !words.is_empty() || all || names_only {
+            return usage("-C takes no other arguments");
+        }
+        return Ok(Cmd::Cloners { stack });
+    }
+    if words.is_empty() {
+        return Ok(Cmd::List {
+            stack,
+            names_only,
+            filter,
+        });
+    }
+    if all || names_only || filter != Filter::All {
+        return usage("-a, -l, -u and -d list interfaces; they take no interface");
+    }
+    match words[0].as_str() {
+        "stack" => {
+            if stack.is_some() {
+                return usage("-j does not apply to 'stack'");
+            }
+            return parse_stack(&words[1..]);
+        }
+        "recover" => {
+            return match &words[1..] {
+                [] => Ok(Cmd::Recover(stack)),
+                _ => usage("recover takes no arguments (use -j STACK for one stack)"),
+            };
+        }
+        "destroy" => {
+            if words.len() < 2 {
+                return usage("destroy needs at least one interface");
+            }
+            for w in &words[1..] {
+                ifname(w)?;
+            }
+            return Ok(Cmd::Destroy {
+                stack,
+                names: words[1..].to_vec(),
+            });
+        }
+        _ => {}
+    }
+    let name = words[0].clone();
+    let rest = &words[1..];
+    if rest.is_empty() {
+        return Ok(Cmd::Show { stack, name });
+    }
+    match rest[0].as_str() {
+        "create" => parse_create(stack, &name, &rest[1..]),
+        "destroy" if rest.len() == 1 => {
+            ifname(&name)?;
+            Ok(Cmd::Destroy {
+                stack,
+                names: vec![name],
+            })
+        }
+        "destroy" => usage("'destroy' takes nothing after it"),
+        _ if rest.iter().any(|w| w == "vnet" || w == "-vnet") => parse_move(stack, name, rest),
+        _ => parse_set(stack, name, rest),
+    }
+}
+
+pub fn parse_stack(words: &[String]) -> Result<Cmd, Usage> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        ["create", n] => Ok(Cmd::StackCreate(n.to_string())),
+        ["list"] => Ok(Cmd::StackList),
+        ["remove" | "destroy", "-f" | "--force", n]
+        | ["remove" | "destroy", n, "-f" | "--force"] => Ok(Cmd::StackRemove {
+            name: n.to_string(),
+            force: true,
+        }),
+        ["remove" | "destroy", n] if !n.starts_with('-') => Ok(Cmd::StackRemove {
+            name: n.to_string(),
+            force: false,
+        }),
+        [] => usage("stack: expected create NAME, list or remove [--force] NAME"),
+        _ => usage(format!(
+            "stack: expected create NAME, list or remove [--force] NAME, got '{}'",
+            w.join(" ")
+        )),
+    }
+}
+
+pub fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<Cmd, Usage> {
+    let mut change = Change::default();
+    let mut addrs = Vec::new();
+    // An address given without /PLEN, waiting for `netmask` or `prefixlen`.
+    let mut pending: Option<std::net::IpAddr> = None;
+    let mut del_addrs = Vec::new();
+    // Whether the previous word completed an address (for `delete` / `-alias`).
+    let mut just_added = false;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        let key = w.as_str();
+        let after_addr = std::mem::take(&mut just_added);
+        match key {
+            "mtu" => change.mtu = Some(num(value(&mut it, key)?, "mtu")?),
+            "ether" | "lladdr" | "link" => change.mac = Some(mac(value(&mut it, key)?)?),
+            "description" | "descr" => change.description = Some(value(&mut it, key)?.to_string()),
+            "-description" | "-descr" => change.description = Some(String::new()),
+            "name" => change.name = Some(ifname(value(&mut it, key)?)?),
+            "group" => change.group = Some(num(value(&mut it, key)?, "group")?),
+            "up" => change.up = Some(true),
+            "down" => change.up = Some(false),
+            "inet" | "inet6" => {
+                need_prefix(&pending)?;
+                let v = value(&mut it, key)?;
+                let v6 = key == "inet6";
+                if v.contains('/') {
+                    addrs.push(ifaddr(v, key, v6)?);
+                    just_added = true;
+                } else {
+                    let a = ip(v, key)?;
+                    if a.is_ipv6() != v6 {
+                        return usage(format!(
+                            "{key} takes an IPv{} address, got '{v}'",
+                            if v6 { 6 } else { 4 }
+                        ));
+                    }
+                    pending = Some(a);
+                }
+            }
+            "netmask" | "prefixlen" => {
+                let v = value(&mut it, key)?;
+                let Some(a) = pending.take() else {
+                    return usage(format!("'{key}' must follow an address without /PLEN"));
+                };
+                let prefix_len = if key == "prefixlen" {
+                    num(v, "prefixlen")?
+                } else if a.is_ipv4() {
+                    mask_len(v)?
+                } else {
+                    return usage("netmask applies to inet; use prefixlen with inet6");
+                };
+                addrs.push(ifaddr(&format!("{a}/{prefix_len}"), key, a.is_ipv6())?);
+                just_added = true;
+            }
+            // FreeBSD's `alias`: addresses are always added here, never replaced.
+            "alias" => just_added = after_addr,
+            // The address just given is removed instead of added.
+            "delete" | "-alias" => {
+                need_prefix(&pending)?;
+                match addrs.pop().filter(|_| after_addr) {
+                    Some(a) => del_addrs.push(a),
+                    None => return usage(format!("'{key}' must follow an address")),
+                }
+            }
+            "create" | "destroy" => {
+                return usage(format!("'{key}' must come right after the interface name"))
+            }
+            _ => return usage(format!("unknown word '{key}'")),
+        }
+    }
+    need_prefix(&pending)?;
+    Ok(Cmd::Set {
+        stack,
+        name,
+        change,
+        addrs,
+        del_addrs,
+    })
+}
+
+pub fn parse_move(stack: Option<StackSel>, name: String, words: &[String]) -> Result<Cmd, Usage> {
+    let mut opts = MoveOptions::default();
+    let mut target: Option<StackSel> = None;
+    let mut reclaim: Option<Option<StackSel>> = None;
+    let mut i = 0;
+    let take = |i: &mut usize, key: &str| -> Result<String, Usage> {
+        *i += 1;
+        match words.get(*i - 1) {
+            Some(v) => Ok(v.clone()),
+            None => usage(format!("missing value after '{key}'")),
+        }
+    };
+    while i < words.len() {
+        let key = words[i].as_str();
+        i += 1;
+        match key {
+            "vnet" => {
+                if target.is_some() || reclaim.is_some() {
+                    return usage("give one 'vnet' or '-vnet'");
+                }
+                target = Some(StackSel::parse(&take(&mut i, key)?));
+            }
+            "-vnet" => {
+                if target.is_some() || reclaim.is_some() {
+                    return usage("give one 'vnet' or '-vnet'");
+                }
+                // The optional argument is the stack the interface is in (FreeBSD: the jail).
+                let arg = match words.get(i).map(String::as_str) {
+                    Some("name" | "strategy" | "addresses") | None => None,
+                    Some(s) => {
+                        i += 1;
+                        Some(StackSel::parse(s))
+                    }
+                };
+                reclaim = Some(arg);
+            }
+            "name" => opts.new_name = Some(ifname(&take(&mut i, key)?)?),
+            "strategy" => opts.strategy = Some(strategy(&take(&mut i, key)?)?),
+            "addresses" => opts.carry_addresses = true,
+            _ => return usage(format!("'{key}' cannot be combined with vnet/-vnet")),
+        }
+    }
+    ifname(&name)?;
+    if let Some(target) = target {
+        return Ok(Cmd::Vnet {
+            stack,
+            name,
+            target,
+            opts,
+        });
+    }
+    let arg = reclaim.flatten();
+    let stack = match (stack, arg) {
+        (Some(j), Some(a)) if j != a => {
+            return usage(format!("-vnet {a} disagrees with -j {j}"));
+        }
+        (Some(s), _) | (None, Some(s)) => s,
+        (None, None) => {
+            return usage("-vnet needs the stack the interface is in: -j STACK or -vnet STACK")
+        }
+    };
+    Ok(Cmd::Reclaim { stack, name, opts })
+}
