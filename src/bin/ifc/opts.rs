@@ -148,6 +148,25 @@ pub fn strategy(s: &str) -> Result<Strategy, Usage> {
     }
 }
 
+/// Parses the process's argv (without the program name): every argument must be UTF-8, as
+/// every word ifc knows is; one that is not is a usage error naming its position.
+pub fn parse_os(argv: &[std::ffi::OsString]) -> Result<Cmd, Usage> {
+    let mut words = Vec::with_capacity(argv.len());
+    for (k, a) in argv.iter().enumerate() {
+        match a.to_str() {
+            Some(w) => words.push(w),
+            None => {
+                return usage(format!(
+                    "argument {} is not valid UTF-8: {:?}",
+                    k + 1,
+                    a.to_string_lossy()
+                ))
+            }
+        }
+    }
+    parse(&words)
+}
+
 /// Parses argv (without the program name).
 pub fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Cmd, Usage> {
     let args: Vec<String> = argv.iter().map(|s| s.as_ref().to_string()).collect();

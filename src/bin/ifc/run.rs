@@ -5,7 +5,6 @@ use ifclone::{Interface, KindName, LinkStack, Stack, StackSel};
 
 use crate::opts::{Cmd, Filter};
 use crate::render::{print_receipt, render, Resolved};
-use crate::USAGE;
 
 /// The name and stack of `i`'s peer/parent when it lives in another stack and the library can
 /// tell which one (a named stack or the host). Unresolved links fall back to the kernel's id.
@@ -23,7 +22,7 @@ pub fn open(sel: &Option<StackSel>) -> ifclone::Result<Stack> {
 
 pub fn run(cmd: Cmd) -> ifclone::Result<()> {
     match cmd {
-        Cmd::Help => print!("{USAGE}"),
+        Cmd::Help => print!("{}", crate::help::usage()),
         Cmd::List {
             stack,
             names_only,

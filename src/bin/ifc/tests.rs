@@ -492,3 +492,24 @@ fn stacks() {
     assert!(err("stack frob x").contains("expected"));
     assert!(err("-j x stack list").contains("-j"));
 }
+
+#[test]
+fn non_utf8_argument() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let argv = vec![
+        OsString::from("eth0"),
+        OsString::from("description"),
+        OsString::from_vec(b"caf\xe9".to_vec()),
+    ];
+    match parse_os(&argv) {
+        Err(Usage(m)) => assert_eq!(m, "argument 3 is not valid UTF-8: \"caf\u{fffd}\""),
+        Ok(c) => panic!("parsed as {c:?}"),
+    }
+    let ok = vec![
+        OsString::from("-j"),
+        OsString::from("ns1"),
+        OsString::from("-l"),
+    ];
+    assert_eq!(parse_os(&ok).unwrap(), p("-j ns1 -l").unwrap());
+}
