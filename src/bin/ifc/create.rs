@@ -1,11 +1,11 @@
 //! `IF create [type KIND] [params…]`: the kind from `type`, the cloner prefix or NAME.VID, and
 //! the kind's parameters.
 
-use ifclone::{
-    CreateRequest, IfName, KindName, KindSpec, MacvlanMode, StackSel, VlanProto, VxlanParams,
-};
+use ifclone::{CreateRequest, IfName, KindName, KindSpec, StackSel};
 
-use crate::opts::{ifname, ip, mac, num, usage, value, Cmd, Usage};
+use crate::keywords::{self, Applies, Keyword, Params};
+use crate::opts::{usage, value, Cmd, Usage};
+use crate::values::{ifname, num};
 
 /// The cloner names FreeBSD-style names start with; `name` is one of them, optionally followed by
 /// a unit number. Returns the kind and the unit.
@@ -46,82 +46,25 @@ pub fn dotted_vlan(name: &str) -> Option<(&str, &str)> {
     Some((parent, vid))
 }
 
-#[derive(Default)]
-pub struct CreateParams<'a> {
-    ty: Option<KindName>,
-    peer: Option<&'a str>,
-    peervnet: Option<&'a str>,
-    vlan: Option<u16>,
-    vlandev: Option<&'a str>,
-    vlanproto: Option<VlanProto>,
-    queues: Option<u16>,
-    macvlandev: Option<&'a str>,
-    macvlanmode: Option<MacvlanMode>,
-    vxlan: VxlanParams,
-    vxlan_given: Vec<&'static str>,
-}
-
 pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> Result<Cmd, Usage> {
-    let mut p = CreateParams::default();
-    let mut req = CreateRequest::new(KindSpec::Bridge);
+    let mut p = Params::default();
+    // The kind rows given, checked against the kind once it is known.
+    let mut given: Vec<(&str, &Keyword)> = Vec::new();
     let mut it = words.iter();
     while let Some(w) = it.next() {
         let key = w.as_str();
-        match key {
-            "type" => {
-                let v = value(&mut it, key)?;
-                p.ty =
-                    Some(KindName::parse(v).ok_or_else(|| Usage(format!("unknown kind '{v}'")))?);
-            }
-            "peer" => p.peer = Some(value(&mut it, key)?),
-            "peervnet" => p.peervnet = Some(value(&mut it, key)?),
-            "vlan" => p.vlan = Some(num(value(&mut it, key)?, "vlan id")?),
-            "vlandev" => p.vlandev = Some(value(&mut it, key)?),
-            "vlanproto" => {
-                let v = value(&mut it, key)?;
-                p.vlanproto = Some(
-                    VlanProto::parse(v)
-                        .ok_or_else(|| Usage(format!("bad vlanproto '{v}': 802.1q or 802.1ad")))?,
-                );
-            }
-            "queues" => p.queues = Some(num(value(&mut it, key)?, "queue count")?),
-            "macvlandev" => p.macvlandev = Some(value(&mut it, key)?),
-            "macvlanmode" => {
-                let v = value(&mut it, key)?;
-                p.macvlanmode = Some(
-                    MacvlanMode::parse(v).ok_or_else(|| Usage(format!("bad macvlanmode '{v}'")))?,
-                );
-            }
-            "vxlanid" => {
-                p.vxlan.vni = num(value(&mut it, key)?, "vxlanid")?;
-                p.vxlan_given.push("vxlanid");
-            }
-            "vxlanlocal" => {
-                p.vxlan.local = Some(ip(value(&mut it, key)?, key)?);
-                p.vxlan_given.push("vxlanlocal");
-            }
-            "vxlanremote" => {
-                p.vxlan.remote = Some(ip(value(&mut it, key)?, key)?);
-                p.vxlan_given.push("vxlanremote");
-            }
-            "vxlangroup" => {
-                p.vxlan.group = Some(ip(value(&mut it, key)?, key)?);
-                p.vxlan_given.push("vxlangroup");
-            }
-            "vxlandev" => {
-                p.vxlan.dev = Some(ifname(value(&mut it, key)?)?);
-                p.vxlan_given.push("vxlandev");
-            }
-            "vxlanport" => {
-                p.vxlan.port = Some(num(value(&mut it, key)?, "vxlanport")?);
-                p.vxlan_given.push("vxlanport");
-            }
-            "mtu" => req.mtu = Some(num(value(&mut it, key)?, "mtu")?),
-            "ether" | "lladdr" | "link" => req.mac = Some(mac(value(&mut it, key)?)?),
-            "description" | "descr" => req.description = Some(value(&mut it, key)?.to_string()),
-            "group" => req.group = Some(num(value(&mut it, key)?, "group")?),
-            "up" => req.up = true,
+        let row = match keywords::lookup(key) {
+            Some(row) if row.applies != Applies::Set => row,
             _ => return usage(format!("unknown create parameter '{key}'")),
+        };
+        let v = if row.values == 0 {
+            ""
+        } else {
+            value(&mut it, key)?
+        };
+        (row.set)(&mut p, key, v)?;
+        if row.applies == Applies::Kind {
+            given.push((key, row));
         }
     }
 
@@ -139,9 +82,15 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
             ))
         }
     };
+    if let Some((key, _)) = given
+        .iter()
+        .find(|(_, row)| !keywords::applies_to(row, kind))
+    {
+        return usage(format!("'{key}' does not apply to a {kind}"));
+    }
     // The name: a bare cloner name lets the cloner pick; epairN makes epairNa/epairNb.
     let mut peer_name: Option<IfName> = None;
-    req.name = match (kind, cloner_unit) {
+    let name = match (kind, cloner_unit) {
         (_, Some(None)) => None,
         (KindName::Epair, Some(Some(n))) if asked.starts_with("epair") => {
             peer_name = Some(ifname(&format!("epair{n}b"))?);
@@ -150,43 +99,13 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
         _ => Some(ifname(asked)?),
     };
 
-    let not_for = |what: &str| Usage(format!("'{what}' does not apply to a {kind}"));
-    if kind != KindName::Epair {
-        if p.peer.is_some() {
-            return Err(not_for("peer"));
-        }
-        if p.peervnet.is_some() {
-            return Err(not_for("peervnet"));
-        }
-    }
-    if kind != KindName::Vlan && (p.vlan.is_some() || p.vlandev.is_some() || p.vlanproto.is_some())
-    {
-        return Err(not_for("vlan"));
-    }
-    if !matches!(kind, KindName::Tap | KindName::Tun) && p.queues.is_some() {
-        return Err(not_for("queues"));
-    }
-    if !matches!(kind, KindName::Macvlan | KindName::Macvtap)
-        && (p.macvlandev.is_some() || p.macvlanmode.is_some())
-    {
-        return Err(not_for("macvlandev"));
-    }
-    if kind != KindName::Vxlan {
-        if let Some(w) = p.vxlan_given.first() {
-            return Err(not_for(w));
-        }
-    }
-
-    req.kind = match kind {
-        KindName::Epair => {
-            if let Some(peer) = p.peer {
-                peer_name = Some(ifname(peer)?);
-            }
-            KindSpec::Epair { peer_name }
-        }
+    let spec = match kind {
+        KindName::Epair => KindSpec::Epair {
+            peer_name: p.peer.or(peer_name),
+        },
         KindName::Vlan => {
             let (dparent, did) = match dotted.filter(|_| cloner_unit.is_none()) {
-                Some((par, vid)) => (Some(par), Some(num::<u16>(vid, "vlan id")?)),
+                Some((par, vid)) => (Some(ifname(par)?), Some(num::<u16>(vid, "vlan id")?)),
                 None => (None, None),
             };
             let parent = p.vlandev.or(dparent).ok_or_else(|| {
@@ -197,7 +116,7 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
                 .or(did)
                 .ok_or_else(|| Usage("a vlan needs 'vlan ID' (or the name PARENT.VID)".into()))?;
             KindSpec::Vlan {
-                parent: ifname(parent)?,
+                parent,
                 id,
                 proto: p.vlanproto.unwrap_or_default(),
             }
@@ -210,10 +129,9 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
         },
         KindName::Bridge => KindSpec::Bridge,
         KindName::Macvlan | KindName::Macvtap => {
-            let parent = ifname(
-                p.macvlandev
-                    .ok_or_else(|| Usage(format!("a {kind} needs 'macvlandev PARENT'")))?,
-            )?;
+            let parent = p
+                .macvlandev
+                .ok_or_else(|| Usage(format!("a {kind} needs 'macvlandev PARENT'")))?;
             let mode = p.macvlanmode.unwrap_or_default();
             if kind == KindName::Macvlan {
                 KindSpec::Macvlan { parent, mode }
@@ -222,7 +140,7 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
             }
         }
         KindName::Vxlan => {
-            if !p.vxlan_given.contains(&"vxlanid") {
+            if !p.vxlanid {
                 return usage("a vxlan needs 'vxlanid N'");
             }
             if p.vxlan.remote.is_some() && p.vxlan.group.is_some() {
@@ -234,10 +152,17 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
         KindName::Bond => KindSpec::Bond,
         KindName::Dummy => KindSpec::Dummy,
     };
+    let mut req = CreateRequest::new(spec);
+    req.name = name;
+    req.mtu = p.change.mtu;
+    req.mac = p.change.mac;
+    req.description = p.change.description;
+    req.group = p.change.group;
+    req.up = p.change.up == Some(true);
     Ok(Cmd::Create {
         stack,
         asked: asked.to_string(),
         req,
-        peer_stack: p.peervnet.map(StackSel::parse),
+        peer_stack: p.peervnet,
     })
 }

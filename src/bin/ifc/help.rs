@@ -1,5 +1,9 @@
 //! The text of `ifc -h`.
 
+use ifclone::KindName;
+
+use crate::keywords::{kind_rows, Applies, Keyword, GENERIC_ROWS, KIND_ROWS};
+
 /// The synopsis: one line per form of the command.
 const SYNOPSIS: &str = "\
 usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
@@ -30,17 +34,6 @@ IF create: IF is a cloner name with optional unit (epair, epair3, vlan, vlan5, t
   (epair|veth, vlan, tap, tun, bridge, macvlan, macvtap, vxlan, lo, lagg, dummy).
 ";
 
-const CREATE_PARAMS: &str = "\
-create params:
-  epair:   peer NAME, peervnet STACK (the b end goes straight into STACK)
-  vlan:    vlan ID vlandev PARENT [vlanproto 802.1q|802.1ad]
-  tap/tun: queues N
-  macvlan/macvtap: macvlandev IF [macvlanmode private|vepa|bridge|passthru|source]
-  vxlan:   vxlanid N [vxlanlocal IP] [vxlanremote IP | vxlangroup IP] [vxlandev IF]
-           [vxlanport N]
-  any:     mtu N, ether|lladdr MAC, description|descr TEXT, group N, up
-";
-
 const STATE_AND_EXIT: &str = "\
 State: what vnet lent to another stack (the ledger of loans) and the moves in progress are
   recorded under /run/ifclone on Linux (what an earlier boot left there is moved aside to
@@ -54,5 +47,70 @@ find); 2 for a usage error.
 
 /// The full text of `ifc -h`.
 pub fn usage() -> String {
-    [SYNOPSIS, NOTES, CREATE_PARAMS, STATE_AND_EXIT].join("\n")
+    [SYNOPSIS, NOTES, &params(), STATE_AND_EXIT].join("\n")
+}
+
+/// The keyword table ([`keywords`]) as text: the create parameters of each kind (kinds with the
+/// same rows share a label), those of every kind, and the words of an existing interface.
+fn params() -> String {
+    let mut s = String::from("create params (IF create …), by kind:\n");
+    let mut i = 0;
+    while i < KIND_ROWS.len() {
+        let (kind, rows) = KIND_ROWS[i];
+        let mut label = kind.to_string();
+        i += 1;
+        while let Some((k, _)) = KIND_ROWS.get(i).filter(|(_, r)| same(r, rows)) {
+            label = format!("{label}, {k}");
+            i += 1;
+        }
+        section(&mut s, &label, rows.iter());
+    }
+    let bare: Vec<&str> = KindName::ALL
+        .iter()
+        .filter(|k| kind_rows(**k).is_empty())
+        .map(|k| k.as_str())
+        .collect();
+    s.push_str(&format!(
+        "  {}: no parameters of their own\n",
+        bare.join(", ")
+    ));
+    let generic = |a: Applies| GENERIC_ROWS.iter().filter(move |r| r.applies == a);
+    section(
+        &mut s,
+        "any kind",
+        generic(Applies::Create).chain(generic(Applies::Any)),
+    );
+    s.push_str("set params (IF …), applied in the order name, mtu, ether, description, group,\n");
+    s.push_str("  up/down, then the addresses (those to delete first):\n");
+    section(
+        &mut s,
+        "",
+        generic(Applies::Any).chain(generic(Applies::Set)),
+    );
+    s
+}
+
+fn same(a: &[Keyword], b: &[Keyword]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.names == y.names)
+}
+
+/// `  label:   keyword ARG        help`, one row a line, the label on the first.
+fn section<'a>(s: &mut String, label: &str, rows: impl Iterator<Item = &'a Keyword>) {
+    const LABEL: usize = 11;
+    const SYN: usize = 24;
+    let mut label = match label {
+        "" => String::new(),
+        l => format!("{l}:"),
+    };
+    if label.len() >= LABEL {
+        s.push_str(&format!("  {label}\n"));
+        label.clear();
+    }
+    for row in rows {
+        let syn = row.synopsis();
+        let line = format!("  {label:LABEL$}{syn:SYN$}  {}", row.help);
+        s.push_str(line.trim_end());
+        s.push('\n');
+        label.clear();
+    }
 }

@@ -9,11 +9,13 @@ use std::process::ExitCode;
 
 mod create;
 mod help;
+mod keywords;
 mod opts;
 mod render;
 mod run;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use opts::{parse_os, Usage};
 use run::run;

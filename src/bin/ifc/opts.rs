@@ -1,9 +1,11 @@
 //! argv → [`Cmd`]: the pure parse boundary. Nothing here talks to the kernel.
 
 use ifclone::vmove::{MoveOptions, Strategy};
-use ifclone::{Change, CreateRequest, IfAddr, IfName, Mac, StackSel};
+use ifclone::{Change, CreateRequest, IfAddr, StackSel};
 
 use crate::create::parse_create;
+use crate::keywords::{self, Applies, Params};
+use crate::values::{ifname, need_prefix};
 
 /// A parsed command line.
 #[derive(Debug, PartialEq)]
@@ -85,59 +87,6 @@ pub fn value<'a>(it: &mut std::slice::Iter<'a, String>, key: &str) -> Result<&'a
         Some(v) => Ok(v.as_str()),
         None => usage(format!("missing value after '{key}'")),
     }
-}
-
-pub fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, Usage> {
-    s.parse()
-        .map_err(|_| Usage(format!("bad {what} '{s}': expected a number")))
-}
-
-pub fn ifname(s: &str) -> Result<IfName, Usage> {
-    IfName::new(s).map_err(|e| Usage(e.to_string()))
-}
-
-pub fn mac(s: &str) -> Result<Mac, Usage> {
-    s.parse().map_err(|e: ifclone::Error| Usage(e.to_string()))
-}
-
-pub fn ifaddr(s: &str, key: &str, v6: bool) -> Result<IfAddr, Usage> {
-    let a: IfAddr = s
-        .parse()
-        .map_err(|e: ifclone::Error| Usage(format!("{key}: {e}")))?;
-    if a.addr.is_ipv6() != v6 {
-        return usage(format!(
-            "{key} takes an IPv{} address, got '{s}'",
-            if v6 { 6 } else { 4 }
-        ));
-    }
-    Ok(a)
-}
-
-pub fn need_prefix(pending: &Option<std::net::IpAddr>) -> Result<(), Usage> {
-    match pending {
-        Some(a) => usage(format!(
-            "address {a} needs a prefix: ADDR/PLEN, or netmask MASK / prefixlen N after it"
-        )),
-        None => Ok(()),
-    }
-}
-
-/// `255.255.255.0` or `0xffffff00` → 24; a non-contiguous mask is refused.
-pub fn mask_len(s: &str) -> Result<u8, Usage> {
-    let bad = || Usage(format!("bad netmask '{s}'"));
-    let m: u32 = match s.strip_prefix("0x") {
-        Some(h) => u32::from_str_radix(h, 16).map_err(|_| bad())?,
-        None => u32::from(s.parse::<std::net::Ipv4Addr>().map_err(|_| bad())?),
-    };
-    if m.leading_ones() + m.trailing_zeros() != 32 {
-        return Err(bad());
-    }
-    Ok(m.leading_ones() as u8)
-}
-
-pub fn ip(s: &str, key: &str) -> Result<std::net::IpAddr, Usage> {
-    s.parse()
-        .map_err(|_| Usage(format!("bad address '{s}' after '{key}'")))
 }
 
 pub fn strategy(s: &str) -> Result<Strategy, Usage> {
@@ -301,82 +250,33 @@ pub fn parse_stack(words: &[String]) -> Result<Cmd, Usage> {
 }
 
 pub fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Result<Cmd, Usage> {
-    let mut change = Change::default();
-    let mut addrs = Vec::new();
-    // An address given without /PLEN, waiting for `netmask` or `prefixlen`.
-    let mut pending: Option<std::net::IpAddr> = None;
-    let mut del_addrs = Vec::new();
-    // Whether the previous word completed an address (for `delete` / `-alias`).
-    let mut just_added = false;
+    let mut p = Params::default();
     let mut it = words.iter();
     while let Some(w) = it.next() {
         let key = w.as_str();
-        let after_addr = std::mem::take(&mut just_added);
-        match key {
-            "mtu" => change.mtu = Some(num(value(&mut it, key)?, "mtu")?),
-            "ether" | "lladdr" | "link" => change.mac = Some(mac(value(&mut it, key)?)?),
-            "description" | "descr" => change.description = Some(value(&mut it, key)?.to_string()),
-            "-description" | "-descr" => change.description = Some(String::new()),
-            "name" => change.name = Some(ifname(value(&mut it, key)?)?),
-            "group" => change.group = Some(num(value(&mut it, key)?, "group")?),
-            "up" => change.up = Some(true),
-            "down" => change.up = Some(false),
-            "inet" | "inet6" => {
-                need_prefix(&pending)?;
-                let v = value(&mut it, key)?;
-                let v6 = key == "inet6";
-                if v.contains('/') {
-                    addrs.push(ifaddr(v, key, v6)?);
-                    just_added = true;
-                } else {
-                    let a = ip(v, key)?;
-                    if a.is_ipv6() != v6 {
-                        return usage(format!(
-                            "{key} takes an IPv{} address, got '{v}'",
-                            if v6 { 6 } else { 4 }
-                        ));
-                    }
-                    pending = Some(a);
-                }
-            }
-            "netmask" | "prefixlen" => {
-                let v = value(&mut it, key)?;
-                let Some(a) = pending.take() else {
-                    return usage(format!("'{key}' must follow an address without /PLEN"));
-                };
-                let prefix_len = if key == "prefixlen" {
-                    num(v, "prefixlen")?
-                } else if a.is_ipv4() {
-                    mask_len(v)?
-                } else {
-                    return usage("netmask applies to inet; use prefixlen with inet6");
-                };
-                addrs.push(ifaddr(&format!("{a}/{prefix_len}"), key, a.is_ipv6())?);
-                just_added = true;
-            }
-            // FreeBSD's `alias`: addresses are always added here, never replaced.
-            "alias" => just_added = after_addr,
-            // The address just given is removed instead of added.
-            "delete" | "-alias" => {
-                need_prefix(&pending)?;
-                match addrs.pop().filter(|_| after_addr) {
-                    Some(a) => del_addrs.push(a),
-                    None => return usage(format!("'{key}' must follow an address")),
-                }
-            }
-            "create" | "destroy" => {
-                return usage(format!("'{key}' must come right after the interface name"))
-            }
-            _ => return usage(format!("unknown word '{key}'")),
+        p.after_addr = std::mem::take(&mut p.just_added);
+        if key == "create" || key == "destroy" {
+            return usage(format!("'{key}' must come right after the interface name"));
         }
+        let row = match keywords::lookup(key) {
+            Some(row) if matches!(row.applies, Applies::Any | Applies::Set) => row,
+            Some(_) => return usage(format!("'{key}' is a create parameter: IF create … {key}")),
+            None => return usage(format!("unknown word '{key}'")),
+        };
+        let v = if row.values == 0 {
+            ""
+        } else {
+            value(&mut it, key)?
+        };
+        (row.set)(&mut p, key, v)?;
     }
-    need_prefix(&pending)?;
+    need_prefix(&p.pending)?;
     Ok(Cmd::Set {
         stack,
         name,
-        change,
-        addrs,
-        del_addrs,
+        change: p.change,
+        addrs: p.addrs,
+        del_addrs: p.del_addrs,
     })
 }
 
