@@ -104,3 +104,28 @@ fn non_utf8_argument_is_a_usage_error() {
         assert!(first.contains("not valid UTF-8"), "{what}: {first}");
     }
 }
+
+#[test]
+fn number_out_of_range_says_the_range() {
+    for (args, want) in [
+        (
+            &["eth0", "mtu", "70000"][..],
+            "ifc: mtu: 70000 is out of range 68..=65535",
+        ),
+        (
+            &["eth0", "mtu", "15OO"],
+            "ifc: bad mtu '15OO': expected a number",
+        ),
+        (
+            &["vlan0", "create", "vlan", "4095", "vlandev", "eth0"],
+            "ifc: vlan id: 4095 is out of range 1..=4094",
+        ),
+        (
+            &["eth0", "group", "99999999999999999999999"],
+            "ifc: group: 99999999999999999999999 is out of range 0..=4294967295",
+        ),
+    ] {
+        let what = args.join(" ");
+        assert_eq!(assert_usage(&ifc(args), &what), want, "{what}");
+    }
+}

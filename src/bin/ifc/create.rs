@@ -5,7 +5,7 @@ use ifclone::{CreateRequest, IfName, KindName, KindSpec, StackSel};
 
 use crate::keywords::{self, Applies, Keyword, Params};
 use crate::opts::{usage, value, Cmd, Usage};
-use crate::values::{ifname, num};
+use crate::values::{ifname, num_in};
 
 /// The cloner names FreeBSD-style names start with; `name` is one of them, optionally followed by
 /// a unit number. Returns the kind and the unit.
@@ -105,7 +105,10 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
         },
         KindName::Vlan => {
             let (dparent, did) = match dotted.filter(|_| cloner_unit.is_none()) {
-                Some((par, vid)) => (Some(ifname(par)?), Some(num::<u16>(vid, "vlan id")?)),
+                Some((par, vid)) => (
+                    Some(ifname(par)?),
+                    Some(num_in(vid, "vlan id", keywords::VLAN_IDS)?),
+                ),
                 None => (None, None),
             };
             let parent = p.vlandev.or(dparent).ok_or_else(|| {

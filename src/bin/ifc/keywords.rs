@@ -5,10 +5,19 @@
 //! per-kind parameter list of `-h` are both read from here, so a new kind's keywords are added in
 //! one place: a row group in [`KIND_ROWS`] under its [`KindName`].
 
+use std::ops::RangeInclusive;
+
 use ifclone::{Change, IfAddr, IfName, KindName, MacvlanMode, StackSel, VlanProto, VxlanParams};
 
 use crate::opts::{usage, Usage};
-use crate::values::{ifaddr, ifname, ip, mac, mask_len, need_prefix, num};
+use crate::values::{ifaddr, ifname, ip, mac, mask_len, need_prefix, num, num_in, prefix_lens};
+
+/// The ranges the library accepts (src/model.rs), checked here so that a number out of range is
+/// a usage error that says the range; `-h` quotes them (a unit test keeps the two in step).
+pub const MTUS: RangeInclusive<u32> = ifclone::MTU_MIN..=ifclone::MTU_MAX;
+pub const VLAN_IDS: RangeInclusive<u16> = 1..=4094;
+pub const QUEUE_COUNTS: RangeInclusive<u16> = 1..=256;
+pub const VNIS: RangeInclusive<u32> = 0..=(1 << 24) - 1;
 
 /// Where a keyword may be given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +117,8 @@ pub const GENERIC_ROWS: &[Keyword] = &[
     kw(&["type"], 1, Create, "KIND", "the kind, when IF is not a cloner name",
         |p, _, v| put(&mut p.ty, KindName::parse(v)
             .ok_or_else(|| Usage(format!("unknown kind '{v}'"))))),
-    kw(&["mtu"], 1, Any, "N", "the MTU",
-        |p, k, v| put(&mut p.change.mtu, num(v, k))),
+    kw(&["mtu"], 1, Any, "N", "the MTU, 68..=65535",
+        |p, k, v| put(&mut p.change.mtu, num_in(v, k, MTUS))),
     kw(&["ether", "lladdr", "link"], 1, Any, "MAC", "the link-layer address",
         |p, _, v| put(&mut p.change.mac, mac(v))),
     kw(&["description", "descr"], 1, Any, "TEXT", "the description",
@@ -172,14 +181,16 @@ fn set_plen(p: &mut Params, key: &str, v: &str) -> Result<(), Usage> {
         return usage(format!("'{key}' must follow an address without /PLEN"));
     };
     let prefix_len: u8 = if key == "prefixlen" {
-        num(v, "prefixlen")?
+        num_in(v, key, prefix_lens(a.is_ipv6()))?
     } else if a.is_ipv4() {
         mask_len(v)?
     } else {
         return usage("netmask applies to inet; use prefixlen with inet6");
     };
-    p.addrs
-        .push(ifaddr(&format!("{a}/{prefix_len}"), key, a.is_ipv6())?);
+    p.addrs.push(IfAddr {
+        addr: a,
+        prefix_len,
+    });
     p.just_added = true;
     Ok(())
 }
@@ -194,8 +205,8 @@ const EPAIR: &[Keyword] = &[
 
 #[rustfmt::skip]
 const VLAN: &[Keyword] = &[
-    kw(&["vlan"], 1, Kind, "ID", "the tag (or the name PARENT.VID)",
-        |p, _, v| put(&mut p.vlan, num(v, "vlan id"))),
+    kw(&["vlan"], 1, Kind, "ID", "the tag, 1..=4094 (or the name PARENT.VID)",
+        |p, _, v| put(&mut p.vlan, num_in(v, "vlan id", VLAN_IDS))),
     kw(&["vlandev"], 1, Kind, "PARENT", "the parent interface",
         |p, _, v| put(&mut p.vlandev, ifname(v))),
     kw(&["vlanproto"], 1, Kind, "PROTO", "802.1q (the default) or 802.1ad",
@@ -205,8 +216,8 @@ const VLAN: &[Keyword] = &[
 
 #[rustfmt::skip]
 const QUEUES: &[Keyword] = &[
-    kw(&["queues"], 1, Kind, "N", "the number of queues",
-        |p, _, v| put(&mut p.queues, num(v, "queue count"))),
+    kw(&["queues"], 1, Kind, "N", "the number of queues, 1..=256",
+        |p, _, v| put(&mut p.queues, num_in(v, "queue count", QUEUE_COUNTS))),
 ];
 
 #[rustfmt::skip]
@@ -220,8 +231,8 @@ const MACVLAN: &[Keyword] = &[
 
 #[rustfmt::skip]
 const VXLAN: &[Keyword] = &[
-    kw(&["vxlanid"], 1, Kind, "N", "the VNI",
-        |p, k, v| { p.vxlan.vni = num(v, k)?; p.vxlanid = true; Ok(()) }),
+    kw(&["vxlanid"], 1, Kind, "N", "the VNI, 0..=16777215",
+        |p, k, v| { p.vxlan.vni = num_in(v, k, VNIS)?; p.vxlanid = true; Ok(()) }),
     kw(&["vxlanlocal"], 1, Kind, "IP", "the local address",
         |p, k, v| put(&mut p.vxlan.local, ip(v, k))),
     kw(&["vxlanremote"], 1, Kind, "IP", "the remote (not with vxlangroup)",

@@ -152,7 +152,9 @@ fn create_vxlan() {
 #[test]
 fn create_errors() {
     assert!(err("vlan create vlan abc vlandev eth0").contains("bad vlan id 'abc'"));
-    assert!(err("vlan create vlan 70000 vlandev eth0").contains("bad vlan id"));
+    // A number, but not a vlan id: the message says the range (it said "bad vlan id").
+    assert!(err("vlan create vlan 70000 vlandev eth0")
+        .contains("vlan id: 70000 is out of range 1..=4094"));
     assert!(err("vlan create vlandev eth0").contains("vlan ID"));
     assert!(err("vlan create vlan 5").contains("vlandev"));
     assert!(err("eth0.x1 create").contains("not a cloner name"));

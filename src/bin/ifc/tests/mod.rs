@@ -364,3 +364,104 @@ fn help_lists_every_keyword() {
     assert!(err("eth0 vlan 5").contains("create parameter"));
     assert!(err("eth0 type tap").contains("create parameter"));
 }
+
+#[test]
+fn numbers_out_of_range_say_the_range() {
+    for (line, want) in [
+        ("eth1 mtu 70000", "mtu: 70000 is out of range 68..=65535"),
+        ("eth1 mtu 67", "mtu: 67 is out of range 68..=65535"),
+        ("eth1 mtu -1", "mtu: -1 is out of range 68..=65535"),
+        (
+            "eth1 mtu 99999999999999999999999999999999999999999",
+            "mtu: 99999999999999999999999999999999999999999 is out of range 68..=65535",
+        ),
+        (
+            "eth1 group 4294967296",
+            "group: 4294967296 is out of range 0..=4294967295",
+        ),
+        (
+            "eth1 inet 10.0.0.1/33",
+            "prefix length: 33 is out of range 0..=32",
+        ),
+        (
+            "eth1 inet6 fd00::1/129",
+            "prefix length: 129 is out of range 0..=128",
+        ),
+        (
+            "eth1 inet 10.0.0.1 prefixlen 33",
+            "prefixlen: 33 is out of range 0..=32",
+        ),
+        (
+            "eth1 inet6 fd00::1 prefixlen 300",
+            "prefixlen: 300 is out of range 0..=128",
+        ),
+        (
+            "vlan create vlan 0 vlandev eth0",
+            "vlan id: 0 is out of range 1..=4094",
+        ),
+        (
+            "vlan create vlan 4095 vlandev eth0",
+            "vlan id: 4095 is out of range 1..=4094",
+        ),
+        ("eth0.4095 create", "vlan id: 4095 is out of range 1..=4094"),
+        (
+            "tap create queues 0",
+            "queue count: 0 is out of range 1..=256",
+        ),
+        (
+            "tun create queues 257",
+            "queue count: 257 is out of range 1..=256",
+        ),
+        (
+            "vxlan create vxlanid 16777216",
+            "vxlanid: 16777216 is out of range 0..=16777215",
+        ),
+        (
+            "vxlan create vxlanid 1 vxlanport 65536",
+            "vxlanport: 65536 is out of range 0..=65535",
+        ),
+    ] {
+        assert_eq!(err(line), want, "{line}");
+    }
+    // Not numbers at all.
+    for (line, want) in [
+        ("eth1 mtu 15OO", "bad mtu '15OO': expected a number"),
+        ("eth1 mtu -", "bad mtu '-': expected a number"),
+        ("eth1 mtu 0x5dc", "bad mtu '0x5dc': expected a number"),
+        ("eth1 mtu 1.5", "bad mtu '1.5': expected a number"),
+        (
+            "eth1 inet 10.0.0.1/x",
+            "bad prefix length 'x': expected a number",
+        ),
+        (
+            "tap create queues x1",
+            "bad queue count 'x1': expected a number",
+        ),
+    ] {
+        assert_eq!(err(line), want, "{line}");
+    }
+    // The edges are in, and a sign is a sign.
+    for line in [
+        "eth1 mtu 68",
+        "eth1 mtu 65535",
+        "eth1 mtu +1500",
+        "eth1 group 4294967295",
+        "eth1 inet6 fd00::1 prefixlen 128",
+        "vlan create vlan 4094 vlandev eth0",
+        "vxlan create vxlanid 16777215 vxlanport 0",
+        "tun create queues 256",
+    ] {
+        assert!(p(line).is_ok(), "{line}");
+    }
+    // -h quotes the same ranges the parser enforces.
+    let h = crate::help::usage();
+    use crate::keywords::{MTUS, QUEUE_COUNTS, VLAN_IDS, VNIS};
+    for r in [
+        format!("{MTUS:?}"),
+        format!("{VLAN_IDS:?}"),
+        format!("{QUEUE_COUNTS:?}"),
+        format!("{VNIS:?}"),
+    ] {
+        assert!(h.contains(&r), "{r} not in -h");
+    }
+}
