@@ -24,6 +24,11 @@ where
         .unwrap_or_else(|e| panic!("running ifc {args:?}: {e}"))
 }
 
+/// The stack every command that gets past the parser is aimed at: it does not exist.
+fn nonexistent_stack() -> String {
+    format!("ifct-cli-nonexistent-{}", std::process::id())
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -128,4 +133,107 @@ fn number_out_of_range_says_the_range() {
         let what = args.join(" ");
         assert_eq!(assert_usage(&ifc(args), &what), want, "{what}");
     }
+}
+
+/// A tiny fixed-seed PRNG (xorshift64*), so that a failure names a sequence that can be rerun.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Real keywords, commands, kinds, names, addresses, junk and numbers. No word that starts with
+/// `-` contains a `j`: as the first word it would be read as options, and `-j` there would aim
+/// the command at a stack that exists (checked below).
+#[rustfmt::skip]
+const VOCABULARY: &[&str] = &[
+    // keywords of create and set
+    "type", "mtu", "ether", "lladdr", "link", "description", "descr", "-description", "-descr",
+    "group", "name", "up", "down", "inet", "inet6", "netmask", "prefixlen", "alias", "delete",
+    "-alias", "peer", "peervnet", "vlan", "vlandev", "vlanproto", "queues", "macvlandev",
+    "macvlanmode", "vxlanid", "vxlanlocal", "vxlanremote", "vxlangroup", "vxlandev", "vxlanport",
+    // commands and their words
+    "create", "destroy", "vnet", "-vnet", "strategy", "native", "recreate", "addresses", "stack",
+    "list", "remove", "--force", "-f", "recover", "802.1q", "802.1ad", "bridge", "private",
+    // kinds and names
+    "epair", "epair7", "tap", "tun", "macvlan", "macvtap", "vxlan", "lo", "lagg", "dummy", "veth",
+    "eth0", "eth0.100", "ifctcli0", "lo0", "a23456789012345678",
+    // options (never -j)
+    "-a", "-l", "-u", "-d", "-C", "-lu", "-h", "--help", "--",
+    // stacks
+    "host", "-", "pid:1", "jid:0", "/proc/1/ns/net",
+    // addresses
+    "10.0.0.1", "10.0.0.1/24", "10.0.0.1/33", "fd00::1", "fd00::1/64", "255.255.255.0",
+    "0xffffff00", "255.0.255.0", "02:00:00:00:00:01", "01:02", "ff:ff:ff:ff:ff:ff",
+    // junk
+    "", " ", "x y", "a/b", "é", "\n", "\t", "%s%n", "--x", "-x", "-", "..", "'", "\"", "épair",
+    "\u{202e}", "ifc",
+    // numbers
+    "0", "1", "-1", "+5", "68", "1500", "4094", "4095", "65535", "65536", "4294967295",
+    "4294967296", "16777216", "99999999999999999999999999999999999999999", "1.5", "0x10",
+];
+
+/// A few hundred random word sequences, each aimed at a stack that does not exist: whatever the
+/// words, ifc refuses them (exit 2, a short message) or fails to open the stack (exit 1) — or
+/// prints the help (exit 0). Never a panic, never a signal, and never anything done.
+#[test]
+fn random_words_never_panic() {
+    let stack = nonexistent_stack();
+    #[cfg(target_os = "linux")]
+    assert!(
+        !std::path::Path::new("/run/netns").join(&stack).exists(),
+        "{stack} exists: this test must not be able to change a stack"
+    );
+    for w in VOCABULARY {
+        assert!(
+            !(w.starts_with('-') && w.contains('j')),
+            "{w:?} could be -j"
+        );
+    }
+    let mut rng = Rng(0x1fc1_0ce5_eed5_0001);
+    let mut by_status = [0u32; 3];
+    for case in 0..400 {
+        let len = 1 + rng.below(8);
+        let words: Vec<&str> = (0..len)
+            .map(|_| VOCABULARY[rng.below(VOCABULARY.len())])
+            .collect();
+        let mut argv = vec!["-j", stack.as_str()];
+        argv.extend(&words);
+        let what = format!("case {case}: ifc {argv:?}");
+        let o = ifc(&argv);
+        assert_sane(&o, &what);
+        let err = stderr(&o);
+        if let Some(c @ 0..=2) = o.status.code() {
+            by_status[c as usize] += 1;
+        }
+        match o.status.code() {
+            Some(2) => {
+                assert_usage(&o, &what);
+            }
+            Some(1) => {
+                assert!(err.starts_with("ifc: "), "{what}: {err}");
+                assert!(err.lines().count() <= 3, "{what}: {err}");
+            }
+            Some(0) => {
+                let out = String::from_utf8_lossy(&o.stdout);
+                assert!(
+                    out.starts_with("usage: ifc "),
+                    "{what} succeeded:\n{out}{err}"
+                );
+            }
+            c => panic!("{what}: exit {c:?}\n{err}"),
+        }
+    }
+    // Both the parser's refusals and the commands that got past it were exercised.
+    eprintln!("exit 0/1/2: {by_status:?}");
+    assert!(by_status[1] >= 20 && by_status[2] >= 20, "{by_status:?}");
 }
