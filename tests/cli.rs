@@ -237,3 +237,39 @@ fn random_words_never_panic() {
     eprintln!("exit 0/1/2: {by_status:?}");
     assert!(by_status[1] >= 20 && by_status[2] >= 20, "{by_status:?}");
 }
+
+/// `ifc -h | head -1`, `ifc -a > /dev/full`: output that cannot be written is exit 1 and, but
+/// for a closed pipe, one message, never a panic.
+#[test]
+fn unwritable_stdout_is_exit_1() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_ifc"))
+        .arg("-h")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_sane(&o, "-h into a closed pipe");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+
+    #[cfg(target_os = "linux")]
+    {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_ifc"))
+            .arg("-h")
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_sane(&o, "-h into /dev/full");
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with("ifc: cannot write the output: "),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! unit-tested (`cargo test --bin ifc`). Running a `Cmd` ([`run`]) is the only part that talks to
 //! the kernel.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 mod create;
@@ -18,23 +19,36 @@ mod tests;
 mod values;
 
 use opts::{parse_os, Usage};
-use run::run;
+use run::{run, Failure};
 
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    // Nothing written to stderr may panic either: a failed write there is dropped.
+    let mut err = std::io::stderr();
     match parse_os(&argv) {
         Err(Usage(msg)) => {
-            eprintln!("ifc: {}", one_line(&msg));
-            eprintln!("ifc -h for the syntax");
+            let _ = writeln!(err, "ifc: {}\nifc -h for the syntax", one_line(&msg));
             ExitCode::from(2)
         }
-        Ok(cmd) => match run(cmd) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("ifc: {}", one_line(&e.to_string()));
-                ExitCode::from(1)
+        Ok(cmd) => {
+            let mut out = std::io::stdout().lock();
+            let done = run(cmd, &mut out).and_then(|()| out.flush().map_err(Failure::Output));
+            match done {
+                Ok(()) => ExitCode::SUCCESS,
+                // The reader went away (`ifc -a | head -1`): it wanted no more, nothing to say.
+                Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    ExitCode::from(1)
+                }
+                Err(Failure::Output(e)) => {
+                    let _ = writeln!(err, "ifc: cannot write the output: {e}");
+                    ExitCode::from(1)
+                }
+                Err(Failure::Lib(e)) => {
+                    let _ = writeln!(err, "ifc: {}", one_line(&e.to_string()));
+                    ExitCode::from(1)
+                }
             }
-        },
+        }
     }
 }
 

@@ -215,26 +215,31 @@ pub fn render(
     s
 }
 
-pub fn print_receipt(r: &Receipt) {
+/// What a move did, for stdout.
+pub fn receipt(r: &Receipt) -> String {
+    let mut s = String::new();
     let name = r.name.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
     let strategy = r
         .strategy
         .map(|s| s.to_string())
         .unwrap_or_else(|| "?".into());
-    println!(
+    writeln!(
+        s,
         "{name}: moved from {} to {} (strategy {strategy}), index {}",
         r.from, r.to, r.index
-    );
+    )
+    .unwrap();
     if !r.restored.is_empty() {
-        println!("\trestored: {}", r.restored.join(", "));
+        writeln!(s, "\trestored: {}", r.restored.join(", ")).unwrap();
     }
     if !r.addresses.is_empty() {
         let a: Vec<String> = r.addresses.iter().map(|a| a.to_string()).collect();
-        println!("\taddresses: {}", a.join(" "));
+        writeln!(s, "\taddresses: {}", a.join(" ")).unwrap();
     }
     if !r.not_carried.is_empty() {
-        println!("\tnot carried: {}", r.not_carried.join(", "));
+        writeln!(s, "\tnot carried: {}", r.not_carried.join(", ")).unwrap();
     }
+    s
 }
 
 #[cfg(test)]

@@ -1,10 +1,33 @@
 //! Executing a [`Cmd`]: the only part of `ifc` that talks to the kernel.
 
+use std::io::Write;
+
 use ifclone::vmove::{self, RemoveOptions};
 use ifclone::{Interface, KindName, LinkStack, Stack, StackSel};
 
 use crate::opts::{Cmd, Filter};
-use crate::render::{print_receipt, render, Resolved};
+use crate::render::{receipt, render, Resolved};
+
+/// Why a command did not (entirely) happen.
+#[derive(Debug)]
+pub enum Failure {
+    /// What ifclone refused, or what the kernel did not do.
+    Lib(ifclone::Error),
+    /// Standard output could not be written (a closed pipe, a full disk).
+    Output(std::io::Error),
+}
+
+impl From<ifclone::Error> for Failure {
+    fn from(e: ifclone::Error) -> Failure {
+        Failure::Lib(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
 
 /// The name and stack of `i`'s peer/parent when it lives in another stack and the library can
 /// tell which one (a named stack or the host). Unresolved links fall back to the kernel's id.
@@ -13,6 +36,7 @@ fn resolve(st: &Stack, i: &Interface) -> Option<Resolved> {
     let (s, name) = st.link_name(l).ok()??;
     Some((name, s.name().to_string()))
 }
+
 pub fn open(sel: &Option<StackSel>) -> ifclone::Result<Stack> {
     match sel {
         None => Stack::host(),
@@ -20,9 +44,10 @@ pub fn open(sel: &Option<StackSel>) -> ifclone::Result<Stack> {
     }
 }
 
-pub fn run(cmd: Cmd) -> ifclone::Result<()> {
+/// Runs `cmd`, writing what it prints to `out`.
+pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
     match cmd {
-        Cmd::Help => print!("{}", crate::help::usage()),
+        Cmd::Help => write!(out, "{}", crate::help::usage())?,
         Cmd::List {
             stack,
             names_only,
@@ -41,15 +66,15 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
                 .collect();
             if names_only {
                 let names: Vec<&str> = shown.iter().map(|i| i.name.as_str()).collect();
-                println!("{}", names.join(" "));
+                writeln!(out, "{}", names.join(" "))?;
             } else {
-                let mut out = String::new();
+                let mut text = String::new();
                 for i in shown {
                     let addrs = st.addresses(i.name.as_str())?;
                     let r = resolve(&st, i);
-                    out.push_str(&render(i, &addrs, &all, r.as_ref()));
+                    text.push_str(&render(i, &addrs, &all, r.as_ref()));
                 }
-                print!("{out}");
+                write!(out, "{text}")?;
             }
         }
         Cmd::Show { stack, name } => {
@@ -62,12 +87,12 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
                 _ => Vec::new(),
             };
             let r = resolve(&st, &i);
-            print!("{}", render(&i, &addrs, &all, r.as_ref()));
+            write!(out, "{}", render(&i, &addrs, &all, r.as_ref()))?;
         }
         Cmd::Cloners { stack } => {
             let st = open(&stack)?;
             let c: Vec<&str> = st.cloners()?.into_iter().map(KindName::as_str).collect();
-            println!("{}", c.join(" "));
+            writeln!(out, "{}", c.join(" "))?;
         }
         Cmd::Create {
             stack,
@@ -86,7 +111,7 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
             // tap/macvtap hand back their fds; the interface is persistent, so drop them.
             drop(made.fds);
             if made.iface.name != asked.as_str() {
-                println!("{}", made.iface.name);
+                writeln!(out, "{}", made.iface.name)?;
             }
         }
         Cmd::Destroy { stack, names } => {
@@ -124,18 +149,18 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
         } => {
             let from = open(&stack)?;
             let to = Stack::open(target)?;
-            print_receipt(&vmove::vmove(&from, &name, &to, &opts)?);
+            write!(out, "{}", receipt(&vmove::vmove(&from, &name, &to, &opts)?))?;
         }
         Cmd::Reclaim { stack, name, opts } => {
             let st = Stack::open(stack)?;
-            print_receipt(&vmove::reclaim(&st, &name, &opts)?);
+            write!(out, "{}", receipt(&vmove::reclaim(&st, &name, &opts)?))?;
         }
         Cmd::StackCreate(name) => {
             Stack::create(&name)?;
         }
         Cmd::StackList => {
             for s in Stack::list()? {
-                println!("{} {}", s.name, s.id);
+                writeln!(out, "{} {}", s.name, s.id)?;
             }
         }
         Cmd::StackRemove { name, force } => {
@@ -143,33 +168,47 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
             let r = match st.remove_with(RemoveOptions { force }) {
                 Ok(r) => r,
                 Err(ifclone::Error::NotReturned(n)) => {
+                    // The error is what matters: a failed write does not replace it.
                     for (i, home) in &n.returned {
-                        println!("{i}: returned to {home}");
+                        let _ = writeln!(out, "{i}: returned to {home}");
                     }
-                    return Err(ifclone::Error::NotReturned(n).with_detail(
-                        "nothing was destroyed; fix the cause and remove again, or remove --force",
-                    ));
+                    return Err(ifclone::Error::NotReturned(n)
+                        .with_detail(
+                            "nothing was destroyed; fix the cause and remove again, or remove --force",
+                        )
+                        .into());
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
+            let mut written = Ok(());
             for (n, home) in &r.returned {
-                println!("{n}: returned to {home}");
+                written = written.and_then(|()| writeln!(out, "{n}: returned to {home}"));
             }
             for n in &r.destroyed {
-                println!("{n}: destroyed (it stood on a loan)");
+                written =
+                    written.and_then(|()| writeln!(out, "{n}: destroyed (it stood on a loan)"));
             }
             for (n, home) in &r.gone {
-                println!("{n}: no longer in the stack (its loan from {home} was dropped)");
+                written = written.and_then(|()| {
+                    writeln!(
+                        out,
+                        "{n}: no longer in the stack (its loan from {home} was dropped)"
+                    )
+                });
             }
+            // A lost loan is reported whether or not stdout could be written.
             if !r.lost.is_empty() {
+                let mut err = std::io::stderr();
                 for (n, why) in &r.lost {
-                    eprintln!("ifc: {n}: LOST (destroyed with the stack): {why}");
+                    let _ = writeln!(err, "ifc: {n}: LOST (destroyed with the stack): {why}");
                 }
                 return Err(ifclone::Error::Busy(Box::new(
                     ifclone::Context::new("remove stack", name)
                         .detail(format!("removed by force; {} loan(s) lost", r.lost.len())),
-                )));
+                ))
+                .into());
             }
+            written?;
         }
         Cmd::Recover(sel) => {
             let r = match sel {
@@ -177,16 +216,17 @@ pub fn run(cmd: Cmd) -> ifclone::Result<()> {
                 None => vmove::recover()?,
             };
             for x in &r.recovered {
-                println!("{x}");
+                writeln!(out, "{x}")?;
             }
             for (stack, n, why) in &r.dropped {
-                println!("{n}: loan record in stack {stack} dropped: {why}");
+                writeln!(out, "{n}: loan record in stack {stack} dropped: {why}")?;
             }
             if r.has_missing() {
                 return Err(ifclone::Error::NotFound(Box::new(
                     ifclone::Context::new("recover", "interfaces")
                         .detail("some interfaces of unfinished moves are in neither stack"),
-                )));
+                ))
+                .into());
             }
         }
     }
