@@ -273,3 +273,11 @@ fn unwritable_stdout_is_exit_1() {
         );
     }
 }
+
+/// The whole `-h` text, as reviewed: a change to it shows up here (`cargo insta review`).
+#[test]
+fn help_text() {
+    let o = ifc(["-h"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("help", String::from_utf8(o.stdout).unwrap());
+}

@@ -19,7 +19,7 @@ usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
        ifc [-j STACK] IF vnet TARGET [name NEW] [strategy native|recreate] [addresses]
        ifc [-j STACK] IF -vnet [STACK] [strategy native|recreate] [addresses]
        ifc stack create NAME | ifc stack list | ifc stack remove [--force] NAME
-       ifc [-j STACK] recover                  finish or undo the moves of crashed processes
+       ifc [-j STACK] recover                   finish or undo the moves of crashed processes
        ifc -h | --help                          this text
 ";
 

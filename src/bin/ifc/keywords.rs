@@ -135,7 +135,7 @@ pub const GENERIC_ROWS: &[Keyword] = &[
         |p, _, _| put(&mut p.change.up, Ok(false))),
     kw(&["inet", "inet6"], 1, Set, "ADDR[/PLEN]", "add an address", set_inet),
     kw(&["netmask"], 1, Set, "MASK", "the inet address before has this mask", set_plen),
-    kw(&["prefixlen"], 1, Set, "N", "the address before has this prefix", set_plen),
+    kw(&["prefixlen"], 1, Set, "N", "the address before has this prefix length", set_plen),
     kw(&["alias"], 0, Set, "", "(the address before is added; the default)",
         |p, _, _| { p.just_added = p.after_addr; Ok(()) }),
     kw(&["delete", "-alias"], 0, Set, "", "remove the address before instead", set_delete),
