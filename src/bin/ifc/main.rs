@@ -1,9 +1,14 @@
 //! `ifc`: an ifconfig-like command line over ifclone, with FreeBSD `ifconfig` syntax on both
 //! Linux and FreeBSD.
 //!
-//! The argument parsing ([`opts`]) is a pure function from argv to a [`opts::Cmd`]; it is
-//! unit-tested (`cargo test --bin ifc`). Running a `Cmd` ([`run`]) is the only part that talks to
-//! the kernel.
+//! - [`opts`] (with [`create`], [`values`]): argv → [`opts::Cmd`], a pure function,
+//!   unit-tested in `tests/` (`cargo test --bin ifc`). Bad input is refused here, before anything
+//!   is opened.
+//! - [`keywords`]: the create/set keywords as one table, read by the parsers and by [`help`].
+//! - [`render`]: ifconfig-style output, pure.
+//! - [`run`]: executing a `Cmd`, the only part that talks to the kernel.
+//!
+//! Exit status: 0 all done, 1 something not done, 2 usage error.
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -73,7 +73,7 @@ pub enum Filter {
     Down,
 }
 
-/// A usage error: printed with the synopsis, exit status 2.
+/// A usage error: printed as `ifc: MESSAGE` and a hint to `ifc -h`, exit status 2.
 #[derive(Debug, PartialEq)]
 pub struct Usage(pub String);
 
