@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: the `ifc` example on the real kernel (root). A newcomer's first session: create a
+# The main job: the `ifc` binary on the real kernel (root). A newcomer's first session: create a
 # stack, an epair with its b end inside it, look at both ends (with ifc and, independently, with
 # ip netns exec), move the a end in and back, then remove the stack.
 set -euo pipefail
@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "ci/demo.sh must run as root" >&2; exit 1; }
 bash ci/install-deps.sh >/dev/null
-cargo build -q --example ifc
-ifc=target/debug/examples/ifc
+cargo build -q --bin ifc
+ifc=target/debug/ifc
 s=demo$$
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 cleanup() { "$ifc" stack remove "$s" >/dev/null 2>&1 || true; ip link del "${a:-none}" 2>/dev/null || true; }
