@@ -6,7 +6,7 @@
 #
 # Why: the host kernel has no 8021q, bonding or dummy. Debian's stock kernel
 # (linux-image-amd64) has them all as modules, so the tests that need them run
-# in a guest that boots that kernel. See docs/linux-vm.md for the measurements.
+# in a guest that boots that kernel. See docs/linux-vm.md.
 #
 # What the guest sees:
 #   * the host's whole / read-only over virtio-9p, under a tmpfs overlay, so
