@@ -1,7 +1,9 @@
 //! FreeBSD backend: cloner ioctls and VNET jails (FreeBSD 13.2 and 14.x).
 //!
-//! - `pure` (consts, req, names, rtsock, errs): ABI and encoding, no system calls; also
-//!   compiled and tested on Linux.
+//! - the `ifclone-freebsd-abi` crate (`backends/freebsd-abi/`): ABI constants, request
+//!   encoding, the kernel's answers and routing-socket messages parsed; no system calls, tested
+//!   on Linux. `crate::freebsd` turns its names and MACs into ifclone's.
+//! - `pure` (names, errs, origins): no system calls; also compiled and tested on Linux.
 //! - `sys`: the only `unsafe` (ioctls, jail(2), fork + SCM_RIGHTS).
 //! - `ops`: interface operations on one VNET through a socket that lives in it.
 //! - `kinds/`: one file per kind. `jail`: VNET jails as stacks. `moves`: SIOCSIFVNET/RVNET.

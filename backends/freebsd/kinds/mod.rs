@@ -19,12 +19,13 @@ pub mod vlan;
 use std::os::fd::OwnedFd;
 
 use super::ops::{Link, On};
-use super::pure::consts::VlanReq;
 use super::pure::names;
 use super::pure::origins::{self, Origin, Recall};
 use super::sys;
 use crate::error::{Error, Result};
+use crate::freebsd;
 use crate::model::*;
+use ifclone_freebsd_abi::consts::VlanReq;
 
 /// This backend's ops for every kind, in the registry's order.
 pub static TABLE: &[&FreebsdKind] = &[
@@ -137,7 +138,7 @@ pub fn clone_create(
             err
         }
     })?;
-    r.name().ok_or_else(|| {
+    r.name().and_then(freebsd::ifname).ok_or_else(|| {
         Error::invalid("create", cloner, "kernel returned an empty name").in_stack(on.stack)
     })
 }
