@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::pure::errs::kerr_detail;
 use super::sys;
 use crate::error::{Error, Result};
+use crate::freebsd::errs::kerr_detail;
 use ifclone_freebsd_abi::consts::JAIL_SYS_NEW;
 use ifclone_freebsd_abi::req::{self, JailParam};
 

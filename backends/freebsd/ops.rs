@@ -10,11 +10,11 @@
 use std::os::fd::BorrowedFd;
 
 use super::kinds;
-use super::pure::errs::kerr;
-use super::pure::origins::Recall;
 use super::sys::{self, Plain};
 use crate::error::{Error, Result};
 use crate::freebsd;
+use crate::freebsd::errs::kerr;
+use crate::freebsd::origins::Recall;
 use crate::model::*;
 use ifclone_freebsd_abi::consts::IfReq;
 use ifclone_freebsd_abi::consts::*;
@@ -233,7 +233,7 @@ impl<'a> On<'a> {
     /// (13.x, on the way home from a child VNET), so that FreeBSD's own tools show it as
     /// before the move.
     pub fn restore_cloner_group(&self, name: &str, kind: KindName) -> Result<()> {
-        let Some(cloner) = super::pure::names::cloner_for(kind) else {
+        let Some(cloner) = freebsd::names::cloner_for(kind) else {
             return Ok(());
         };
         if self.groups(name)?.iter().any(|g| g == cloner) {

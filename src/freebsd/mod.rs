@@ -5,11 +5,20 @@
 //! `ifclone-freebsd-abi` crate in `backends/freebsd-abi/`, which cannot use ifclone's types
 //! (ifclone depends on it).
 //!
-//! - this file: the boundary between the two, [`ifname`] and [`mac`], turning the ABI crate's
-//!   plain values into ifclone's `IfName` and `Mac`.
+//! - [`names`]: cloner names per kind, epair peer names, kind recognition (groups, name
+//!   prefixes, link types) — in [`KindName`](crate::model::KindName)s and `IfName`s.
+//! - [`errs`]: a kernel errno (and the jail's errmsg) as ifclone's `Error`.
+//! - [`origins`]: ifclone's record of the interfaces it created or moved, a state file under
+//!   `crate::state`'s rules, for what the FreeBSD kernel forgets.
+//! - this file: the boundary between the backend and the ABI crate, [`ifname`] and [`mac`],
+//!   turning the ABI crate's plain values into ifclone's `IfName` and `Mac`.
 
-// On other OSes only the tests below use these.
+// On other OSes only their unit tests use these modules.
 #![cfg_attr(not(target_os = "freebsd"), allow(dead_code))]
+
+pub mod errs;
+pub mod names;
+pub mod origins;
 
 use ifclone_freebsd_abi::KernelName;
 

@@ -3,11 +3,11 @@
 //! has left its home VNET — then ifclone's record of the vlan answers, see `origins`).
 
 use super::super::ops::Link;
-use super::super::pure::origins::Origin;
 use super::super::sys;
 use super::{clone_create, named, Made, Undo};
 use crate::error::Result;
 use crate::freebsd;
+use crate::freebsd::origins::Origin;
 use crate::model::*;
 use ifclone_freebsd_abi::consts::ETHERTYPE_VLAN;
 use ifclone_freebsd_abi::req;
