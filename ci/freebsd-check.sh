@@ -32,6 +32,7 @@ export PATH="/usr/bin:$PATH"
 export RUSTC_BOOTSTRAP=1
 export RUSTC=/usr/bin/rustc
 export CARGO_TARGET_DIR="${FREEBSD_TARGET_DIR:-$PWD/target-freebsd}"
+# --workspace: ifclone and the ifclone-freebsd-abi crate (backends/freebsd-abi).
 args=(-Zbuild-std=std,panic_abort --target x86_64-unknown-freebsd --workspace --all-targets)
 
 echo "=== cargo check (x86_64-unknown-freebsd) ==="

@@ -12,13 +12,14 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "dependencies"
 bash ci/install-deps.sh
 
+# --workspace (fmt: --all): ifclone and backends/freebsd-abi, whose tests run on Linux too.
 step "format and lint (Linux)"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "host suite (real kernel, root)"
-cargo test --all-targets
-cargo test --doc
+cargo test --workspace --all-targets
+cargo test --workspace --doc
 
 step "leftover check"
 bash ci/leftovers.sh

@@ -23,6 +23,9 @@
 
 pub mod backend;
 pub mod error;
+// The FreeBSD backend's model-level parts: no OS API, so also compiled for the tests elsewhere.
+#[cfg(any(target_os = "freebsd", test))]
+mod freebsd;
 mod host;
 pub mod intent;
 pub mod kinds;

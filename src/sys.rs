@@ -15,9 +15,3 @@ cfg_if::cfg_if! {
 }
 
 pub use imp::{state_dir, SysStack, System};
-
-// The FreeBSD backend's pure parts (ABI constants, request encoding, naming, the routing-socket
-// parser) make no system call, so their unit tests run on Linux too.
-#[cfg(all(test, not(target_os = "freebsd")))]
-#[path = "../backends/freebsd/pure.rs"]
-mod freebsd_pure;

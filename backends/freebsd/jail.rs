@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::pure::consts::JAIL_SYS_NEW;
-use super::pure::errs::kerr_detail;
-use super::pure::req::{self, JailParam};
 use super::sys;
 use crate::error::{Error, Result};
+use crate::freebsd::errs::kerr_detail;
+use ifclone_freebsd_abi::consts::JAIL_SYS_NEW;
+use ifclone_freebsd_abi::req::{self, JailParam};
 
 /// A jail as jail_get reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]

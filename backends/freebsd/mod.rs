@@ -1,7 +1,12 @@
 //! FreeBSD backend: cloner ioctls and VNET jails (FreeBSD 13.2 and 14.x).
 //!
-//! - `pure` (consts, req, names, rtsock, errs): ABI and encoding, no system calls; also
-//!   compiled and tested on Linux.
+//! - the `ifclone-freebsd-abi` crate (`backends/freebsd-abi/`): ABI constants, request
+//!   encoding, parsers of the kernel's answers and routing-socket messages. No system calls
+//!   and none of ifclone's types; built and tested on Linux too.
+//! - `crate::freebsd` (`src/freebsd/`): the parts that use ifclone's model but no OS API —
+//!   naming rules (`names`), errno to `Error` (`errs`), ifclone's record of what it created
+//!   (`origins`), and the conversion of the ABI crate's names and MACs. Compiled into ifclone's
+//!   tests on every OS.
 //! - `sys`: the only `unsafe` (ioctls, jail(2), fork + SCM_RIGHTS).
 //! - `ops`: interface operations on one VNET through a socket that lives in it.
 //! - `kinds/`: one file per kind. `jail`: VNET jails as stacks. `moves`: SIOCSIFVNET/RVNET.
@@ -15,7 +20,6 @@ mod jail;
 mod kinds;
 mod moves;
 mod ops;
-mod pure;
 mod sys;
 #[cfg(test)]
 mod tests;
@@ -26,10 +30,11 @@ use std::time::Duration;
 
 use crate::backend::{Addresses, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch};
 use crate::error::{Error, Result};
+use crate::freebsd::errs::kerr;
+use crate::freebsd::names;
+use crate::freebsd::origins::{self, Origin, Origins, Recall, VlanOrigin};
 use crate::model::*;
 use ops::On;
-use pure::names;
-use pure::origins::{self, Origin, Origins, Recall, VlanOrigin};
 
 pub const RUNTIME_DIR: &str = "/var/run/ifclone";
 
@@ -69,8 +74,7 @@ impl SysStack {
     }
 
     fn host() -> Result<SysStack> {
-        let fd =
-            sys::host_sockets().map_err(|e| pure::errs::kerr("open stack", "host", "host", e))?;
+        let fd = sys::host_sockets().map_err(|e| kerr("open stack", "host", "host", e))?;
         Ok(SysStack::new("host".into(), 0, fd))
     }
 
@@ -83,7 +87,7 @@ impl SysStack {
             ));
         }
         let fd = sys::socket_in_jail(j.jid).map_err(|e| {
-            pure::errs::kerr("open stack", &j.name, "host", e)
+            kerr("open stack", &j.name, "host", e)
                 .with_detail(format_args!("socket inside jail {}", j.jid))
         })?;
         Ok(SysStack::new(j.name, j.jid, fd))
@@ -351,7 +355,7 @@ impl Stacks for System {
                     return Err(Error::not_found("open stack", sel.to_string())
                         .with_detail("no process has this pid"))
                 }
-                Err(e) => return Err(pure::errs::kerr("open stack", &sel.to_string(), "host", e)),
+                Err(e) => return Err(kerr("open stack", &sel.to_string(), "host", e)),
             },
             StackSel::Path(_) => {
                 return Err(Error::unsupported(

@@ -14,11 +14,11 @@
 use std::os::fd::AsFd;
 
 use super::ops::On;
-use super::pure::req;
 use super::sys::{self, Plain};
 use super::SysStack;
 use crate::error::{Error, Result};
 use crate::model::*;
+use ifclone_freebsd_abi::req;
 
 fn on<'a>(s: &'a SysStack, fd: &'a super::sys::Socks) -> On<'a> {
     // Lifetimes: the returned On borrows `fd`, which callers keep alive.

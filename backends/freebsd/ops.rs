@@ -10,14 +10,15 @@
 use std::os::fd::BorrowedFd;
 
 use super::kinds;
-use super::pure::consts::IfReq;
-use super::pure::consts::*;
-use super::pure::errs::kerr;
-use super::pure::origins::Recall;
-use super::pure::req;
 use super::sys::{self, Plain};
 use crate::error::{Error, Result};
+use crate::freebsd;
+use crate::freebsd::errs::kerr;
+use crate::freebsd::origins::Recall;
 use crate::model::*;
+use ifclone_freebsd_abi::consts::IfReq;
+use ifclone_freebsd_abi::consts::*;
+use ifclone_freebsd_abi::{req, KernelName};
 
 /// `InvalidArgument` for an MTU outside IF_MINMTU..=IF_MAXMTU, the limits of every FreeBSD
 /// interface.
@@ -95,24 +96,27 @@ impl<'a> On<'a> {
         let buf = sys::ifconf(self.fd).map_err(|e| self.err("list", "interfaces", e))?;
         let mut out: Vec<Link> = Vec::new();
         for e in req::parse_ifconf(&buf) {
-            if out.last().map(|l| l.name) == Some(e.name) {
+            let Some(name) = freebsd::ifname(e.name) else {
+                continue;
+            };
+            if out.last().map(|l| l.name) == Some(name) {
                 continue;
             }
             if e.family == AF_LINK {
                 if let Some((index, mac)) = req::parse_sockaddr_dl(&e.sa) {
                     out.push(Link {
-                        name: e.name,
+                        name,
                         index,
-                        mac,
+                        mac: mac.map(freebsd::mac),
                         ift: req::link_type(&e.sa),
                     });
                     continue;
                 }
             }
             // No link-level record first (unusual): ask for the index.
-            if let Some(index) = self.index(e.name.as_str())? {
+            if let Some(index) = self.index(name.as_str())? {
                 out.push(Link {
-                    name: e.name,
+                    name,
                     index,
                     mac: None,
                     ift: None,
@@ -188,7 +192,7 @@ impl<'a> On<'a> {
     }
 
     pub fn set_mac(&self, name: &str, mac: Mac) -> Result<()> {
-        let mut r = req::set_lladdr(name, mac);
+        let mut r = req::set_lladdr(name, mac.0);
         sys::plain(self.fd, Plain::SetLladdr, &mut r).map_err(|e| self.err("set mac", name, e))
     }
 
@@ -229,7 +233,7 @@ impl<'a> On<'a> {
     /// (13.x, on the way home from a child VNET), so that FreeBSD's own tools show it as
     /// before the move.
     pub fn restore_cloner_group(&self, name: &str, kind: KindName) -> Result<()> {
-        let Some(cloner) = super::pure::names::cloner_for(kind) else {
+        let Some(cloner) = freebsd::names::cloner_for(kind) else {
             return Ok(());
         };
         if self.groups(name)?.iter().any(|g| g == cloner) {
@@ -367,7 +371,7 @@ impl<'a> On<'a> {
     fn addresses_of(&self, only: Option<u32>) -> Result<Vec<(u32, IfAddr)>> {
         let buf = sys::ifconf(self.fd).map_err(|e| self.err("list", "addresses", e))?;
         let entries = req::parse_ifconf(&buf);
-        let index_of: std::collections::HashMap<IfName, u32> = entries
+        let index_of: std::collections::HashMap<KernelName, u32> = entries
             .iter()
             .filter(|e| e.family == AF_LINK)
             .filter_map(|e| req::parse_sockaddr_dl(&e.sa).map(|d| (e.name, d.0)))

@@ -8,8 +8,8 @@ use std::ffi::c_void;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use super::pure::consts::*;
-use super::pure::req::{self, DescrAnswer, JailParam};
+use ifclone_freebsd_abi::consts::*;
+use ifclone_freebsd_abi::req::{self, DescrAnswer, JailParam};
 
 /// A kernel errno.
 pub type Errno = i32;

@@ -185,7 +185,7 @@ fn created_across_and_named() {
     assert_eq!(made.iface.description.as_deref(), Some("ifclone test"));
     assert!(made.iface.up);
     let peer = made.peer.unwrap();
-    assert_eq!(peer.name, super::pure::names::derive_peer(&a));
+    assert_eq!(peer.name, crate::freebsd::names::derive_peer(&a));
     assert!(names_in(&sys, &j).contains(&peer.name.to_string()));
 
     // Change, then clear the description.

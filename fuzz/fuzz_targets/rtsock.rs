@@ -1,8 +1,8 @@
-//! Fuzz target for the FreeBSD routing-socket parser (`backends/freebsd/rtsock.rs`).
+//! Fuzz target for the FreeBSD routing-socket parser (`rtsock` in the `ifclone-freebsd-abi`
+//! crate, `backends/freebsd-abi/src/rtsock.rs`).
 //!
-//! The parser and its constants are pure, so they are mounted here by path (they compile on
-//! Linux) instead of going through `ifclone`, whose FreeBSD backend only builds on FreeBSD.
-//! `crate::model::IfName` resolves through the small `model` shim below.
+//! The ABI crate is pure and builds on any OS, so the target uses it like any other crate
+//! (ifclone itself, whose FreeBSD backend only builds on FreeBSD, is not needed).
 //!
 //! Beyond "never panics", every input is checked against an independent walk of the buffer:
 //! message `i` starts where the `msglen`s of the messages before it end, a `Truncated` event is
@@ -12,18 +12,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
-#[path = "../../backends/freebsd/consts.rs"]
-mod consts;
-#[allow(dead_code)]
-#[path = "../../backends/freebsd/rtsock.rs"]
-mod rtsock;
-mod model {
-    pub use ifclone::IfName;
-}
-
-use consts::*;
-use rtsock::{parse, RtEvent};
+use ifclone_freebsd_abi::consts::*;
+use ifclone_freebsd_abi::rtsock::{parse, RtEvent};
+use ifclone_freebsd_abi::KernelName;
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
     u16::from_ne_bytes([b[o], b[o + 1]])
@@ -32,7 +23,7 @@ fn u32_at(b: &[u8], o: usize) -> u32 {
     u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
 }
 
-fn check_name(name: &model::IfName, raw: &[u8]) {
+fn check_name(name: &KernelName, raw: &[u8]) {
     let b = name.as_bytes();
     assert!(!b.is_empty() && b.len() <= 15, "name length {}", b.len());
     assert!(!b.contains(&0), "NUL in name {b:?}");

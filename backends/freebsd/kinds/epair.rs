@@ -2,10 +2,10 @@
 //! the b name is derived (trailing `a` → `b`). Destroying either end destroys both.
 
 use super::super::ops::Link;
-use super::super::pure::names;
-use super::super::pure::origins::{Origin, Recall};
 use super::{clone_create, Made, Undo};
 use crate::error::{Error, Result};
+use crate::freebsd::names;
+use crate::freebsd::origins::{Origin, Recall};
 use crate::model::*;
 
 /// Creates an epair. `unit`: ask the kernel for `epair<unit>` (both `epair<unit>a` and

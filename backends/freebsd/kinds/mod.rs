@@ -1,7 +1,8 @@
 //! The FreeBSD half of the kind registry: one file per kind with its ops entry
 //! ([`FreebsdKind`], the counterpart of the kernel's `struct if_clone`): how it is created
 //! through its cloner and how a live one is recognised. The neutral half (names, parameters,
-//! moves) is `src/kinds/`; the cloner names are in `names.rs` (pure, tested on Linux too).
+//! moves) is `src/kinds/`; the cloner names are in `src/freebsd/names.rs` (no OS API, tested on Linux
+//! too).
 //!
 //! Creation always goes through SIOCIFCREATE2 on the cloner's own name (FreeBSD matches cloners
 //! by name prefix, so a requested name like `web0` would match no cloner); the kernel writes the
@@ -19,12 +20,13 @@ pub mod vlan;
 use std::os::fd::OwnedFd;
 
 use super::ops::{Link, On};
-use super::pure::consts::VlanReq;
-use super::pure::names;
-use super::pure::origins::{self, Origin, Recall};
 use super::sys;
 use crate::error::{Error, Result};
+use crate::freebsd;
+use crate::freebsd::names;
+use crate::freebsd::origins::{self, Origin, Recall};
 use crate::model::*;
+use ifclone_freebsd_abi::consts::VlanReq;
 
 /// This backend's ops for every kind, in the registry's order.
 pub static TABLE: &[&FreebsdKind] = &[
@@ -137,7 +139,7 @@ pub fn clone_create(
             err
         }
     })?;
-    r.name().ok_or_else(|| {
+    r.name().and_then(freebsd::ifname).ok_or_else(|| {
         Error::invalid("create", cloner, "kernel returned an empty name").in_stack(on.stack)
     })
 }

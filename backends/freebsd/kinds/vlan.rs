@@ -3,13 +3,14 @@
 //! has left its home VNET — then ifclone's record of the vlan answers, see `origins`).
 
 use super::super::ops::Link;
-use super::super::pure::consts::ETHERTYPE_VLAN;
-use super::super::pure::origins::Origin;
-use super::super::pure::req;
 use super::super::sys;
 use super::{clone_create, named, Made, Undo};
 use crate::error::Result;
+use crate::freebsd;
+use crate::freebsd::origins::Origin;
 use crate::model::*;
+use ifclone_freebsd_abi::consts::ETHERTYPE_VLAN;
+use ifclone_freebsd_abi::req;
 
 pub fn create(
     on: &super::On<'_>,
@@ -39,7 +40,7 @@ pub fn observe(
 ) -> Result<KindInfo> {
     let here = |p: IfName| present.iter().find(|l| l.name == p).map(|l| l.index);
     if let Ok(v) = sys::get_vlan(on.fd, link.name.as_str()) {
-        let parent = v.parent().map(|p| LinkRef {
+        let parent = v.parent().and_then(freebsd::ifname).map(|p| LinkRef {
             index: here(p),
             name: Some(p),
             stack: if here(p).is_some() {

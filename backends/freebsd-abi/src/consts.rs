@@ -38,7 +38,7 @@ pub const IF_MINMTU: u32 = 72;
 pub const IF_MAXMTU: u32 = 65535;
 
 /// `struct ifreq`: `ifr_name[16]` then a 16-byte union, 8-aligned. The union is kept as raw
-/// bytes; [`crate`]-internal setters in `req.rs` write the members at their offsets. Pointer
+/// bytes; the setters in [`req`](crate::req) write the members at their offsets. Pointer
 /// members (`ifr_data`, `ifr_buffer.buffer`) are stored as addresses, so building a request is
 /// safe code and its byte image can be snapshot-tested.
 #[repr(C, align(8))]

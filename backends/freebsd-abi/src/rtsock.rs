@@ -3,16 +3,16 @@
 //! It walks a read buffer message by message using each header's `msglen`, never reads past the
 //! buffer and never panics, whatever the input (fuzzed in the tests below).
 
-use super::consts::*;
-use crate::model::IfName;
+use crate::consts::*;
+use crate::KernelName;
 
 /// One interface event from a routing socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RtEvent {
     /// RTM_IFANNOUNCE / IFAN_ARRIVAL: created, renamed (new name, ≤ 14.x) or moved in.
-    Arrival { index: u32, name: IfName },
+    Arrival { index: u32, name: KernelName },
     /// RTM_IFANNOUNCE / IFAN_DEPARTURE: destroyed, renamed (old name) or moved out.
-    Departure { index: u32, name: IfName },
+    Departure { index: u32, name: KernelName },
     /// RTM_IFINFO: flags, link state or MTU changed.
     Info {
         index: u32,
@@ -53,7 +53,7 @@ fn parse_one(m: &[u8]) -> Option<RtEvent> {
                 return None;
             }
             let index = u32::from(u16_at(m, 4)?);
-            let name = IfName::from_kernel(m.get(6..22)?);
+            let name = KernelName::from_kernel(m.get(6..22)?);
             let what = u16_at(m, 22)?;
             match (what, name) {
                 (IFAN_ARRIVAL, Some(name)) => Some(RtEvent::Arrival { index, name }),
@@ -143,7 +143,7 @@ mod tests {
             vec![
                 RtEvent::Arrival {
                     index: 7,
-                    name: IfName::new("epair0a").unwrap()
+                    name: KernelName::from_kernel(b"epair0a").unwrap()
                 },
                 RtEvent::Info {
                     index: 7,
@@ -153,7 +153,7 @@ mod tests {
                 },
                 RtEvent::Departure {
                     index: 7,
-                    name: IfName::new("epair0a").unwrap()
+                    name: KernelName::from_kernel(b"epair0a").unwrap()
                 },
             ]
         );

@@ -3,13 +3,14 @@
 //!
 //! Nothing here performs a system call. Pointer members are passed in as addresses (`usize`), so
 //! the sys layer supplies real buffers and the tests supply markers; the byte images are
-//! snapshot-tested on Linux.
+//! snapshot-tested on Linux. Names the kernel writes back are [`KernelName`]s and MACs are
+//! `[u8; 6]`; the backend turns them into ifclone's `IfName` and `Mac`.
 
-use super::consts::*;
-use crate::model::{IfName, Mac};
+use crate::consts::*;
+use crate::KernelName;
 
 /// A NUL-padded 16-byte interface name (at most 15 bytes of text; longer input is cut, but
-/// names are validated by `IfName` before they get here).
+/// names are validated by ifclone's `IfName` before they get here).
 pub fn name16(name: &str) -> [u8; IFNAMSIZ] {
     let mut out = [0u8; IFNAMSIZ];
     let b = name.as_bytes();
@@ -19,8 +20,8 @@ pub fn name16(name: &str) -> [u8; IFNAMSIZ] {
 }
 
 /// Reads a NUL-terminated name from a kernel buffer.
-pub fn name_from(buf: &[u8]) -> Option<IfName> {
-    IfName::from_kernel(buf)
+pub fn name_from(buf: &[u8]) -> Option<KernelName> {
+    KernelName::from_kernel(buf)
 }
 
 impl IfReq {
@@ -66,7 +67,7 @@ impl IfReq {
     }
 
     /// The name the kernel left in `ifr_name` (SIOCIFCREATE2 writes the final name back).
-    pub fn name(&self) -> Option<IfName> {
+    pub fn name(&self) -> Option<KernelName> {
         name_from(&self.name)
     }
 
@@ -106,7 +107,7 @@ impl VlanReq {
         out[18..20].copy_from_slice(&self.vlr_proto.to_ne_bytes());
         out
     }
-    pub fn parent(&self) -> Option<IfName> {
+    pub fn parent(&self) -> Option<KernelName> {
         name_from(&self.vlr_parent)
     }
 }
@@ -183,11 +184,11 @@ pub fn descr_answer(r: &IfReq, buf: &[u8]) -> DescrAnswer {
 
 /// SIOCSIFLLADDR: the address in `ifr_addr.sa_data`, its length in `sa_len` (6); family
 /// AF_LINK as ifconfig does.
-pub fn set_lladdr(name: &str, mac: Mac) -> IfReq {
+pub fn set_lladdr(name: &str, mac: [u8; 6]) -> IfReq {
     let mut r = IfReq::new(name);
     r.ifru[ifr_off::ADDR_LEN - IFNAMSIZ] = 6;
     r.ifru[ifr_off::ADDR_FAMILY - IFNAMSIZ] = AF_LINK;
-    r.put(ifr_off::ADDR_DATA, &mac.0);
+    r.put(ifr_off::ADDR_DATA, &mac);
     r
 }
 
@@ -295,7 +296,7 @@ pub fn ifconf(len: usize, buf_addr: usize) -> IfConf {
 /// One record of a SIOCGIFCONF answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfEntry {
-    pub name: IfName,
+    pub name: KernelName,
     pub family: u8,
     /// The whole sockaddr (sa_len bytes, or 16 when the kernel sent a plain `ifreq`).
     pub sa: Vec<u8>,
@@ -327,7 +328,7 @@ pub fn parse_ifconf(buf: &[u8]) -> Vec<ConfEntry> {
 }
 
 /// What a `sockaddr_dl` (AF_LINK) says: index and, for 6-byte addresses, the MAC.
-pub fn parse_sockaddr_dl(sa: &[u8]) -> Option<(u32, Option<Mac>)> {
+pub fn parse_sockaddr_dl(sa: &[u8]) -> Option<(u32, Option<[u8; 6]>)> {
     // sdl_len, sdl_family, sdl_index(u16), sdl_type, sdl_nlen, sdl_alen, sdl_slen, sdl_data
     if sa.len() < 8 || sa[1] != AF_LINK {
         return None;
@@ -338,7 +339,7 @@ pub fn parse_sockaddr_dl(sa: &[u8]) -> Option<(u32, Option<Mac>)> {
     let mac = if alen == 6 && 8 + nlen + 6 <= sa.len() {
         let mut m = [0u8; 6];
         m.copy_from_slice(&sa[8 + nlen..8 + nlen + 6]);
-        Some(Mac(m))
+        Some(m)
     } else {
         None
     };
@@ -656,7 +657,7 @@ mod tests {
         assert_eq!(d.get_usize(24), PTR);
         assert_eq!(descr_buf("hello"), b"hello\0");
         assert!(descr_buf("").is_empty());
-        let ll = set_lladdr("epair0a", Mac([2, 0, 0, 0xaa, 0xbb, 0xcc]));
+        let ll = set_lladdr("epair0a", [2, 0, 0, 0xaa, 0xbb, 0xcc]);
         let b = ll.bytes();
         assert_eq!(b[16], 6);
         assert_eq!(b[17], AF_LINK);
@@ -806,7 +807,7 @@ mod tests {
         assert_eq!(parse_sockaddr_dl(&e[0].sa), Some((1, None)));
         assert_eq!(
             parse_sockaddr_dl(&e[1].sa),
-            Some((7, Some(Mac([2, 1, 2, 3, 4, 0xa]))))
+            Some((7, Some([2, 1, 2, 3, 4, 0xa])))
         );
         assert_eq!(
             parse_sockaddr_in(&e[2].sa),

@@ -105,7 +105,7 @@ pub fn kind_from(groups: &[String], name: &str) -> Option<KindName> {
 /// The kind a link type names on its own (vlan, bridge, loopback); epair, tap and lagg are all
 /// plain Ethernet to the kernel.
 pub fn kind_of_link_type(t: u8) -> Option<KindName> {
-    use super::consts::{IFT_BRIDGE, IFT_L2VLAN, IFT_LOOP};
+    use ifclone_freebsd_abi::consts::{IFT_BRIDGE, IFT_L2VLAN, IFT_LOOP};
     match t {
         IFT_L2VLAN => Some(KindName::Vlan),
         IFT_BRIDGE => Some(KindName::Bridge),
