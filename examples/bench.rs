@@ -1377,7 +1377,7 @@ Run as root. Prints a markdown table; the ratio is ifclone median / ip median.";
         operstate: &'static str,
         master: Option<u32>,
         group: u32,
-        flags: u32,
+        flags: Vec<&'static str>,
         stack: &'a str,
         mark: Option<&'a str>,
     }
@@ -1398,7 +1398,7 @@ Run as root. Prints a markdown table; the ratio is ifclone median / ip median.";
                 operstate: i.oper.as_str(),
                 master: i.master,
                 group: i.group,
-                flags: i.flags,
+                flags: i.flags.names().collect(),
                 stack: &i.stack,
                 mark: i.mark.as_deref(),
             }

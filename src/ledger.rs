@@ -502,7 +502,7 @@ mod tests {
             oper: Default::default(),
             master: None,
             group: 0,
-            flags: 0,
+            flags: crate::model::IfFlags::empty(),
             stack: "s".into(),
             mark: None,
         };

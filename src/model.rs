@@ -413,8 +413,8 @@ pub struct Interface {
     pub master: Option<u32>,
     /// Interface group number (Linux `group`; 0 when unset or on FreeBSD).
     pub group: u32,
-    /// Raw interface flags (IFF_*).
-    pub flags: u32,
+    /// The interface flags, in neutral form ([`IfFlags`]; each backend maps its OS's bits).
+    pub flags: IfFlags,
     /// The stack it is in (its name; shared by every record of one listing).
     pub stack: std::sync::Arc<str>,
     /// ifclone's identity mark on the device, if any (see [`MARK_PREFIX`]): on Linux the first
@@ -426,6 +426,95 @@ pub struct Interface {
     /// The largest MTU the device takes (Linux IFLA_MAX_MTU; `None` when the kernel reports
     /// none or no limit, and on FreeBSD).
     pub max_mtu: Option<u32>,
+}
+
+/// Interface flags, the same on every OS: each backend maps its kernel's `IFF_*` bits (whose
+/// values differ between Linux and FreeBSD) onto these. [`IfFlags::NAMES`] lists them in
+/// ifconfig's order, with ifconfig's names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IfFlags(u32);
+
+impl IfFlags {
+    /// Administratively up.
+    pub const UP: IfFlags = IfFlags(1);
+    pub const BROADCAST: IfFlags = IfFlags(1 << 1);
+    pub const LOOPBACK: IfFlags = IfFlags(1 << 2);
+    pub const POINTOPOINT: IfFlags = IfFlags(1 << 3);
+    /// The driver runs (Linux IFF_RUNNING: operationally up; FreeBSD IFF_DRV_RUNNING).
+    pub const RUNNING: IfFlags = IfFlags(1 << 4);
+    pub const NOARP: IfFlags = IfFlags(1 << 5);
+    pub const PROMISC: IfFlags = IfFlags(1 << 6);
+    pub const ALLMULTI: IfFlags = IfFlags(1 << 7);
+    pub const MULTICAST: IfFlags = IfFlags(1 << 8);
+    /// It cannot hear its own transmissions (FreeBSD IFF_SIMPLEX; Linux has no such flag).
+    pub const SIMPLEX: IfFlags = IfFlags(1 << 9);
+    /// The carrier is up (Linux IFF_LOWER_UP; FreeBSD reports it as the link state instead).
+    pub const LOWER_UP: IfFlags = IfFlags(1 << 10);
+    /// Waiting for an external event to become operational (Linux IFF_DORMANT).
+    pub const DORMANT: IfFlags = IfFlags(1 << 11);
+
+    /// Every flag with its ifconfig name, in ifconfig's order.
+    pub const NAMES: [(IfFlags, &'static str); 12] = [
+        (IfFlags::UP, "UP"),
+        (IfFlags::BROADCAST, "BROADCAST"),
+        (IfFlags::LOOPBACK, "LOOPBACK"),
+        (IfFlags::POINTOPOINT, "POINTOPOINT"),
+        (IfFlags::RUNNING, "RUNNING"),
+        (IfFlags::NOARP, "NOARP"),
+        (IfFlags::PROMISC, "PROMISC"),
+        (IfFlags::ALLMULTI, "ALLMULTI"),
+        (IfFlags::SIMPLEX, "SIMPLEX"),
+        (IfFlags::MULTICAST, "MULTICAST"),
+        (IfFlags::LOWER_UP, "LOWER_UP"),
+        (IfFlags::DORMANT, "DORMANT"),
+    ];
+
+    pub const fn empty() -> IfFlags {
+        IfFlags(0)
+    }
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: IfFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// `self` with `other`'s flags set too.
+    pub const fn with(self, other: IfFlags) -> IfFlags {
+        IfFlags(self.0 | other.0)
+    }
+    /// `self` with `other` set when `on`.
+    pub const fn with_if(self, other: IfFlags, on: bool) -> IfFlags {
+        if on {
+            self.with(other)
+        } else {
+            self
+        }
+    }
+    /// The names of the flags that are set, in ifconfig's order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        IfFlags::NAMES
+            .into_iter()
+            .filter(move |(f, _)| self.contains(*f))
+            .map(|(_, n)| n)
+    }
+}
+
+impl std::ops::BitOr for IfFlags {
+    type Output = IfFlags;
+    fn bitor(self, o: IfFlags) -> IfFlags {
+        self.with(o)
+    }
+}
+
+impl fmt::Display for IfFlags {
+    /// `UP,BROADCAST,RUNNING,MULTICAST`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.names().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(n)?;
+        }
+        Ok(())
+    }
 }
 
 /// Every identity mark ifclone puts on an interface starts with this (Linux: an alternative

@@ -33,12 +33,34 @@ fn assert_matches_os(stack: &str, i: &Interface) {
     }
     assert_eq!(o.up, i.up, "up of {}", i.name);
     assert_eq!(
-        i.flags & libc::IFF_UP as u32 != 0,
+        i.flags.contains(ifclone::IfFlags::UP),
         i.up,
-        "flags {:#x} and up disagree for {}",
+        "flags {} and up disagree for {}",
         i.flags,
         i.name
     );
+    // The neutral flags are the OS's, by name (ip prints no RUNNING: it shows LOWER_UP).
+    #[cfg(target_os = "linux")]
+    {
+        let mut os: Vec<String> = o.raw["flags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut ours: Vec<String> = i
+            .flags
+            .names()
+            .filter(|n| *n != "RUNNING")
+            .map(String::from)
+            .collect();
+        os.retain(|f| ifclone::IfFlags::NAMES.iter().any(|(_, n)| n == f));
+        os.sort();
+        ours.sort();
+        assert_eq!(ours, os, "flags of {}", i.name);
+    }
 }
 
 /// The library's own listing has it (by name and index), and `get` by both agrees.

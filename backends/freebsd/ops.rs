@@ -310,7 +310,7 @@ impl<'a> On<'a> {
             oper,
             master: None,
             group: 0,
-            flags,
+            flags: neutral_flags(flags),
             stack: self.stack.clone(),
             mark: None,
             // One limit for every interface (IF_MINMTU/IF_MAXMTU), checked in `set_mtu`.
@@ -490,4 +490,24 @@ impl<'a> On<'a> {
         }
         Ok(())
     }
+}
+
+/// FreeBSD's IFF_* bits (sys/net/if.h) as [`IfFlags`]. IFF_DRV_RUNNING is reported by
+/// SIOCGIFFLAGS as IFF_RUNNING; FreeBSD has no LOWER_UP or DORMANT flag (its link state says it).
+pub fn neutral_flags(f: u32) -> IfFlags {
+    const MAP: [(u32, IfFlags); 10] = [
+        (0x1, IfFlags::UP),
+        (0x2, IfFlags::BROADCAST),
+        (0x8, IfFlags::LOOPBACK),
+        (0x10, IfFlags::POINTOPOINT),
+        (0x40, IfFlags::RUNNING),
+        (0x80, IfFlags::NOARP),
+        (0x100, IfFlags::PROMISC),
+        (0x200, IfFlags::ALLMULTI),
+        (0x800, IfFlags::SIMPLEX),
+        (0x8000, IfFlags::MULTICAST),
+    ];
+    MAP.iter().fold(IfFlags::empty(), |acc, (bit, n)| {
+        acc.with_if(*n, f & bit != 0)
+    })
 }

@@ -5,7 +5,7 @@
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 
 use super::kinds::{self, i32_of, nlas, u32_of, u8_of, LinkCtx};
-use crate::model::{IfName, Interface, Mac, OperState, MARK_PREFIX};
+use crate::model::{IfFlags, IfName, Interface, Mac, OperState, MARK_PREFIX};
 
 pub const RTM_NEWLINK: u16 = 16;
 
@@ -29,6 +29,26 @@ const IFLA_INFO_DATA: u16 = 2;
 const ARPHRD_LOOPBACK: u16 = 772;
 pub const IFF_UP: u32 = 1;
 const IFF_LOOPBACK: u32 = 8;
+
+/// Linux's IFF_* bits (include/uapi/linux/if.h) as [`IfFlags`].
+pub fn neutral_flags(f: u32) -> IfFlags {
+    const MAP: [(u32, IfFlags); 11] = [
+        (0x1, IfFlags::UP),
+        (0x2, IfFlags::BROADCAST),
+        (0x8, IfFlags::LOOPBACK),
+        (0x10, IfFlags::POINTOPOINT),
+        (0x40, IfFlags::RUNNING),
+        (0x80, IfFlags::NOARP),
+        (0x100, IfFlags::PROMISC),
+        (0x200, IfFlags::ALLMULTI),
+        (0x1000, IfFlags::MULTICAST),
+        (0x10000, IfFlags::LOWER_UP),
+        (0x20000, IfFlags::DORMANT),
+    ];
+    MAP.iter().fold(IfFlags::empty(), |acc, (bit, n)| {
+        acc.with_if(*n, f & bit != 0)
+    })
+}
 
 /// Parses one RTM_NEWLINK payload (ifinfomsg + attributes) read from `stack`. `None` if it is
 /// malformed or has no name.
@@ -105,7 +125,7 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
         oper,
         master,
         group,
-        flags,
+        flags: neutral_flags(flags),
         stack: stack.clone(),
         mark,
         min_mtu,
