@@ -742,7 +742,103 @@ pub(crate) fn check_mac(mac: Mac, op: &'static str, object: &str) -> Result<()> 
 pub struct Created {
     pub iface: Interface,
     pub peer: Option<Interface>,
-    pub fds: Vec<std::os::fd::OwnedFd>,
+    pub fds: Queues,
+}
+
+/// What a file descriptor a kind hands back is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FdKind {
+    /// One queue of a tap (Ethernet frames; Linux `/dev/net/tun` with IFF_TAP, FreeBSD
+    /// `/dev/tapN`).
+    TapQueue,
+    /// One queue of a tun (IP packets).
+    TunQueue,
+    /// A macvtap's character device (`/dev/tapN`, N its index).
+    Macvtap,
+}
+
+/// One file descriptor a kind hands back, with the device and the queue it serves.
+#[derive(Debug)]
+pub struct QueueFd {
+    /// The interface, by its name and index when the fd was opened (a rename or a move does
+    /// not change which device the fd serves; a re-create leaves it on the destroyed one).
+    pub device: IfName,
+    pub index: u32,
+    /// The queue it serves, from 0.
+    pub queue: u16,
+    pub kind: FdKind,
+    pub fd: std::os::fd::OwnedFd,
+}
+
+impl std::os::fd::AsFd for QueueFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl From<QueueFd> for std::os::fd::OwnedFd {
+    fn from(q: QueueFd) -> std::os::fd::OwnedFd {
+        q.fd
+    }
+}
+
+impl From<QueueFd> for std::fs::File {
+    fn from(q: QueueFd) -> std::fs::File {
+        std::fs::File::from(q.fd)
+    }
+}
+
+/// The file descriptors a created interface hands back, in queue order (empty for most kinds).
+#[derive(Debug, Default)]
+pub struct Queues(Vec<QueueFd>);
+
+impl Queues {
+    /// The fds of one device, one per queue, numbered from 0 in order.
+    pub fn of(
+        device: IfName,
+        index: u32,
+        kind: FdKind,
+        fds: impl IntoIterator<Item = std::os::fd::OwnedFd>,
+    ) -> Queues {
+        Queues(
+            fds.into_iter()
+                .enumerate()
+                .map(|(q, fd)| QueueFd {
+                    device,
+                    index,
+                    queue: q as u16,
+                    kind,
+                    fd,
+                })
+                .collect(),
+        )
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, QueueFd> {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for Queues {
+    type Item = QueueFd;
+    type IntoIter = std::vec::IntoIter<QueueFd>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Queues {
+    type Item = &'a QueueFd;
+    type IntoIter = std::slice::Iter<'a, QueueFd>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// A stack as listed.

@@ -301,6 +301,13 @@ fn tap_with_queues(queues: u16) {
         queues as usize,
         "one fd per queue for tap with {queues} queues"
     );
+    // Each fd says which device and which queue it serves.
+    for (q, fd) in made.fds.iter().enumerate() {
+        assert_eq!(fd.queue as usize, q, "queue numbers in order");
+        assert_eq!(fd.device, made.iface.name);
+        assert_eq!(fd.index, made.iface.index);
+        assert_eq!(fd.kind, ifclone::FdKind::TapQueue);
+    }
     assert_eq!(made.iface.kind, KindInfo::Tap { queues });
     assert!(made.peer.is_none());
     assert_matches_os(g.name(), &made.iface);
@@ -510,7 +517,12 @@ fn macvtap_returns_a_char_device() {
     );
     assert_eq!(made.iface.name, "mt0");
     assert_eq!(made.fds.len(), 1, "macvtap hands back its /dev/tapN");
-    let f = std::fs::File::from(made.fds.into_iter().next().unwrap());
+    let q = made.fds.into_iter().next().unwrap();
+    assert_eq!(
+        (q.kind, q.queue, q.device),
+        (ifclone::FdKind::Macvtap, 0, made.iface.name)
+    );
+    let f = std::fs::File::from(q);
     let ft = f.metadata().expect("fstat the macvtap fd").file_type();
     assert!(
         ft.is_char_device(),

@@ -519,11 +519,18 @@ impl Links for System {
             Ok(Created {
                 iface: rec,
                 peer,
-                fds: Vec::new(),
+                fds: Queues::default(),
             })
         })();
         match result {
-            Ok(c) => Ok(Created { fds: made.fds, ..c }),
+            Ok(c) => {
+                let kind = match req.kind.kind() {
+                    KindName::Tun => FdKind::TunQueue,
+                    _ => FdKind::TapQueue,
+                };
+                let fds = Queues::of(c.iface.name, c.iface.index, kind, made.fds);
+                Ok(Created { fds, ..c })
+            }
             Err(e) => {
                 drop(made.fds);
                 self.undo_create(&[iface_at, stack], iface);

@@ -607,10 +607,12 @@ impl System {
                     iface.kind.set_lower_name(parent_name);
                 }
             }
-            let mut fds = Vec::new();
-            if kind == KindName::Macvtap {
-                fds.push(self.open_macvtap(home, &iface)?);
-            }
+            let fds = if kind == KindName::Macvtap {
+                let fd = self.open_macvtap(home, &iface)?;
+                Queues::of(iface.name, iface.index, FdKind::Macvtap, [fd])
+            } else {
+                Queues::default()
+            };
             Ok(Created { iface, peer, fds })
         };
         let _ = place;
@@ -662,9 +664,18 @@ impl System {
         };
         match finish() {
             Ok(iface) => Ok(Created {
+                fds: Queues::of(
+                    iface.name,
+                    iface.index,
+                    if tap {
+                        FdKind::TapQueue
+                    } else {
+                        FdKind::TunQueue
+                    },
+                    fds,
+                ),
                 iface,
                 peer: None,
-                fds,
             }),
             Err(e) => {
                 drop(fds);
