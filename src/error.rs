@@ -68,6 +68,7 @@ impl fmt::Display for Context {
 
 /// The single error enum. The variant is the class; the context says the rest.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     #[error("not found: {0}")]
     NotFound(Box<Context>),

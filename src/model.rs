@@ -185,6 +185,7 @@ impl FromStr for Mac {
 
 /// The kinds of cloned interface ifclone knows. `epair` is Linux's veth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum KindName {
     Epair,
     Vlan,
@@ -204,6 +205,7 @@ pub enum KindName {
     Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum VlanProto {
     /// 802.1Q, ethertype 0x8100.
     #[default]
@@ -246,6 +248,7 @@ impl VlanProto {
     Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MacvlanMode {
     Private,
     Vepa,
@@ -279,6 +282,7 @@ impl MacvlanMode {
 
 /// Administrative/operational state as the kernel reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum OperState {
     #[default]
     Unknown,
@@ -307,6 +311,7 @@ impl OperState {
 /// Where a linked interface (a vlan's parent, an epair's peer) lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum LinkStack {
     /// In the same stack as the interface that points at it.
     Same,
@@ -328,6 +333,7 @@ pub struct LinkRef {
 
 /// A kind together with its own parameters, as observed on a live interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KindInfo {
     Epair {
         peer: Option<LinkRef>,
@@ -398,6 +404,7 @@ pub struct VxlanParams {
 
 /// One interface as the kernel reports it. Compact: about 120 bytes plus the description.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Interface {
     pub index: u32,
     pub name: IfName,
@@ -522,6 +529,28 @@ impl fmt::Display for IfFlags {
 pub const MARK_PREFIX: &str = "ifclone.";
 
 impl Interface {
+    /// A record with only its identity filled in (everything else empty, MTU 0): for code that
+    /// builds records itself (a test, a renderer's example). The struct is `non_exhaustive`.
+    pub fn new(index: u32, name: IfName, kind: KindInfo, stack: &str) -> Interface {
+        Interface {
+            index,
+            name,
+            kind,
+            mtu: 0,
+            mac: None,
+            description: None,
+            up: false,
+            oper: OperState::Unknown,
+            master: None,
+            group: 0,
+            flags: IfFlags::empty(),
+            stack: stack.into(),
+            mark: None,
+            min_mtu: None,
+            max_mtu: None,
+        }
+    }
+
     /// Whether this is a vlan whose parent is the interface `index` of its own stack.
     pub fn is_vlan_on(&self, index: u32) -> bool {
         matches!(&self.kind, KindInfo::Vlan { parent: Some(p), .. }
@@ -590,6 +619,7 @@ impl From<u32> for IfSel {
 /// The kind and its own parameters for creating an interface.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum KindSpec {
     /// An epair (veth pair). The main end gets the request's name; the peer gets `peer_name`,
     /// or, when both are unset, FreeBSD naming: `epairNa` / `epairNb` with the lowest free N.
@@ -843,6 +873,7 @@ impl<'a> IntoIterator for &'a Queues {
 
 /// A stack as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StackInfo {
     pub name: String,
     /// Linux: netns inode; FreeBSD: jid.
@@ -851,6 +882,7 @@ pub struct StackInfo {
 
 /// How to find a stack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StackSel {
     /// The host's own stack (the initial netns / vnet0 as seen by this process).
     Host,

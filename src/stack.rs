@@ -24,6 +24,7 @@ pub struct Stack {
 
 /// What [`Stack::remove`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RemoveReport {
     /// Interfaces returned to their home stack before removal: (name, home stack).
     pub returned: Vec<(IfName, String)>,
@@ -384,6 +385,12 @@ impl Stack {
     pub fn addresses(&self, name: &str) -> Result<Vec<IfAddr>> {
         let i = self.interface(name)?;
         self.sys().addresses(&self.h, i.index)
+    }
+
+    /// Every address of the stack with its interface's index, from one dump (Linux: one
+    /// RTM_GETADDR; a listing of many interfaces needs no query per interface).
+    pub fn all_addresses(&self) -> Result<Vec<(u32, IfAddr)>> {
+        self.sys().all_addresses(&self.h)
     }
 
     /// Adds an address to an interface.

@@ -47,6 +47,7 @@ pub struct MoveOptions {
 
 /// What a move did, and what it could not carry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Receipt {
     pub name: Option<IfName>,
     /// Index in the target stack.

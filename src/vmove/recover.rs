@@ -30,6 +30,7 @@ use crate::vmove::Strategy;
 
 /// What recovery did with one interface of an unfinished move.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The kernel had moved it (or its copy was complete): the move was finished.
     RolledForward,
@@ -44,6 +45,7 @@ pub enum Outcome {
 
 /// One interface recovery dealt with.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Recovered {
     /// The unfinished move's transaction id.
     pub txn: String,
@@ -70,6 +72,7 @@ impl fmt::Display for Recovered {
 
 /// What [`recover`](crate::vmove::recover) did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoverReport {
     pub recovered: Vec<Recovered>,
     /// Ledger records that no longer matched the kernel and were dropped: (stack, interface,

@@ -154,6 +154,7 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
         KindName::Loopback => KindSpec::Loopback,
         KindName::Bond => KindSpec::Bond,
         KindName::Dummy => KindSpec::Dummy,
+        k => return usage(format!("ifc does not know how to create a {k}")),
     };
     let mut req = CreateRequest::new(spec);
     req.name = name;

@@ -199,22 +199,17 @@ mod tests {
 
     #[test]
     fn rendering() {
-        let mk = |index, name: &str, kind| Interface {
-            index,
-            name: n(name),
-            kind,
-            mtu: 1500,
-            mac: Some(Mac([2, 0, 0, 0, 0, 1])),
-            description: Some("to the jail".into()),
-            up: true,
-            oper: OperState::Up,
-            master: None,
-            group: 0,
-            flags: IfFlags::UP | IfFlags::BROADCAST | IfFlags::MULTICAST,
-            stack: "host".into(),
-            mark: None,
-            min_mtu: Some(68),
-            max_mtu: Some(65535),
+        let mk = |index, name: &str, kind| {
+            let mut i = Interface::new(index, n(name), kind, "host");
+            i.mtu = 1500;
+            i.mac = Some(Mac([2, 0, 0, 0, 0, 1]));
+            i.description = Some("to the jail".into());
+            i.up = true;
+            i.oper = OperState::Up;
+            i.flags = IfFlags::UP | IfFlags::BROADCAST | IfFlags::MULTICAST;
+            i.min_mtu = Some(68);
+            i.max_mtu = Some(65535);
+            i
         };
         let a = mk(
             5,
