@@ -300,6 +300,23 @@ pub trait Links: Stacks {
     fn apply_at_once(&self, stack: &Self::Stack, index: u32, change: &Change) -> Result<()> {
         self.apply(stack, IfSel::Index(index), change)
     }
+    /// Makes `port` a port of a bridge/lagg, or takes it out of one ([`PortOp`]); both are in
+    /// `stack`, and the master's kind has ports (the framework checks). Linux: IFLA_MASTER
+    /// (0 to leave); FreeBSD: the bridge's BRDGADD/BRDGDEL, the lagg's SIOCSLAGGPORT /
+    /// SIOCSLAGGDELPORT.
+    fn set_master(&self, stack: &Self::Stack, port: &Interface, op: PortOp<'_>) -> Result<()> {
+        let _ = (stack, port, op);
+        Err(missing(self.os(), "set_master"))
+    }
+}
+
+/// A port joining or leaving a master ([`Links::set_master`]).
+#[derive(Clone, Copy, Debug)]
+pub enum PortOp<'a> {
+    /// Make the interface a port of this bridge/lagg.
+    Join(&'a Interface),
+    /// Take the interface out of this bridge/lagg.
+    Leave(&'a Interface),
 }
 
 /// Addresses of interfaces.
@@ -432,6 +449,6 @@ pub fn unsupported_kind(os: &str, kind: KindName) -> Error {
 /// on a concrete backend needs in scope).
 pub mod prelude {
     pub use super::{
-        Addresses, Backend, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch,
+        Addresses, Backend, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
     };
 }

@@ -74,6 +74,10 @@ pub struct Saved {
     pub addresses: Vec<IfAddr>,
     /// Its loan record in the stack it is in, if it is on loan there.
     pub loan: Option<Loan>,
+    /// The bridge/lagg it was a port of (an undone move makes it one again). Absent in intents
+    /// written before ports were saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master: Option<IfName>,
 }
 
 impl Saved {
@@ -94,6 +98,7 @@ impl Saved {
             spec,
             addresses,
             loan,
+            master: None,
         }
     }
 

@@ -381,6 +381,73 @@ impl Stack {
         )
     }
 
+    /// Makes `port` a port of the bridge/lagg `master` (ifconfig's `addm` / `laggport`). Both
+    /// are in this stack; a master whose kind has no ports, an unknown name or a port that is
+    /// the master itself is refused before anything changes. Already a port of `master`:
+    /// nothing to do.
+    pub fn add_port(&self, master: &str, port: &str) -> Result<()> {
+        let (m, p) = self.master_and_port("add port", master, port)?;
+        if p.master == Some(m.index) {
+            return Ok(());
+        }
+        self.sys().set_master(&self.h, &p, PortOp::Join(&m))
+    }
+
+    /// Takes `port` out of the bridge/lagg `master` (ifconfig's `deletem` / `-laggport`). A
+    /// port of another master, or of none, is refused before anything changes.
+    pub fn del_port(&self, master: &str, port: &str) -> Result<()> {
+        let (m, p) = self.master_and_port("remove port", master, port)?;
+        if p.master != Some(m.index) {
+            return Err(Error::InvalidArgument(Box::new(
+                Context::new("remove port", port)
+                    .stack(self.name())
+                    .detail(format!("{port} is not a port of {master}")),
+            )));
+        }
+        self.sys().set_master(&self.h, &p, PortOp::Leave(&m))
+    }
+
+    /// The ports of the bridge/lagg `master`, from one listing.
+    pub fn ports(&self, master: &str) -> Result<Vec<Interface>> {
+        let m = self.interface(master)?;
+        Ok(self
+            .interfaces()?
+            .into_iter()
+            .filter(|i| i.master == Some(m.index))
+            .collect())
+    }
+
+    /// The master and the port of a port operation, checked.
+    fn master_and_port(
+        &self,
+        op: &'static str,
+        master: &str,
+        port: &str,
+    ) -> Result<(Interface, Interface)> {
+        let mn = name_arg(op, master, self.name())?;
+        let pn = name_arg(op, port, self.name())?;
+        let bad = |d: String| {
+            Error::InvalidArgument(Box::new(
+                Context::new(op, port).stack(self.name()).detail(d),
+            ))
+        };
+        if mn == pn {
+            return Err(bad(format!("{port} cannot be a port of itself")));
+        }
+        let m = self.sys().get(&self.h, IfSel::Name(mn))?;
+        match m.kind.kind() {
+            Some(k) if k.desc().ports => {}
+            _ => {
+                return Err(bad(format!(
+                    "{master} is a {}, which has no ports (bridge and lagg have)",
+                    m.kind.name()
+                )))
+            }
+        }
+        let p = self.sys().get(&self.h, IfSel::Name(pn))?;
+        Ok((m, p))
+    }
+
     /// The addresses of one interface.
     pub fn addresses(&self, name: &str) -> Result<Vec<IfAddr>> {
         let i = self.interface(name)?;

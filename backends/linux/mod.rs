@@ -33,7 +33,9 @@ use netlink_packet_core::{DefaultNla, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NL
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::backend::{Addresses, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch};
+use crate::backend::{
+    Addresses, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
+};
 use crate::error::{Context, Error, Result};
 use crate::model::*;
 
@@ -1004,6 +1006,16 @@ impl Links for System {
             self.setlink(s, m, op, &object)?;
         }
         Ok(())
+    }
+
+    fn set_master(&self, s: &SysStack, port: &Interface, op: PortOp<'_>) -> Result<()> {
+        let (opname, index) = match op {
+            PortOp::Join(m) => ("add port", m.index),
+            PortOp::Leave(_) => ("remove port", 0),
+        };
+        let mut m = sel_msg(IfSel::Index(port.index));
+        m.attributes.push(LinkAttribute::Controller(index));
+        self.setlink(s, m, opname, port.name.as_str())
     }
 
     /// One NEWLINK sent in `stack`: the end there, the peer (with its MTU and MAC) in `peer_in`;

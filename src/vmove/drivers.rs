@@ -22,6 +22,9 @@ pub struct VParams {
     /// How to create the same kind again (`None`: cannot be re-created).
     pub spec: Option<KindSpec>,
     pub addresses: Vec<crate::model::IfAddr>,
+    /// The bridge/lagg it is a port of, in the source stack: the kernel detaches a port that
+    /// leaves; a move that is undone makes it a port again.
+    pub master: Option<crate::model::IfName>,
 }
 
 /// `ifc_save_vparams`: what must survive the move.
@@ -29,6 +32,7 @@ pub fn save_vparams(iface: &Interface, addresses: Vec<crate::model::IfAddr>) -> 
     VParams {
         iface: iface.clone(),
         spec: KindSpec::from_info(&iface.kind),
+        master: None,
         addresses: addresses
             .into_iter()
             .filter(|a| !is_link_local(a))

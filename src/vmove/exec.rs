@@ -361,7 +361,10 @@ fn precheck_and_save<B: Backend>(
             )));
         }
         let addresses = view.addresses(iface.index)?;
-        let saved = save_vparams(iface, addresses);
+        let mut saved = save_vparams(iface, addresses);
+        if let Some(m) = iface.master {
+            saved.master = view.src(IfSel::Index(m))?.map(|m| m.name);
+        }
         let mut peer = None;
         let mut peer_tmp = None;
         let mut peer_in_target = false;
@@ -903,6 +906,11 @@ pub(crate) fn restore_saved<B: Backend>(
     if addresses {
         add_missing(b, s, index, &saved.addresses)?;
     }
+    if let Some(m) = saved.master.filter(|_| now.master.is_none()) {
+        // Back in the source, out of its bridge/lagg (the kernel detached it): a port again.
+        let master = b.get(s, IfSel::Name(m))?;
+        b.set_master(s, &now, PortOp::Join(&master))?;
+    }
     if saved.up && !now.up {
         set(
             b,
@@ -921,8 +929,15 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
     let mut v = Vec::new();
     let i = &it.saved.iface;
     if let Some(m) = i.master {
+        let name = it
+            .saved
+            .master
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| format!("#{m}"));
         v.push(format!(
-            "membership of bridge/lagg #{m} (the kernel detaches a member that leaves the stack)"
+            "membership of bridge/lagg {name} (the kernel detaches a port that leaves the stack; \
+             {name} stays in stack {})",
+            it.receipt.from
         ));
     }
     if !opts.carry_addresses && !it.saved.addresses.is_empty() {
@@ -1245,7 +1260,10 @@ impl<B: Backend> Run<'_, B> {
 }
 
 fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
-    Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
+    Saved {
+        master: v.master,
+        ..Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
+    }
 }
 
 impl Item {

@@ -337,8 +337,10 @@ impl<B: Backend> Recovery<'_, B> {
                 relend(b, ledger, ps, np.index, pl)?;
             }
         }
+        // In the target: no UP yet, and no master (a bridge/lagg stays in the source).
         let saved = Saved {
             up: false,
+            master: None,
             ..it.saved.clone()
         };
         restore_saved(b, to, t.index, &saved, false)?;
