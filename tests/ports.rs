@@ -15,8 +15,32 @@ fn n(s: &str) -> IfName {
 }
 
 /// The master of `ifname` in `stack` as `ip` reports it.
+#[cfg(target_os = "linux")]
 fn os_master(stack: &str, ifname: &str) -> Option<String> {
     ip_link(stack, ifname).and_then(|v| v["master"].as_str().map(String::from))
+}
+
+/// The bridge/lagg whose `ifconfig` block lists `ifname` as a `member:` / `laggport:`.
+#[cfg(target_os = "freebsd")]
+fn os_master(stack: &str, ifname: &str) -> Option<String> {
+    let out = String::from_utf8_lossy(&ifconfig_in(stack, &["-a"]).stdout).into_owned();
+    let mut current = None;
+    for line in out.lines() {
+        if !line.starts_with(['\t', ' ']) {
+            current = line.split(':').next().map(String::from);
+        } else {
+            let l = line.trim_start();
+            for tag in ["member: ", "laggport: "] {
+                if l.strip_prefix(tag)
+                    .and_then(|r| r.split_whitespace().next())
+                    == Some(ifname)
+                {
+                    return current.clone();
+                }
+            }
+        }
+    }
+    None
 }
 
 fn bridge_and_epair(g: &StackGuard) {
@@ -127,5 +151,8 @@ fn a_moved_port_leaves_its_bridge_and_a_failed_move_gives_it_back() {
     // At least one failure came after the kernel had moved it (the move is the first or
     // second mutating call), so an undo had to bring it back into br0.
     let n_ok = n_ok.expect("the move never succeeded");
-    assert!(n_ok >= 3, "the move succeeded at call {n_ok}: no failure came after the move");
+    assert!(
+        n_ok >= 3,
+        "the move succeeded at call {n_ok}: no failure came after the move"
+    );
 }
