@@ -156,3 +156,33 @@ fn a_moved_port_leaves_its_bridge_and_a_failed_move_gives_it_back() {
         "the move succeeded at call {n_ok}: no failure came after the move"
     );
 }
+
+#[test]
+fn ifc_addm_and_deletem_with_freebsd_syntax() {
+    let g = StackGuard::new("ports-ifc");
+    bridge_and_epair(&g);
+    let ifc = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ifc"))
+            .args(["-j", g.name()])
+            .args(args)
+            .output()
+            .expect("run ifc");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = ifc(&["br0", "addm", "pa0"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(os_master(g.name(), "pa0").as_deref(), Some("br0"));
+    let (_, shown, _) = ifc(&["br0"]);
+    assert!(shown.contains("\tmember: pa0\n"), "{shown}");
+    // A veth has no ports: refused, exit 1, one line.
+    let (code, _, err) = ifc(&["pb0", "addm", "pa0"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("has no ports"), "{err}");
+    let (code, _, err) = ifc(&["br0", "deletem", "pa0"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(os_master(g.name(), "pa0"), None);
+}

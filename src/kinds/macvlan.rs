@@ -12,8 +12,8 @@ static KEYWORDS: &[Keyword] = &[
     },
     Keyword {
         word: "macvlanmode",
-        value: Some("private|vepa|bridge|passthru|source"),
-        help: "how it reaches its siblings (default bridge)",
+        value: Some("MODE"),
+        help: "private, vepa, bridge (the default), passthru or source",
     },
 ];
 

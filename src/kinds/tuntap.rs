@@ -7,7 +7,7 @@ use crate::model::{KindInfo, KindName, KindSpec};
 static QUEUES: &[Keyword] = &[Keyword {
     word: "queues",
     value: Some("N"),
-    help: "queues (one fd each), 1..=256",
+    help: "the number of queues, 1..=256",
 }];
 
 pub(super) static TAP: KindDesc = KindDesc {

@@ -22,17 +22,17 @@ pub(super) static DESC: KindDesc = KindDesc {
         Keyword {
             word: "vlan",
             value: Some("ID"),
-            help: "the tag, 1..=4094",
+            help: "the tag, 1..=4094 (or the name PARENT.VID)",
         },
         Keyword {
             word: "vlandev",
             value: Some("PARENT"),
-            help: "the interface it is on",
+            help: "the parent interface",
         },
         Keyword {
             word: "vlanproto",
-            value: Some("802.1q|802.1ad"),
-            help: "the tag protocol (default 802.1q)",
+            value: Some("PROTO"),
+            help: "802.1q (the default) or 802.1ad",
         },
     ],
     validate,

@@ -23,27 +23,27 @@ pub(super) static DESC: KindDesc = KindDesc {
         Keyword {
             word: "vxlanid",
             value: Some("N"),
-            help: "the VNI, 24 bits",
+            help: "the VNI, 0..=16777215",
         },
         Keyword {
             word: "vxlanlocal",
             value: Some("IP"),
-            help: "the local tunnel address",
+            help: "the local address",
         },
         Keyword {
             word: "vxlanremote",
             value: Some("IP"),
-            help: "the remote tunnel end (or vxlangroup)",
+            help: "the remote (not with vxlangroup)",
         },
         Keyword {
             word: "vxlangroup",
             value: Some("IP"),
-            help: "a multicast group (or vxlanremote)",
+            help: "the multicast group",
         },
         Keyword {
             word: "vxlandev",
             value: Some("IF"),
-            help: "the underlay device",
+            help: "the underlying interface",
         },
         Keyword {
             word: "vxlanport",

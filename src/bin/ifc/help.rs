@@ -2,7 +2,7 @@
 
 use ifclone::KindName;
 
-use crate::keywords::{kind_rows, Applies, Keyword, GENERIC_ROWS, KIND_ROWS};
+use crate::keywords::{kind_groups, kind_rows, Applies, Keyword, GENERIC_ROWS};
 
 /// The synopsis: one line per form of the command.
 const SYNOPSIS: &str = "\
@@ -54,12 +54,16 @@ pub fn usage() -> String {
 /// same rows share a label), those of every kind, and the words of an existing interface.
 fn params() -> String {
     let mut s = String::from("create params (IF create …), by kind:\n");
+    let groups: Vec<&(KindName, Vec<Keyword>)> = kind_groups()
+        .iter()
+        .filter(|(_, r)| !r.is_empty())
+        .collect();
     let mut i = 0;
-    while i < KIND_ROWS.len() {
-        let (kind, rows) = KIND_ROWS[i];
+    while i < groups.len() {
+        let (kind, rows) = groups[i];
         let mut label = kind.to_string();
         i += 1;
-        while let Some((k, _)) = KIND_ROWS.get(i).filter(|(_, r)| same(r, rows)) {
+        while let Some((k, _)) = groups.get(i).filter(|(_, r)| same(r, rows)) {
             label = format!("{label}, {k}");
             i += 1;
         }
@@ -81,7 +85,7 @@ fn params() -> String {
         generic(Applies::Create).chain(generic(Applies::Any)),
     );
     s.push_str("set params (IF …), applied in the order name, mtu, ether, description, group,\n");
-    s.push_str("  up/down, then the addresses (those to delete first):\n");
+    s.push_str("  up/down, then the addresses, then the ports (those to delete first):\n");
     section(
         &mut s,
         "",

@@ -2,8 +2,8 @@
 //! `cmd_register` tables work: each row is a keyword, how many values follow it, where it
 //! applies (any kind, create only, an existing interface only, or the kinds it belongs to), its
 //! help text and the setter that stores it in [`Params`]. The parsers (`create`, `opts`) and the
-//! per-kind parameter list of `-h` are both read from here, so a new kind's keywords are added in
-//! one place: a row group in [`KIND_ROWS`] under its [`KindName`].
+//! per-kind parameter list of `-h` are both read from here. A kind's own keywords come from the kind
+//! registry (its `KindDesc::keywords`); [`SETTERS`] says where each value goes.
 
 use std::ops::RangeInclusive;
 
@@ -28,7 +28,7 @@ pub enum Applies {
     Create,
     /// On an existing interface only (`ifc IF …`).
     Set,
-    /// At `IF create` of the kinds of its group in [`KIND_ROWS`] only.
+    /// At `IF create` of the kinds whose group in [`kind_groups`] has it only.
     Kind,
 }
 
@@ -89,6 +89,10 @@ pub struct Params {
     /// `just_added`.
     pub after_addr: bool,
     pub just_added: bool,
+    /// Ports to take out of this bridge/lagg (`deletem`, `-laggport`) and to add (`addm`,
+    /// `laggport`), in that order, after the other changes.
+    pub del_ports: Vec<IfName>,
+    pub add_ports: Vec<IfName>,
 }
 
 const fn kw(
@@ -139,6 +143,10 @@ pub const GENERIC_ROWS: &[Keyword] = &[
     kw(&["alias"], 0, Set, "", "(the address before is added; the default)",
         |p, _, _| { p.just_added = p.after_addr; Ok(()) }),
     kw(&["delete", "-alias"], 0, Set, "", "remove the address before instead", set_delete),
+    kw(&["addm", "laggport"], 1, Set, "IF", "make IF a port of this bridge / lagg",
+        |p, _, v| { p.add_ports.push(ifname(v)?); Ok(()) }),
+    kw(&["deletem", "-laggport"], 1, Set, "IF", "take IF out of this bridge / lagg",
+        |p, _, v| { p.del_ports.push(ifname(v)?); Ok(()) }),
 ];
 
 /// Stores a parsed value.
@@ -195,80 +203,79 @@ fn set_plen(p: &mut Params, key: &str, v: &str) -> Result<(), Usage> {
     Ok(())
 }
 
+/// How `ifc` stores each kind keyword's value. Which kind has which keyword, its placeholder
+/// and its help come from the kind registry (`ifclone::kinds`, each kind's `KindDesc::keywords`);
+/// this table only says where a value goes (a test checks that every registry keyword has a
+/// setter here and every setter a keyword there).
 #[rustfmt::skip]
-const EPAIR: &[Keyword] = &[
-    kw(&["peer"], 1, Kind, "NAME", "the b end's name",
-        |p, _, v| put(&mut p.peer, ifname(v))),
-    kw(&["peervnet"], 1, Kind, "STACK", "the b end goes straight into STACK",
-        |p, _, v| put(&mut p.peervnet, Ok(StackSel::parse(v)))),
+const SETTERS: &[(&str, Setter)] = &[
+    ("peer", |p, _, v| put(&mut p.peer, ifname(v))),
+    ("peervnet", |p, _, v| put(&mut p.peervnet, Ok(StackSel::parse(v)))),
+    ("vlan", |p, _, v| put(&mut p.vlan, num_in(v, "vlan id", VLAN_IDS))),
+    ("vlandev", |p, _, v| put(&mut p.vlandev, ifname(v))),
+    ("vlanproto", |p, _, v| put(&mut p.vlanproto, VlanProto::parse(v)
+        .ok_or_else(|| Usage(format!("bad vlanproto '{v}': 802.1q or 802.1ad"))))),
+    ("queues", |p, _, v| put(&mut p.queues, num_in(v, "queue count", QUEUE_COUNTS))),
+    ("macvlandev", |p, _, v| put(&mut p.macvlandev, ifname(v))),
+    ("macvlanmode", |p, _, v| put(&mut p.macvlanmode, MacvlanMode::parse(v)
+        .ok_or_else(|| Usage(format!("bad macvlanmode '{v}'"))))),
+    ("vxlanid", |p, k, v| { p.vxlan.vni = num_in(v, k, VNIS)?; p.vxlanid = true; Ok(()) }),
+    ("vxlanlocal", |p, k, v| put(&mut p.vxlan.local, ip(v, k))),
+    ("vxlanremote", |p, k, v| put(&mut p.vxlan.remote, ip(v, k))),
+    ("vxlangroup", |p, k, v| put(&mut p.vxlan.group, ip(v, k))),
+    ("vxlandev", |p, _, v| put(&mut p.vxlan.dev, ifname(v))),
+    ("vxlanport", |p, k, v| put(&mut p.vxlan.port, num(v, k))),
 ];
 
-#[rustfmt::skip]
-const VLAN: &[Keyword] = &[
-    kw(&["vlan"], 1, Kind, "ID", "the tag, 1..=4094 (or the name PARENT.VID)",
-        |p, _, v| put(&mut p.vlan, num_in(v, "vlan id", VLAN_IDS))),
-    kw(&["vlandev"], 1, Kind, "PARENT", "the parent interface",
-        |p, _, v| put(&mut p.vlandev, ifname(v))),
-    kw(&["vlanproto"], 1, Kind, "PROTO", "802.1q (the default) or 802.1ad",
-        |p, _, v| put(&mut p.vlanproto, VlanProto::parse(v)
-            .ok_or_else(|| Usage(format!("bad vlanproto '{v}': 802.1q or 802.1ad"))))),
-];
+/// A keyword the registry lists with no setter here (the test below keeps this unreachable).
+fn no_setter(_: &mut Params, key: &str, _: &str) -> Result<(), Usage> {
+    usage(format!("'{key}' is not supported by ifc yet"))
+}
 
-#[rustfmt::skip]
-const QUEUES: &[Keyword] = &[
-    kw(&["queues"], 1, Kind, "N", "the number of queues, 1..=256",
-        |p, _, v| put(&mut p.queues, num_in(v, "queue count", QUEUE_COUNTS))),
-];
-
-#[rustfmt::skip]
-const MACVLAN: &[Keyword] = &[
-    kw(&["macvlandev"], 1, Kind, "IF", "the parent interface",
-        |p, _, v| put(&mut p.macvlandev, ifname(v))),
-    kw(&["macvlanmode"], 1, Kind, "MODE", "private, vepa, bridge (the default), passthru or source",
-        |p, _, v| put(&mut p.macvlanmode, MacvlanMode::parse(v)
-            .ok_or_else(|| Usage(format!("bad macvlanmode '{v}'"))))),
-];
-
-#[rustfmt::skip]
-const VXLAN: &[Keyword] = &[
-    kw(&["vxlanid"], 1, Kind, "N", "the VNI, 0..=16777215",
-        |p, k, v| { p.vxlan.vni = num_in(v, k, VNIS)?; p.vxlanid = true; Ok(()) }),
-    kw(&["vxlanlocal"], 1, Kind, "IP", "the local address",
-        |p, k, v| put(&mut p.vxlan.local, ip(v, k))),
-    kw(&["vxlanremote"], 1, Kind, "IP", "the remote (not with vxlangroup)",
-        |p, k, v| put(&mut p.vxlan.remote, ip(v, k))),
-    kw(&["vxlangroup"], 1, Kind, "IP", "the multicast group",
-        |p, k, v| put(&mut p.vxlan.group, ip(v, k))),
-    kw(&["vxlandev"], 1, Kind, "IF", "the underlying interface",
-        |p, _, v| put(&mut p.vxlan.dev, ifname(v))),
-    kw(&["vxlanport"], 1, Kind, "N", "the UDP port",
-        |p, k, v| put(&mut p.vxlan.port, num(v, k))),
-];
-
-/// The create parameters of each kind, in `KindName::ALL` order. A kind without parameters of its
-/// own has no row group.
-pub const KIND_ROWS: &[(KindName, &[Keyword])] = &[
-    (KindName::Epair, EPAIR),
-    (KindName::Vlan, VLAN),
-    (KindName::Tap, QUEUES),
-    (KindName::Tun, QUEUES),
-    (KindName::Macvlan, MACVLAN),
-    (KindName::Macvtap, MACVLAN),
-    (KindName::Vxlan, VXLAN),
-];
+/// The create parameters of each kind, in registry order, built once from the kind registry.
+/// A kind without parameters of its own has an empty group.
+pub fn kind_groups() -> &'static [(KindName, Vec<Keyword>)] {
+    static GROUPS: std::sync::OnceLock<Vec<(KindName, Vec<Keyword>)>> = std::sync::OnceLock::new();
+    GROUPS.get_or_init(|| {
+        ifclone::kinds::REGISTRY
+            .iter()
+            .map(|d| {
+                let rows = d
+                    .keywords
+                    .iter()
+                    .map(|k| {
+                        let set = SETTERS
+                            .iter()
+                            .find(|(w, _)| *w == k.word)
+                            .map_or(no_setter as Setter, |(_, s)| *s);
+                        kw(
+                            std::slice::from_ref(&k.word),
+                            usize::from(k.value.is_some()),
+                            Kind,
+                            k.value.unwrap_or(""),
+                            k.help,
+                            set,
+                        )
+                    })
+                    .collect();
+                (d.kind, rows)
+            })
+            .collect()
+    })
+}
 
 /// The create parameters of `kind`.
 pub fn kind_rows(kind: KindName) -> &'static [Keyword] {
-    KIND_ROWS
+    kind_groups()
         .iter()
         .find(|(k, _)| *k == kind)
-        .map_or(&[], |(_, rows)| rows)
+        .map_or(&[], |(_, rows)| rows.as_slice())
 }
 
 /// The row of the word `key`: a generic row first, else the first kind's row that has it.
 pub fn lookup(key: &str) -> Option<&'static Keyword> {
     let generic = GENERIC_ROWS.iter();
-    let kinds = KIND_ROWS.iter().flat_map(|(_, rows)| rows.iter());
+    let kinds = kind_groups().iter().flat_map(|(_, rows)| rows.iter());
     generic.chain(kinds).find(|k| k.names.contains(&key))
 }
 
@@ -290,7 +297,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let all = GENERIC_ROWS
             .iter()
-            .chain(KIND_ROWS.iter().flat_map(|(_, r)| r.iter()));
+            .chain(kind_groups().iter().flat_map(|(_, r)| r.iter()));
         for row in all {
             assert!(row.values <= 1, "{:?}", row.names);
             assert_eq!(row.arg.is_empty(), row.values == 0, "{:?}", row.names);
@@ -301,12 +308,29 @@ mod tests {
                 assert!(first || lookup(n).unwrap().names == row.names, "{n} twice");
             }
         }
-        for (k, rows) in KIND_ROWS {
+        for (k, rows) in kind_groups() {
             assert!(rows.iter().all(|r| r.applies == Kind), "{k}");
         }
         assert!(GENERIC_ROWS.iter().all(|r| r.applies != Kind));
         assert!(KindName::ALL
             .iter()
-            .all(|k| KIND_ROWS.iter().filter(|(x, _)| x == k).count() <= 1));
+            .all(|k| kind_groups().iter().filter(|(x, _)| x == k).count() <= 1));
+    }
+
+    #[test]
+    fn every_registry_keyword_has_a_setter_and_every_setter_a_keyword() {
+        let words: Vec<&str> = ifclone::kinds::REGISTRY
+            .iter()
+            .flat_map(|d| d.keywords.iter().map(|k| k.word))
+            .collect();
+        for w in &words {
+            assert!(SETTERS.iter().any(|(s, _)| s == w), "no setter for {w}");
+        }
+        for (s, _) in SETTERS {
+            assert!(
+                words.contains(s),
+                "setter {s} has no keyword in the registry"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! argv → [`Cmd`]: the pure parse boundary. Nothing here talks to the kernel.
 
 use ifclone::vmove::{MoveOptions, Strategy};
-use ifclone::{Change, CreateRequest, IfAddr, StackSel};
+use ifclone::{Change, CreateRequest, IfAddr, IfName, StackSel};
 
 use crate::create::parse_create;
 use crate::keywords::{self, Applies, Params};
@@ -42,6 +42,9 @@ pub enum Cmd {
         addrs: Vec<IfAddr>,
         /// Addresses followed by `delete` / `-alias`: removed before any is added.
         del_addrs: Vec<IfAddr>,
+        /// Ports this bridge/lagg loses, then gains (after the other changes).
+        del_ports: Vec<IfName>,
+        add_ports: Vec<IfName>,
     },
     Vnet {
         stack: Option<StackSel>,
@@ -277,6 +280,8 @@ pub fn parse_set(stack: Option<StackSel>, name: String, words: &[String]) -> Res
         change: p.change,
         addrs: p.addrs,
         del_addrs: p.del_addrs,
+        del_ports: p.del_ports,
+        add_ports: p.add_ports,
     })
 }
 

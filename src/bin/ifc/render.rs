@@ -152,6 +152,17 @@ pub fn render(
             .unwrap_or_else(|| format!("#{m}"));
         writeln!(s, "\tmember of: {n}").unwrap();
     }
+    // A bridge's / lagg's ports, as FreeBSD's ifconfig lists them.
+    if i.kind.kind().is_some_and(|k| k.desc().ports) {
+        let tag = if i.kind.kind() == Some(ifclone::KindName::Bond) {
+            "laggport"
+        } else {
+            "member"
+        };
+        for p in all.iter().filter(|p| p.master == Some(i.index)) {
+            writeln!(s, "\t{tag}: {}", p.name).unwrap();
+        }
+    }
     match i.oper {
         OperState::Up => writeln!(s, "\tstatus: active").unwrap(),
         OperState::Unknown => {}

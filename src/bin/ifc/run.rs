@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use ifclone::vmove::{self, RemoveOptions};
-use ifclone::{Interface, KindName, LinkStack, Stack, StackSel};
+use ifclone::{IfAddr, Interface, KindName, LinkStack, Stack, StackSel};
 
 use crate::opts::{Cmd, Filter};
 use crate::render::{receipt, render, Resolved};
@@ -68,9 +68,15 @@ pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
                 let names: Vec<&str> = shown.iter().map(|i| i.name.as_str()).collect();
                 writeln!(out, "{}", names.join(" "))?;
             } else {
+                // Every address of the stack from one dump, not one query per interface.
+                let all_addrs = st.all_addresses()?;
                 let mut text = String::new();
                 for i in shown {
-                    let addrs = st.addresses(i.name.as_str())?;
+                    let addrs: Vec<IfAddr> = all_addrs
+                        .iter()
+                        .filter(|(x, _)| *x == i.index)
+                        .map(|(_, a)| *a)
+                        .collect();
                     let r = resolve(&st, i);
                     text.push_str(&render(i, &addrs, &all, r.as_ref()));
                 }
@@ -82,8 +88,10 @@ pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
             let i = st.interface(&name)?;
             let addrs = st.addresses(&name)?;
             // Resolving a same-stack peer by index needs the listing; only do it when needed.
+            let has_ports = i.kind.kind().is_some_and(|k| k.desc().ports);
             let all = match i.link() {
                 Some(l) if l.name.is_none() && l.stack == LinkStack::Same => st.interfaces()?,
+                _ if has_ports || i.master.is_some() => st.interfaces()?,
                 _ => Vec::new(),
             };
             let r = resolve(&st, &i);
@@ -128,6 +136,8 @@ pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
             change,
             addrs,
             del_addrs,
+            del_ports,
+            add_ports,
         } => {
             let st = open(&stack)?;
             if !change.is_empty() {
@@ -139,6 +149,12 @@ pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
             }
             for a in addrs {
                 st.add_address(&now, a)?;
+            }
+            for p in del_ports {
+                st.del_port(&now, p.as_str())?;
+            }
+            for p in add_ports {
+                st.add_port(&now, p.as_str())?;
             }
         }
         Cmd::Vnet {
