@@ -47,7 +47,9 @@ pub fn derive_peer(name: &IfName) -> IfName {
     let cand = if s.len() < crate::model::IFNAMSIZ_MAX {
         format!("{s}b")
     } else {
-        format!("{}b", &s[..s.len() - 1])
+        // The last character gives way (a whole one: a name may hold multi-byte UTF-8).
+        let cut = s.char_indices().last().map_or(0, |(i, _)| i);
+        format!("{}b", &s[..cut])
     };
     IfName::new(&cand).unwrap_or(*name)
 }
@@ -122,6 +124,14 @@ pub fn driver_hint(groups: &[String]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_name_ending_in_a_multibyte_character_gives_way_whole() {
+        // 15 bytes: 13 ASCII + a 2-byte é.
+        let name = IfName::new("abcdefghijklmé").unwrap();
+        let p = derive_peer(&name);
+        assert_eq!(p.as_str(), "abcdefghijklmb");
+    }
 
     fn n(s: &str) -> IfName {
         IfName::new(s).unwrap()
