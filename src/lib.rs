@@ -42,6 +42,9 @@ pub use error::{Context, Error, NotReturned, Result};
 pub use host::Host;
 pub use model::*;
 pub use stack::{RemoveReport, Stack};
+/// The OS backend and its stack handle. Opaque: their only public surface is the neutral
+/// contract ([`backend`]: the traits and [`StackHandle`]), the same on every OS, so code that
+/// names them (a test with [`testing::Faulty`], `vmove::vmove_with`) is portable.
 pub use sys::{SysStack, System};
 
 #[doc = include_str!("../README.md")]
