@@ -28,7 +28,9 @@ use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::backend::{Addresses, Links, Marks, Moves, Placement, StackHandle, Stacks, Watch};
+use crate::backend::{
+    Addresses, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
+};
 use crate::error::{Error, Result};
 use crate::freebsd::errs::kerr;
 use crate::freebsd::names;
@@ -574,6 +576,18 @@ impl Links for System {
                 origins::forget(o, l.mac, &l.name);
             }
         })
+    }
+
+    /// bridge(4): BRDGADD / BRDGDEL; lagg(4) (ifclone's bond): SIOCSLAGGPORT /
+    /// SIOCSLAGGDELPORT. Both name the port; the kernel answers EEXIST (already a port of this
+    /// master), EBUSY (a port of another one), ENOENT (not a port, on leave), EINVAL /
+    /// EPROTONOSUPPORT (a type or MTU it refuses).
+    fn set_master(&self, stack: &SysStack, port: &Interface, op: PortOp<'_>) -> Result<()> {
+        let (master, join) = match op {
+            PortOp::Join(m) => (m, true),
+            PortOp::Leave(m) => (m, false),
+        };
+        stack.with(|on| on.set_master(port, master, join))
     }
 
     fn apply(&self, stack: &SysStack, sel: IfSel, change: &Change) -> Result<()> {

@@ -319,7 +319,8 @@ impl<'a> On<'a> {
         })
     }
 
-    /// Every interface here. Interfaces that vanish while being read are skipped.
+    /// Every interface here. Interfaces that vanish while being read are skipped. Masters
+    /// (`Interface::master`) are filled by [`On::fill_masters`].
     pub fn list(&self, recall: &Recall) -> Result<Vec<Interface>> {
         let links = self.links()?;
         let mut out = Vec::with_capacity(links.len());
@@ -330,7 +331,62 @@ impl<'a> On<'a> {
                 Err(e) => return Err(e),
             }
         }
+        self.fill_masters(&mut out)?;
         Ok(out)
+    }
+
+    /// The ports of the bridge or lagg `master` by name: a bridge's members (BRDGGIFS) or a
+    /// lagg's ports (SIOCGLAGG), one request; `None` for a kind without ports.
+    pub fn port_names(&self, master: &Interface) -> Result<Option<Vec<String>>> {
+        let n = master.name.as_str();
+        let got = match master.kind {
+            KindInfo::Bridge => sys::bridge_members(self.fd, n),
+            KindInfo::Bond => sys::lagg_ports(self.fd, n),
+            _ => return Ok(None),
+        };
+        got.map(Some).map_err(|e| self.err("list ports", n, e))
+    }
+
+    /// Sets `master` on every record of `list` that is a port of a bridge or lagg in it: one
+    /// request per bridge/lagg (their kinds are already known), none per other interface. A
+    /// master that vanishes meanwhile has no ports.
+    fn fill_masters(&self, list: &mut [Interface]) -> Result<()> {
+        let mut ports: Vec<(String, u32)> = Vec::new();
+        for m in list.iter() {
+            match self.port_names(m) {
+                Ok(Some(names)) => ports.extend(names.into_iter().map(|n| (n, m.index))),
+                Ok(None) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for (name, master) in ports {
+            if let Some(i) = list.iter_mut().find(|i| i.name.as_str() == name) {
+                i.master = Some(master);
+            }
+        }
+        Ok(())
+    }
+
+    /// The master of one interface, without reading every record of the stack: each bridge
+    /// here (known by its link type, from the SIOCGIFCONF listing already read, the signal
+    /// [`kinds::observe`] uses too) is asked for its members only if there is one, and the
+    /// interface itself is asked whether it is a lagg port (one SIOCGLAGGPORT, see
+    /// `sys::lagg_of_port`), instead of reading every interface's groups to find the laggs.
+    fn master_of(&self, me: &Interface, links: &[Link]) -> Result<Option<u32>> {
+        for b in links
+            .iter()
+            .filter(|l| l.ift == Some(IFT_BRIDGE) && l.index != me.index)
+        {
+            match sys::bridge_members(self.fd, b.name.as_str()) {
+                Ok(m) if m.iter().any(|n| n == me.name.as_str()) => return Ok(Some(b.index)),
+                Ok(_) | Err(libc::ENXIO) => {}
+                Err(e) => return Err(self.err("list ports", b.name.as_str(), e)),
+            }
+        }
+        let lagg = sys::lagg_of_port(self.fd, me.name.as_str())
+            .map_err(|e| self.err("get master", me.name.as_str(), e))?;
+        Ok(lagg.and_then(|n| links.iter().find(|l| l.name.as_str() == n).map(|l| l.index)))
     }
 
     pub fn get(&self, sel: IfSel, recall: &Recall) -> Result<Interface> {
@@ -340,9 +396,39 @@ impl<'a> On<'a> {
             IfSel::Index(i) => l.index == i,
         });
         match found {
-            Some(l) => self.record(l, &links, recall),
+            Some(l) => {
+                let mut i = self.record(l, &links, recall)?;
+                i.master = self.master_of(&i, &links)?;
+                Ok(i)
+            }
             None => Err(self.err("get", &sel.to_string(), libc::ENXIO)),
         }
+    }
+
+    /// Makes `port` a port of the bridge or lagg `master`, or takes it out
+    /// ([`Links::set_master`](crate::backend::Links::set_master)): BRDGADD / BRDGDEL, or
+    /// SIOCSLAGGPORT / SIOCSLAGGDELPORT. Errors name the port.
+    pub fn set_master(&self, port: &Interface, master: &Interface, join: bool) -> Result<()> {
+        let (m, p) = (master.name.as_str(), port.name.as_str());
+        let op = if join { "add port" } else { "remove port" };
+        let r = match (&master.kind, join) {
+            (KindInfo::Bridge, true) => sys::bridge_add(self.fd, m, p),
+            (KindInfo::Bridge, false) => sys::bridge_del(self.fd, m, p),
+            (KindInfo::Bond, true) => sys::lagg_add_port(self.fd, m, p),
+            (KindInfo::Bond, false) => sys::lagg_del_port(self.fd, m, p),
+            _ => {
+                return Err(Error::invalid(
+                    op,
+                    p,
+                    format!("{m} is neither a bridge nor a lagg: it has no ports"),
+                )
+                .in_stack(self.stack))
+            }
+        };
+        r.map_err(|e| {
+            self.err(op, p, e)
+                .with_detail(format_args!("{} {m}", if join { "to" } else { "from" }))
+        })
     }
 
     fn fd6(&self, op: &'static str, object: &str) -> Result<BorrowedFd<'a>> {

@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use ifclone_freebsd_abi::consts::*;
-use ifclone_freebsd_abi::req::{self, DescrAnswer, JailParam};
+use ifclone_freebsd_abi::req::{self, BifconfAnswer, DescrAnswer, JailParam};
 
 /// A kernel errno.
 pub type Errno = i32;
@@ -202,6 +202,112 @@ pub fn add_group(fd: BorrowedFd<'_>, name: &str, group: &str) -> Result<(), Errn
     // SAFETY: `g` is a live 40-byte `struct ifgroupreq` whose union holds the group name (no
     // pointer); the kernel only reads it.
     unsafe { raw_ioctl(fd, SIOCAIFGROUP, (&mut g as *mut IfGroupReq).cast()) }
+}
+
+/// SIOCSDRVSPEC on `bridge` with a command whose argument is one `struct ifbreq` naming
+/// `member` (BRDGADD, BRDGDEL).
+fn bridge_member_cmd(
+    fd: BorrowedFd<'_>,
+    bridge: &str,
+    cmd: usize,
+    member: &str,
+) -> Result<(), Errno> {
+    let mut br = IfBReq::for_member(member);
+    let mut drv = IfDrv::new(bridge, cmd, IFBREQ_SIZE, (&mut br as *mut IfBReq) as usize);
+    // SAFETY: `drv` is a live 40-byte `struct ifdrv` (size asserted in consts); `ifd_data` points
+    // at `br`, an 80-byte `struct ifbreq` alive for the call, and `ifd_len` is exactly its size
+    // (bridge_ioctl copies in `ifd_len` bytes and refuses any other length).
+    unsafe { raw_ioctl(fd, SIOCSDRVSPEC, (&mut drv as *mut IfDrv).cast()) }
+}
+
+/// BRDGADD: makes `member` a member of `bridge` (ifconfig's `addm`).
+pub fn bridge_add(fd: BorrowedFd<'_>, bridge: &str, member: &str) -> Result<(), Errno> {
+    bridge_member_cmd(fd, bridge, brdg::BRDGADD, member)
+}
+
+/// BRDGDEL: takes `member` out of `bridge` (ifconfig's `deletem`).
+pub fn bridge_del(fd: BorrowedFd<'_>, bridge: &str, member: &str) -> Result<(), Errno> {
+    bridge_member_cmd(fd, bridge, brdg::BRDGDEL, member)
+}
+
+/// BRDGGIFS (SIOCGDRVSPEC): the members of `bridge`, span ports left out. As ifconfig's
+/// `bridge_interfaces` does, an 8 KiB buffer first (room for 102 members), twice as much while
+/// the answer may have been cut.
+pub fn bridge_members(fd: BorrowedFd<'_>, bridge: &str) -> Result<Vec<String>, Errno> {
+    let mut size = 8192usize;
+    loop {
+        let mut buf = vec![0u8; size];
+        let mut conf = IfBifConf::new(buf.len(), buf.as_mut_ptr() as usize);
+        let mut drv = IfDrv::new(
+            bridge,
+            brdg::BRDGGIFS,
+            std::mem::size_of::<IfBifConf>(),
+            (&mut conf as *mut IfBifConf) as usize,
+        );
+        // SAFETY: `drv` is a live 40-byte `struct ifdrv`; `ifd_data` points at `conf`, a writable
+        // 16-byte `struct ifbifconf` alive for the call (`ifd_len` is its size), whose
+        // `ifbic_buf` points at `buf`, writable for `ifbic_len` bytes and alive for the call; the
+        // kernel writes at most `ifbic_len` bytes there and the used length back into `conf`.
+        unsafe { raw_ioctl(fd, SIOCGDRVSPEC, (&mut drv as *mut IfDrv).cast())? };
+        match req::bifconf_answer(&buf, conf.ifbic_len) {
+            BifconfAnswer::Members(m) => return Ok(m),
+            BifconfAnswer::Retry(n) if n <= 1 << 24 => size = n,
+            BifconfAnswer::Retry(_) => return Err(libc::ENOBUFS),
+        }
+    }
+}
+
+/// An ioctl on a lagg whose argument is a `struct lagg_reqport` for (`lagg`, `port`); the
+/// kernel's answer is left in the returned request.
+fn lagg_port_cmd(
+    fd: BorrowedFd<'_>,
+    req: IoctlReq,
+    lagg: &str,
+    port: &str,
+) -> Result<LaggReqPort, Errno> {
+    let mut rp = LaggReqPort::new(lagg, port);
+    // SAFETY: `rp` is a live, writable 72-byte `struct lagg_reqport` (size asserted in consts)
+    // with no pointer member.
+    unsafe { raw_ioctl(fd, req, (&mut rp as *mut LaggReqPort).cast())? };
+    Ok(rp)
+}
+
+/// SIOCSLAGGPORT: makes `port` a port of `lagg` (ifconfig's `laggport`).
+pub fn lagg_add_port(fd: BorrowedFd<'_>, lagg: &str, port: &str) -> Result<(), Errno> {
+    lagg_port_cmd(fd, SIOCSLAGGPORT, lagg, port).map(drop)
+}
+
+/// SIOCSLAGGDELPORT: takes `port` out of `lagg` (ifconfig's `-laggport`).
+pub fn lagg_del_port(fd: BorrowedFd<'_>, lagg: &str, port: &str) -> Result<(), Errno> {
+    lagg_port_cmd(fd, SIOCSLAGGDELPORT, lagg, port).map(drop)
+}
+
+/// SIOCGLAGG: the ports of `lagg`, in one request. The buffer holds LAGG_MAX_PORTS records, the
+/// most `lagg_port_create` allows (ENOSPC past it), so the answer is never cut; ifconfig's
+/// `lagg_status` uses the same buffer. (SIOCGLAGGPORT would take one request per interface.)
+pub fn lagg_ports(fd: BorrowedFd<'_>, lagg: &str) -> Result<Vec<String>, Errno> {
+    let mut buf = vec![0u8; LAGG_MAX_PORTS * std::mem::size_of::<LaggReqPort>()];
+    let mut ra = LaggReqAll::new(lagg, buf.len(), buf.as_mut_ptr() as usize);
+    // SAFETY: `ra` is a live, writable 80-byte `struct lagg_reqall`; `ra_port` points at `buf`,
+    // writable for `ra_size` bytes and alive for the call (the kernel copies out at most
+    // min(ra_size, ports) whole records).
+    unsafe { raw_ioctl(fd, SIOCGLAGG, (&mut ra as *mut LaggReqAll).cast())? };
+    Ok(req::lagg_ports(&buf, ra.ra_ports))
+}
+
+/// The lagg `port` is a port of, asked of the port itself: SIOCGLAGGPORT with the port's name
+/// in both fields is answered by lagg(4)'s `lagg_port_ioctl` (installed on every port) with the
+/// lagg's name in `rp_ifname`, as ifconfig's `lagg_status` prints `laggdev`. An interface that
+/// is no port answers through its own driver (EINVAL from `ether_ioctl`, or ENOTTY /
+/// EOPNOTSUPP / ENOENT): `None`.
+pub fn lagg_of_port(fd: BorrowedFd<'_>, port: &str) -> Result<Option<String>, Errno> {
+    match lagg_port_cmd(fd, SIOCGLAGGPORT, port, port) {
+        Ok(rp) => Ok(req::name_from(&rp.rp_ifname)
+            .map(|n| n.as_str().to_string())
+            .filter(|n| n != port)),
+        Err(libc::EINVAL | libc::ENOENT | libc::ENOTTY | libc::EOPNOTSUPP) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// SIOCGIFCONF: every interface of the socket's VNET with each of its addresses (AF_LINK

@@ -1,6 +1,6 @@
 //! FreeBSD ABI constants and mirror structs (amd64 layouts from sys/sys/sockio.h, sys/net/if.h,
-//! sys/net/if_vlan_var.h, sys/net/if_clone.h). Pure: no FreeBSD-only `libc` items, so this file
-//! also compiles (and is tested) on Linux.
+//! sys/net/if_vlan_var.h, sys/net/if_clone.h, sys/net/if_bridgevar.h, sys/net/if_lagg.h). Pure:
+//! no FreeBSD-only `libc` items, so this file also compiles (and is tested) on Linux.
 //!
 //! Every SIOC* value is computed with the `_IOC` arithmetic of sys/sys/ioccom.h and checked at
 //! compile time against the table in `docs/freebsd-ifnet.md` §1.3.
@@ -106,6 +106,122 @@ pub struct IfConf {
     pub ifc_buf: usize,
 }
 
+// ---- bridge(4) and lagg(4) ----
+//
+// Layouts from FreeBSD's sys/net/if.h (`struct ifdrv`), sys/net/if_bridgevar.h and
+// sys/net/if_lagg.h. The stored freebsd-src snapshots read for them carry `$FreeBSD$` markers
+// (the 12.x/13.x-era files: SPDX headers, CK_LIST bridge member lists, `if_bridge_input` on the
+// ifnet); none of these structs changed between stable/12 and stable/14, so they are 13.2's and
+// 14.x's layouts. The one later change known is 15.0's bridge VLAN filtering, which took 4 bytes
+// of `ifbreq`'s trailing pad for `ifbr_pvid` and `ifbr_vlanproto` (u16 each) and kept the size
+// at 80; the fields ifclone reads (name, flags) did not move. See docs/freebsd-ifnet.md §1.5.
+
+/// `struct ifdrv` (sys/net/if.h): the argument of SIOCSDRVSPEC / SIOCGDRVSPEC, a
+/// driver-private command `ifd_cmd` whose argument (`ifd_len` bytes) is at `ifd_data`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfDrv {
+    /// The interface whose driver answers (the bridge).
+    pub ifd_name: [u8; IFNAMSIZ],
+    /// `unsigned long`: pointer-sized on every FreeBSD ABI.
+    pub ifd_cmd: usize,
+    /// `size_t`: must equal the command's argument size exactly (`bridge_ioctl` answers EINVAL
+    /// otherwise: `ifd_len != bc->bc_argsize`).
+    pub ifd_len: usize,
+    /// `void *ifd_data`, as an address (the sys layer points it at the argument).
+    pub ifd_data: usize,
+}
+
+/// bridge(4) commands carried by SIOCSDRVSPEC / SIOCGDRVSPEC (`ifd_cmd`; the index into
+/// `bridge_control_table` in sys/net/if_bridge.c).
+pub mod brdg {
+    /// Add a member (`struct ifbreq`; SIOCSDRVSPEC; COPYIN, root).
+    pub const BRDGADD: usize = 0;
+    /// Delete a member (`struct ifbreq`; SIOCSDRVSPEC; COPYIN, root).
+    pub const BRDGDEL: usize = 1;
+    /// The member list (`struct ifbifconf`; SIOCGDRVSPEC; COPYIN and COPYOUT).
+    pub const BRDGGIFS: usize = 6;
+}
+
+/// `ifbr_ifsflags` bit of a span port (sys/net/if_bridgevar.h). BRDGGIFS lists span ports after
+/// the members, with this flag; a span port is not a member (`if_bridge` stays NULL).
+pub const IFBIF_SPAN: u32 = 0x0008;
+
+/// `struct ifbreq` (sys/net/if_bridgevar.h): one bridge member. 80 bytes, align 4.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfBReq {
+    pub ifbr_ifsname: [u8; IFNAMSIZ],
+    pub ifbr_ifsflags: u32,
+    pub ifbr_stpflags: u32,
+    pub ifbr_path_cost: u32,
+    pub ifbr_portno: u8,
+    pub ifbr_priority: u8,
+    pub ifbr_proto: u8,
+    pub ifbr_role: u8,
+    pub ifbr_state: u8,
+    /// The compiler's padding before the next `uint32_t`, spelled out (always zero here).
+    pub _pad0: [u8; 3],
+    pub ifbr_addrcnt: u32,
+    pub ifbr_addrmax: u32,
+    pub ifbr_addrexceeded: u32,
+    /// `uint8_t pad[32]` (15.0 puts `ifbr_pvid`, `ifbr_vlanproto` in its first 4 bytes).
+    pub pad: [u8; 32],
+}
+
+/// Size of one `struct ifbreq` record in a BRDGGIFS answer.
+pub const IFBREQ_SIZE: usize = size_of::<IfBReq>();
+
+/// `struct ifbifconf` (sys/net/if_bridgevar.h): `uint32_t ifbic_len`, then a union of
+/// `caddr_t ifbic_buf` / `struct ifbreq *ifbic_req` (stored as an address; the compiler pads
+/// the u32 to the pointer's alignment, as C does).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfBifConf {
+    pub ifbic_len: u32,
+    pub ifbic_buf: usize,
+}
+
+/// `struct lacp_opreq` (sys/net/if_lagg.h), kept as raw bytes: u16 and u8 fields, 31 bytes
+/// padded to 32, align 2. ifclone never reads it.
+pub const LACP_OPREQ_SIZE: usize = 32;
+
+/// `LAGG_MAX_PORTS` (sys/net/if_lagg.h): `lagg_port_create` refuses a port past it (ENOSPC),
+/// so a SIOCGLAGG buffer of this many records holds every port.
+pub const LAGG_MAX_PORTS: usize = 32;
+
+/// `struct lagg_reqport` (sys/net/if_lagg.h): the argument of SIOCSLAGGPORT,
+/// SIOCSLAGGDELPORT, SIOCGLAGGPORT and one record of a SIOCGLAGG answer. 72 bytes, align 4.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaggReqPort {
+    /// The lagg (ifioctl finds the interface by this first field).
+    pub rp_ifname: [u8; IFNAMSIZ],
+    /// The port.
+    pub rp_portname: [u8; IFNAMSIZ],
+    pub rp_prio: u32,
+    pub rp_flags: u32,
+    /// `union { struct lacp_opreq rpsc_lacp; } rp_psc`.
+    pub rp_psc: [u8; LACP_OPREQ_SIZE],
+}
+
+/// `struct lagg_reqall` (sys/net/if_lagg.h): the argument of SIOCGLAGG. 80 bytes, align 8.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaggReqAll {
+    pub ra_ifname: [u8; IFNAMSIZ],
+    /// `u_int ra_proto` (the kernel writes the protocol).
+    pub ra_proto: u32,
+    /// `size_t ra_size`: in, the buffer's size; out, what the kernel wrote.
+    pub ra_size: usize,
+    /// `struct lagg_reqport *ra_port`, as an address.
+    pub ra_port: usize,
+    /// `int ra_ports`: out, the records written.
+    pub ra_ports: i32,
+    /// `union { struct lacp_opreq rpsc_lacp; } ra_psc` (padded to 8 after it).
+    pub ra_psc: [u8; LACP_OPREQ_SIZE],
+}
+
 /// `struct if_announcemsghdr` size (rtsock).
 pub const IF_ANNOUNCEMSGHDR_SIZE: usize = 24;
 
@@ -168,6 +284,16 @@ pub const SIOCIFCREATE2: IoctlReq = iowr(I, 124, IFREQ);
 pub const SIOCAIFGROUP: IoctlReq = iow(I, 135, size_of::<IfGroupReq>());
 pub const SIOCGIFGROUP: IoctlReq = iowr(I, 136, size_of::<IfGroupReq>());
 pub const SIOCGIFGMEMB: IoctlReq = iowr(I, 138, size_of::<IfGroupReq>());
+
+// sys/sys/sockio.h: SIOCSDRVSPEC / SIOCGDRVSPEC (the same number, two directions; bridge_ioctl
+// refuses a COPYOUT command sent with SIOCSDRVSPEC and the reverse).
+pub const SIOCSDRVSPEC: IoctlReq = iow(I, 123, size_of::<IfDrv>());
+pub const SIOCGDRVSPEC: IoctlReq = iowr(I, 123, size_of::<IfDrv>());
+// sys/net/if_lagg.h.
+pub const SIOCGLAGGPORT: IoctlReq = iowr(I, 140, size_of::<LaggReqPort>());
+pub const SIOCSLAGGPORT: IoctlReq = iow(I, 141, size_of::<LaggReqPort>());
+pub const SIOCSLAGGDELPORT: IoctlReq = iow(I, 142, size_of::<LaggReqPort>());
+pub const SIOCGLAGG: IoctlReq = iowr(I, 143, size_of::<LaggReqAll>());
 
 // ---- other FreeBSD constants (values differ from Linux, so they are defined here) ----
 
@@ -245,6 +371,23 @@ const _: () = {
     assert!(SIOCAIFGROUP == 0x8028_6987);
     assert!(SIOCGIFGROUP == 0xC028_6988);
     assert!(SIOCGIFGMEMB == 0xC028_698A);
+
+    // bridge(4) / lagg(4) (docs/freebsd-ifnet.md §1.5).
+    assert!(size_of::<IfDrv>() == 40);
+    assert!(align_of::<IfDrv>() == 8);
+    assert!(size_of::<IfBReq>() == 80);
+    assert!(align_of::<IfBReq>() == 4);
+    assert!(size_of::<IfBifConf>() == 16);
+    assert!(size_of::<LaggReqPort>() == 72);
+    assert!(align_of::<LaggReqPort>() == 4);
+    assert!(size_of::<LaggReqAll>() == 80);
+    assert!(align_of::<LaggReqAll>() == 8);
+    assert!(SIOCSDRVSPEC == 0x8028_697B);
+    assert!(SIOCGDRVSPEC == 0xC028_697B);
+    assert!(SIOCGLAGGPORT == 0xC048_698C);
+    assert!(SIOCSLAGGPORT == 0x8048_698D);
+    assert!(SIOCSLAGGDELPORT == 0x8048_698E);
+    assert!(SIOCGLAGG == 0xC050_698F);
 };
 
 #[cfg(test)]
@@ -265,6 +408,27 @@ mod tests {
         assert_eq!(offset_of!(IfGroupReq, ifgr_len), 16);
         assert_eq!(offset_of!(IfGroupReq, ifgr_ifgru), 24);
         assert_eq!(offset_of!(IfConf, ifc_buf), 8);
+        assert_eq!(offset_of!(IfDrv, ifd_cmd), 16);
+        assert_eq!(offset_of!(IfDrv, ifd_len), 24);
+        assert_eq!(offset_of!(IfDrv, ifd_data), 32);
+        assert_eq!(offset_of!(IfBReq, ifbr_ifsflags), 16);
+        assert_eq!(offset_of!(IfBReq, ifbr_stpflags), 20);
+        assert_eq!(offset_of!(IfBReq, ifbr_path_cost), 24);
+        assert_eq!(offset_of!(IfBReq, ifbr_portno), 28);
+        assert_eq!(offset_of!(IfBReq, ifbr_state), 32);
+        assert_eq!(offset_of!(IfBReq, ifbr_addrcnt), 36);
+        assert_eq!(offset_of!(IfBReq, ifbr_addrexceeded), 44);
+        assert_eq!(offset_of!(IfBReq, pad), 48);
+        assert_eq!(offset_of!(IfBifConf, ifbic_buf), 8);
+        assert_eq!(offset_of!(LaggReqPort, rp_portname), 16);
+        assert_eq!(offset_of!(LaggReqPort, rp_prio), 32);
+        assert_eq!(offset_of!(LaggReqPort, rp_flags), 36);
+        assert_eq!(offset_of!(LaggReqPort, rp_psc), 40);
+        assert_eq!(offset_of!(LaggReqAll, ra_proto), 16);
+        assert_eq!(offset_of!(LaggReqAll, ra_size), 24);
+        assert_eq!(offset_of!(LaggReqAll, ra_port), 32);
+        assert_eq!(offset_of!(LaggReqAll, ra_ports), 40);
+        assert_eq!(offset_of!(LaggReqAll, ra_psc), 44);
     }
 
     #[test]

@@ -457,6 +457,215 @@ pub fn in6_aliasreq(name: &str, addr: std::net::Ipv6Addr, prefix: u8) -> [u8; IN
     out
 }
 
+// ---- bridge(4) and lagg(4) ports ----
+
+fn put_usize(out: &mut [u8], off: usize, v: usize) {
+    let b = v.to_ne_bytes();
+    out[off..off + b.len()].copy_from_slice(&b);
+}
+
+impl IfDrv {
+    /// SIOCSDRVSPEC / SIOCGDRVSPEC on the bridge `bridge`: driver command `cmd` whose argument
+    /// is the `len` bytes at `data` (an address the sys layer supplies).
+    pub fn new(bridge: &str, cmd: usize, len: usize, data: usize) -> IfDrv {
+        IfDrv {
+            ifd_name: name16(bridge),
+            ifd_cmd: cmd,
+            ifd_len: len,
+            ifd_data: data,
+        }
+    }
+
+    /// The 40-byte image handed to the kernel.
+    pub fn bytes(&self) -> [u8; std::mem::size_of::<IfDrv>()] {
+        use std::mem::offset_of;
+        let mut out = [0u8; std::mem::size_of::<IfDrv>()];
+        out[..IFNAMSIZ].copy_from_slice(&self.ifd_name);
+        put_usize(&mut out, offset_of!(IfDrv, ifd_cmd), self.ifd_cmd);
+        put_usize(&mut out, offset_of!(IfDrv, ifd_len), self.ifd_len);
+        put_usize(&mut out, offset_of!(IfDrv, ifd_data), self.ifd_data);
+        out
+    }
+}
+
+impl IfBReq {
+    /// The BRDGADD / BRDGDEL argument: the member's name, everything else zero (as ifconfig's
+    /// `addm` / `deletem` send it; bridge_ioctl_add reads only the name).
+    pub fn for_member(name: &str) -> IfBReq {
+        IfBReq {
+            ifbr_ifsname: name16(name),
+            ifbr_ifsflags: 0,
+            ifbr_stpflags: 0,
+            ifbr_path_cost: 0,
+            ifbr_portno: 0,
+            ifbr_priority: 0,
+            ifbr_proto: 0,
+            ifbr_role: 0,
+            ifbr_state: 0,
+            _pad0: [0; 3],
+            ifbr_addrcnt: 0,
+            ifbr_addrmax: 0,
+            ifbr_addrexceeded: 0,
+            pad: [0; 32],
+        }
+    }
+
+    /// The 80-byte image handed to the kernel.
+    pub fn bytes(&self) -> [u8; IFBREQ_SIZE] {
+        use std::mem::offset_of;
+        let mut out = [0u8; IFBREQ_SIZE];
+        out[..IFNAMSIZ].copy_from_slice(&self.ifbr_ifsname);
+        let mut put = |off: usize, v: u32| out[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+        put(offset_of!(IfBReq, ifbr_ifsflags), self.ifbr_ifsflags);
+        put(offset_of!(IfBReq, ifbr_stpflags), self.ifbr_stpflags);
+        put(offset_of!(IfBReq, ifbr_path_cost), self.ifbr_path_cost);
+        put(offset_of!(IfBReq, ifbr_addrcnt), self.ifbr_addrcnt);
+        put(offset_of!(IfBReq, ifbr_addrmax), self.ifbr_addrmax);
+        put(
+            offset_of!(IfBReq, ifbr_addrexceeded),
+            self.ifbr_addrexceeded,
+        );
+        let o = offset_of!(IfBReq, ifbr_portno);
+        out[o..o + 5].copy_from_slice(&[
+            self.ifbr_portno,
+            self.ifbr_priority,
+            self.ifbr_proto,
+            self.ifbr_role,
+            self.ifbr_state,
+        ]);
+        out[o + 5..o + 8].copy_from_slice(&self._pad0);
+        let o = offset_of!(IfBReq, pad);
+        out[o..o + 32].copy_from_slice(&self.pad);
+        out
+    }
+}
+
+impl IfBifConf {
+    /// The BRDGGIFS argument: a buffer of `len` bytes at `buf` for `struct ifbreq` records.
+    pub fn new(len: usize, buf: usize) -> IfBifConf {
+        IfBifConf {
+            ifbic_len: len.min(u32::MAX as usize) as u32,
+            ifbic_buf: buf,
+        }
+    }
+
+    /// The 16-byte image handed to the kernel (padding zero).
+    pub fn bytes(&self) -> [u8; std::mem::size_of::<IfBifConf>()] {
+        use std::mem::offset_of;
+        let mut out = [0u8; std::mem::size_of::<IfBifConf>()];
+        out[..4].copy_from_slice(&self.ifbic_len.to_ne_bytes());
+        put_usize(&mut out, offset_of!(IfBifConf, ifbic_buf), self.ifbic_buf);
+        out
+    }
+}
+
+/// What a BRDGGIFS answer means, given the buffer that was offered (`offered` bytes) and the
+/// `ifbic_len` the kernel wrote back (the bytes of whole records it filled).
+#[derive(Debug, PartialEq, Eq)]
+pub enum BifconfAnswer {
+    /// Every record fitted: the bridge's members (span ports left out), in the kernel's order.
+    Members(Vec<String>),
+    /// The buffer may have been too small (the kernel cuts the list silently): offer this many
+    /// bytes. The rule is ifconfig's (`bridge_interfaces`): complete only when at least one more
+    /// record would still have fitted.
+    Retry(usize),
+}
+
+/// Interprets a BRDGGIFS answer: `buf` is the offered buffer, `answered` the `ifbic_len` back.
+pub fn bifconf_answer(buf: &[u8], answered: u32) -> BifconfAnswer {
+    let used = (answered as usize).min(buf.len());
+    if used + IFBREQ_SIZE >= buf.len() {
+        return BifconfAnswer::Retry(buf.len().max(IFBREQ_SIZE) * 2);
+    }
+    BifconfAnswer::Members(bridge_members(&buf[..used]))
+}
+
+/// The member names in `buf`, a run of `struct ifbreq` records as BRDGGIFS writes them: the
+/// members, then the span ports (`IFBIF_SPAN` in `ifbr_ifsflags`), which are not members and
+/// are skipped. A cut record at the end and records without a valid name are ignored.
+pub fn bridge_members(buf: &[u8]) -> Vec<String> {
+    use std::mem::offset_of;
+    let fl = offset_of!(IfBReq, ifbr_ifsflags);
+    buf.chunks_exact(IFBREQ_SIZE)
+        .filter(|r| {
+            let flags = u32::from_ne_bytes([r[fl], r[fl + 1], r[fl + 2], r[fl + 3]]);
+            flags & IFBIF_SPAN == 0
+        })
+        .filter_map(|r| name_from(&r[..IFNAMSIZ]).map(|n| n.as_str().to_string()))
+        .collect()
+}
+
+impl LaggReqPort {
+    /// SIOCSLAGGPORT / SIOCSLAGGDELPORT (and SIOCGLAGGPORT): the lagg and the port, everything
+    /// else zero, as ifconfig's `laggport` / `-laggport` send it.
+    pub fn new(lagg: &str, port: &str) -> LaggReqPort {
+        LaggReqPort {
+            rp_ifname: name16(lagg),
+            rp_portname: name16(port),
+            rp_prio: 0,
+            rp_flags: 0,
+            rp_psc: [0; LACP_OPREQ_SIZE],
+        }
+    }
+
+    /// The 72-byte image handed to the kernel.
+    pub fn bytes(&self) -> [u8; std::mem::size_of::<LaggReqPort>()] {
+        use std::mem::offset_of;
+        let mut out = [0u8; std::mem::size_of::<LaggReqPort>()];
+        out[..IFNAMSIZ].copy_from_slice(&self.rp_ifname);
+        let o = offset_of!(LaggReqPort, rp_portname);
+        out[o..o + IFNAMSIZ].copy_from_slice(&self.rp_portname);
+        let o = offset_of!(LaggReqPort, rp_prio);
+        out[o..o + 4].copy_from_slice(&self.rp_prio.to_ne_bytes());
+        let o = offset_of!(LaggReqPort, rp_flags);
+        out[o..o + 4].copy_from_slice(&self.rp_flags.to_ne_bytes());
+        let o = offset_of!(LaggReqPort, rp_psc);
+        out[o..o + LACP_OPREQ_SIZE].copy_from_slice(&self.rp_psc);
+        out
+    }
+}
+
+impl LaggReqAll {
+    /// SIOCGLAGG on `lagg`: room for `size` bytes of `struct lagg_reqport` records at `buf`.
+    pub fn new(lagg: &str, size: usize, buf: usize) -> LaggReqAll {
+        LaggReqAll {
+            ra_ifname: name16(lagg),
+            ra_proto: 0,
+            ra_size: size,
+            ra_port: buf,
+            ra_ports: 0,
+            ra_psc: [0; LACP_OPREQ_SIZE],
+        }
+    }
+
+    /// The 80-byte image handed to the kernel (padding zero).
+    pub fn bytes(&self) -> [u8; std::mem::size_of::<LaggReqAll>()] {
+        use std::mem::offset_of;
+        let mut out = [0u8; std::mem::size_of::<LaggReqAll>()];
+        out[..IFNAMSIZ].copy_from_slice(&self.ra_ifname);
+        let o = offset_of!(LaggReqAll, ra_proto);
+        out[o..o + 4].copy_from_slice(&self.ra_proto.to_ne_bytes());
+        put_usize(&mut out, offset_of!(LaggReqAll, ra_size), self.ra_size);
+        put_usize(&mut out, offset_of!(LaggReqAll, ra_port), self.ra_port);
+        let o = offset_of!(LaggReqAll, ra_ports);
+        out[o..o + 4].copy_from_slice(&self.ra_ports.to_ne_bytes());
+        let o = offset_of!(LaggReqAll, ra_psc);
+        out[o..o + LACP_OPREQ_SIZE].copy_from_slice(&self.ra_psc);
+        out
+    }
+}
+
+/// The port names of a SIOCGLAGG answer: `buf` holds `struct lagg_reqport` records, `ports` is
+/// the `ra_ports` the kernel wrote back (records beyond the buffer are ignored).
+pub fn lagg_ports(buf: &[u8], ports: i32) -> Vec<String> {
+    use std::mem::offset_of;
+    let o = offset_of!(LaggReqPort, rp_portname);
+    buf.chunks_exact(std::mem::size_of::<LaggReqPort>())
+        .take(ports.max(0) as usize)
+        .filter_map(|r| name_from(&r[o..o + IFNAMSIZ]).map(|n| n.as_str().to_string()))
+        .collect()
+}
+
 // ---- jail(2) parameter lists ----
 
 /// One jail_set/jail_get parameter: a NUL-terminated name and a value buffer. An empty value is
@@ -818,6 +1027,117 @@ mod tests {
             let g: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
             let _ = parse_ifconf(&g);
         }
+    }
+
+    #[test]
+    fn bridge_requests() {
+        let add = IfBReq::for_member("epair0a");
+        let b = add.bytes();
+        assert_eq!(b.len(), 80);
+        assert_eq!(&b[..8], b"epair0a\0");
+        assert!(b[8..].iter().all(|&x| x == 0));
+        let drv = IfDrv::new("bridge0", brdg::BRDGADD, IFBREQ_SIZE, PTR);
+        let d = drv.bytes();
+        assert_eq!(&d[..8], b"bridge0\0");
+        assert_eq!(usize::from_ne_bytes(d[16..24].try_into().unwrap()), 0);
+        assert_eq!(usize::from_ne_bytes(d[24..32].try_into().unwrap()), 80);
+        assert_eq!(usize::from_ne_bytes(d[32..40].try_into().unwrap()), PTR);
+        let del = IfDrv::new("bridge0", brdg::BRDGDEL, IFBREQ_SIZE, PTR);
+        let conf = IfBifConf::new(8192, PTR);
+        let c = conf.bytes();
+        assert_eq!(u32::from_ne_bytes(c[..4].try_into().unwrap()), 8192);
+        assert_eq!(&c[4..8], &[0; 4]);
+        assert_eq!(usize::from_ne_bytes(c[8..16].try_into().unwrap()), PTR);
+        let gifs = IfDrv::new("bridge0", brdg::BRDGGIFS, 16, PTR);
+
+        let mut s = show("SIOCSDRVSPEC BRDGADD (ifd_data=PTR)", SIOCSDRVSPEC, &d);
+        s += &show("ifbreq epair0a (BRDGADD/BRDGDEL)", 0, &b);
+        s += &show(
+            "SIOCSDRVSPEC BRDGDEL (ifd_data=PTR)",
+            SIOCSDRVSPEC,
+            &del.bytes(),
+        );
+        s += &show(
+            "SIOCGDRVSPEC BRDGGIFS (ifd_data=PTR)",
+            SIOCGDRVSPEC,
+            &gifs.bytes(),
+        );
+        s += &show("ifbifconf 8192 (ifbic_buf=PTR)", 0, &c);
+        snap("bridge", s);
+    }
+
+    fn ifbreq_record(name: &str, flags: u32) -> Vec<u8> {
+        let mut r = IfBReq::for_member(name);
+        r.ifbr_ifsflags = flags;
+        r.ifbr_portno = 3;
+        r.bytes().to_vec()
+    }
+
+    #[test]
+    fn bridge_member_lists() {
+        // Two members (learning | discover, as BRDGADD leaves them), then a span port.
+        let mut buf = ifbreq_record("epair0a", 0x3);
+        buf.extend(ifbreq_record("tap1", 0x3 | 0x4));
+        buf.extend(ifbreq_record("epair9a", IFBIF_SPAN));
+        assert_eq!(bridge_members(&buf), vec!["epair0a", "tap1"]);
+        // A cut record at the end is ignored.
+        assert_eq!(bridge_members(&buf[..200]), vec!["epair0a", "tap1"]);
+        // Room for more: complete; the answered length bounds what is read.
+        let mut offered = buf.clone();
+        offered.resize(8192, 0xee);
+        assert_eq!(
+            bifconf_answer(&offered, 240),
+            BifconfAnswer::Members(vec!["epair0a".into(), "tap1".into()])
+        );
+        // Exactly full (or nearly): ask again with twice the room, as ifconfig does.
+        assert_eq!(bifconf_answer(&buf, 240), BifconfAnswer::Retry(480));
+        assert_eq!(bifconf_answer(&buf[..230], 160), BifconfAnswer::Retry(460));
+        // An answer longer than the buffer (cannot happen) is bounded by the buffer.
+        assert_eq!(bifconf_answer(&[], 80), BifconfAnswer::Retry(160));
+        assert_eq!(
+            bifconf_answer(&[0; 8192], 0),
+            BifconfAnswer::Members(vec![])
+        );
+        // Never panics on garbage.
+        for n in 0..300 {
+            let g: Vec<u8> = (0..n).map(|i| (i * 31 % 253) as u8).collect();
+            let _ = bridge_members(&g);
+            let _ = bifconf_answer(&g, n as u32);
+        }
+    }
+
+    #[test]
+    fn lagg_requests() {
+        let rp = LaggReqPort::new("lagg0", "epair0a");
+        let b = rp.bytes();
+        assert_eq!(b.len(), 72);
+        assert_eq!(&b[..6], b"lagg0\0");
+        assert_eq!(&b[16..24], b"epair0a\0");
+        assert!(b[24..].iter().all(|&x| x == 0));
+        let ra = LaggReqAll::new("lagg0", LAGG_MAX_PORTS * 72, PTR);
+        let a = ra.bytes();
+        assert_eq!(usize::from_ne_bytes(a[24..32].try_into().unwrap()), 2304);
+        assert_eq!(usize::from_ne_bytes(a[32..40].try_into().unwrap()), PTR);
+        let mut s = show("SIOCSLAGGPORT lagg0 epair0a", SIOCSLAGGPORT, &b);
+        s += &show("SIOCSLAGGDELPORT lagg0 epair0a", SIOCSLAGGDELPORT, &b);
+        s += &show("SIOCGLAGG lagg0 32 ports (ra_port=PTR)", SIOCGLAGG, &a);
+        snap("lagg", s);
+    }
+
+    #[test]
+    fn lagg_port_lists() {
+        let mut buf = Vec::new();
+        for p in ["epair0a", "epair1a", "tap0"] {
+            let mut r = LaggReqPort::new("lagg0", p);
+            r.rp_flags = 0x1c;
+            buf.extend_from_slice(&r.bytes());
+        }
+        assert_eq!(lagg_ports(&buf, 3), vec!["epair0a", "epair1a", "tap0"]);
+        // ra_ports bounds the records read, and the buffer bounds ra_ports.
+        assert_eq!(lagg_ports(&buf, 2), vec!["epair0a", "epair1a"]);
+        assert_eq!(lagg_ports(&buf, 40), vec!["epair0a", "epair1a", "tap0"]);
+        assert_eq!(lagg_ports(&buf[..100], 3), vec!["epair0a"]);
+        assert!(lagg_ports(&buf, -1).is_empty());
     }
 
     #[test]

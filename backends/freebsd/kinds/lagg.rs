@@ -1,5 +1,6 @@
 //! lagg(4), ifclone's `bond`: cloner `lagg`, created without ports (the default protocol is
-//! failover; ports and protocol are configured with SIOCSLAGGPORT/SIOCSLAGG, not implemented).
+//! failover). Ports join and leave with SIOCSLAGGPORT / SIOCSLAGGDELPORT (`Links::set_master`,
+//! in `ops.rs`); the protocol (SIOCSLAGG) is not implemented.
 
 use super::{simple, Made};
 use crate::error::Result;
