@@ -383,7 +383,8 @@ impl Stack {
 
     /// Makes `port` a port of the bridge/lagg `master` (ifconfig's `addm` / `laggport`). Both
     /// are in this stack; a master whose kind has no ports, an unknown name or a port that is
-    /// the master itself is refused before anything changes. Already a port of `master`:
+    /// the master itself is refused before anything changes (Linux: IFLA_MASTER; FreeBSD:
+    /// BRDGADD / SIOCSLAGGPORT, type-checked, not yet run on a FreeBSD kernel). Already a port of `master`:
     /// nothing to do.
     pub fn add_port(&self, master: &str, port: &str) -> Result<()> {
         let (m, p) = self.master_and_port("add port", master, port)?;
