@@ -1,7 +1,7 @@
 //! epair (Linux: veth): two interfaces joined back to back; the b end may be placed in another
 //! stack at creation (`peervnet`).
 
-use super::{always_valid, Keyword, KindDesc, MoveDriver, Strategy::*};
+use super::{always_valid, native_or_recreate, Keyword, KindDesc};
 use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
 
 pub(super) static DESC: KindDesc = KindDesc {
@@ -9,12 +9,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     name: "epair",
     aliases: &["veth"],
     summary: "a pair of interfaces joined back to back (Linux veth)",
-    moves: MoveDriver {
-        kind: Some(KindName::Epair),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
+    moves: native_or_recreate(KindName::Epair, false),
     ports: false,
     on_parent: false,
     fds: false,

@@ -1,31 +1,14 @@
 //! lagg: a link aggregation (Linux bond) over member ports.
 
-use super::{always_valid, no_link, no_name, no_parent, KindDesc, MoveDriver, Strategy::*};
+use super::{recreate_only, without_params, KindDesc};
 use crate::model::{KindInfo, KindName, KindSpec};
 
-pub(super) static DESC: KindDesc = KindDesc {
-    kind: KindName::Bond,
-    name: "lagg",
-    aliases: &["bond"],
-    summary: "a link aggregation (Linux bond) over member ports",
-    moves: MoveDriver {
-        kind: Some(KindName::Bond),
-        default: Recreate,
-        allowed: &[Recreate],
-        exclusive: false,
-    },
-    ports: true,
-    on_parent: false,
-    fds: false,
-    keywords: &[],
-    validate: always_valid,
-    spec_of,
-    link: no_link,
-    lower: no_link,
-    set_lower_name: no_name,
-    parent: no_parent,
-};
-
-fn spec_of(k: &KindInfo) -> Option<KindSpec> {
-    matches!(k, KindInfo::Bond).then_some(KindSpec::Bond)
-}
+pub(super) static DESC: KindDesc = without_params(
+    KindName::Bond,
+    "lagg",
+    &["bond"],
+    "a link aggregation (Linux bond) over member ports",
+    recreate_only(KindName::Bond),
+    true,
+    |k| matches!(k, KindInfo::Bond).then_some(KindSpec::Bond),
+);

@@ -1,7 +1,7 @@
 //! macvlan and macvtap: interfaces with their own MAC on a parent's link (macvtap adds a tap
 //! fd, for VMs).
 
-use super::{always_valid, Keyword, KindDesc, MoveDriver, Strategy::*};
+use super::{always_valid, native_or_recreate, Keyword, KindDesc};
 use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
 
 static KEYWORDS: &[Keyword] = &[
@@ -22,12 +22,7 @@ pub(super) static MACVLAN: KindDesc = KindDesc {
     name: "macvlan",
     aliases: &[],
     summary: "an interface with its own MAC address on a parent's link",
-    moves: MoveDriver {
-        kind: Some(KindName::Macvlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
+    moves: native_or_recreate(KindName::Macvlan, false),
     ports: false,
     on_parent: true,
     fds: false,
@@ -45,12 +40,7 @@ pub(super) static MACVTAP: KindDesc = KindDesc {
     name: "macvtap",
     aliases: &[],
     summary: "a macvlan with a tap file descriptor (for a VM)",
-    moves: MoveDriver {
-        kind: Some(KindName::Macvtap),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
+    moves: native_or_recreate(KindName::Macvtap, false),
     ports: false,
     on_parent: true,
     fds: false,

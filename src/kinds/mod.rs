@@ -187,6 +187,56 @@ pub fn lookup(name: &str) -> Option<&'static KindDesc> {
         .find(|d| d.name == name || d.aliases.contains(&name))
 }
 
+/// The move driver of a kind that moves natively by default and may be re-created.
+pub(crate) const fn native_or_recreate(kind: KindName, exclusive: bool) -> MoveDriver {
+    MoveDriver {
+        kind: Some(kind),
+        default: Strategy::Native,
+        allowed: &[Strategy::Native, Strategy::Recreate],
+        exclusive,
+    }
+}
+
+/// The move driver of a kind that only re-creation moves (the kernel cannot move it on Linux).
+pub(crate) const fn recreate_only(kind: KindName) -> MoveDriver {
+    MoveDriver {
+        kind: Some(kind),
+        default: Strategy::Recreate,
+        allowed: &[Strategy::Recreate],
+        exclusive: false,
+    }
+}
+
+/// The descriptor of a kind without parameters, link or fds (bridge, lagg, lo, dummy): its
+/// `spec_of` says whether a record is of it and gives its one spec.
+pub(crate) const fn without_params(
+    kind: KindName,
+    name: &'static str,
+    aliases: &'static [&'static str],
+    summary: &'static str,
+    moves: MoveDriver,
+    ports: bool,
+    spec_of: fn(&KindInfo) -> Option<KindSpec>,
+) -> KindDesc {
+    KindDesc {
+        kind,
+        name,
+        aliases,
+        summary,
+        moves,
+        ports,
+        on_parent: false,
+        fds: false,
+        keywords: &[],
+        validate: always_valid,
+        spec_of,
+        link: no_link,
+        lower: no_link,
+        set_lower_name: no_name,
+        parent: no_parent,
+    }
+}
+
 /// Descriptor helpers for kinds without a link or parameters.
 pub(crate) fn no_link(_: &KindInfo) -> Option<&LinkRef> {
     None

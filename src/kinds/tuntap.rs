@@ -1,7 +1,7 @@
 //! tap and tun: interfaces whose other side is a file descriptor (a VM, a VPN daemon); one fd
 //! per queue.
 
-use super::{no_link, no_name, no_parent, Keyword, KindDesc, MoveDriver, Strategy::*};
+use super::{native_or_recreate, no_link, no_name, no_parent, Keyword, KindDesc};
 use crate::model::{KindInfo, KindName, KindSpec};
 
 static QUEUES: &[Keyword] = &[Keyword {
@@ -15,12 +15,7 @@ pub(super) static TAP: KindDesc = KindDesc {
     name: "tap",
     aliases: &[],
     summary: "an Ethernet interface whose other side is a file descriptor",
-    moves: MoveDriver {
-        kind: Some(KindName::Tap),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
+    moves: native_or_recreate(KindName::Tap, false),
     ports: false,
     on_parent: false,
     fds: true,
@@ -38,12 +33,7 @@ pub(super) static TUN: KindDesc = KindDesc {
     name: "tun",
     aliases: &[],
     summary: "an IP interface whose other side is a file descriptor",
-    moves: MoveDriver {
-        kind: Some(KindName::Tun),
-        default: Native,
-        allowed: &[Native, Recreate],
-        exclusive: false,
-    },
+    moves: native_or_recreate(KindName::Tun, false),
     ports: false,
     on_parent: false,
     fds: true,

@@ -1,6 +1,6 @@
 //! vlan: an 802.1Q / 802.1ad tagged interface on a parent.
 
-use super::{Keyword, KindDesc, MoveDriver, Strategy::*};
+use super::{native_or_recreate, Keyword, KindDesc};
 use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
 
 pub(super) static DESC: KindDesc = KindDesc {
@@ -8,13 +8,8 @@ pub(super) static DESC: KindDesc = KindDesc {
     name: "vlan",
     aliases: &[],
     summary: "an 802.1Q / 802.1ad tagged interface on a parent",
-    moves: MoveDriver {
-        kind: Some(KindName::Vlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        // A vlan id is unique per parent: the copy cannot exist beside the source.
-        exclusive: true,
-    },
+    // Exclusive: a vlan id is unique per parent, so the copy cannot exist beside the source.
+    moves: native_or_recreate(KindName::Vlan, true),
     ports: false,
     on_parent: true,
     fds: false,

@@ -1,6 +1,6 @@
 //! vxlan: an Ethernet segment tunnelled over UDP, optionally bound to an underlay device.
 
-use super::{no_link, Keyword, KindDesc, MoveDriver, Strategy::*};
+use super::{native_or_recreate, no_link, Keyword, KindDesc};
 use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
 
 pub(super) static DESC: KindDesc = KindDesc {
@@ -8,14 +8,9 @@ pub(super) static DESC: KindDesc = KindDesc {
     name: "vxlan",
     aliases: &[],
     summary: "an Ethernet segment tunnelled over UDP",
-    moves: MoveDriver {
-        kind: Some(KindName::Vxlan),
-        default: Native,
-        allowed: &[Native, Recreate],
-        // One vxlan per (vni, port, dev) in a stack: the copy is made in another stack, so it
-        // may coexist.
-        exclusive: false,
-    },
+    // One vxlan per (vni, port, dev) in a stack: the copy is made in another stack, so it may
+    // coexist.
+    moves: native_or_recreate(KindName::Vxlan, false),
     ports: false,
     on_parent: false,
     fds: false,
