@@ -144,6 +144,32 @@ fn bond() {
 
 #[test]
 #[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn bond_ports_join_and_leave() {
+    let g = StackGuard::new("bondports");
+    g.create_interface(&CreateRequest::new(KindSpec::Bond).named(n("bo0")))
+        .expect("create bond");
+    g.create_interface(&CreateRequest::new(KindSpec::Dummy).named(n("du0")))
+        .expect("create dummy");
+    g.add_port("bo0", "du0").expect("du0 joins bo0");
+    let bo = g.interface("bo0").unwrap();
+    assert_eq!(g.interface("du0").unwrap().master, Some(bo.index));
+    #[cfg(target_os = "linux")]
+    assert_eq!(ip_link(g.name(), "du0").unwrap()["master"], "bo0");
+    let ports: Vec<String> = g
+        .ports("bo0")
+        .unwrap()
+        .iter()
+        .map(|i| i.name.to_string())
+        .collect();
+    assert_eq!(ports, ["du0"]);
+    g.del_port("bo0", "du0").expect("du0 leaves bo0");
+    assert_eq!(g.interface("du0").unwrap().master, None);
+    #[cfg(target_os = "linux")]
+    assert!(ip_link(g.name(), "du0").unwrap()["master"].is_null());
+}
+
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
 fn dummy() {
     let g = StackGuard::new("dummy");
     let made = g
