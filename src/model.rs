@@ -495,6 +495,13 @@ impl IfFlags {
             self
         }
     }
+    /// The neutral flags of an OS's flag word, by a backend's table of (OS bit, flag).
+    pub fn from_os_bits(bits: u32, table: &[(u32, IfFlags)]) -> IfFlags {
+        table.iter().fold(IfFlags::empty(), |acc, (bit, f)| {
+            acc.with_if(*f, bits & bit != 0)
+        })
+    }
+
     /// The names of the flags that are set, in ifconfig's order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         IfFlags::NAMES

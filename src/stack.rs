@@ -410,11 +410,15 @@ impl Stack {
 
     /// The ports of the bridge/lagg `master`, from one listing.
     pub fn ports(&self, master: &str) -> Result<Vec<Interface>> {
-        let m = self.interface(master)?;
-        Ok(self
-            .interfaces()?
+        let all = self.interfaces()?;
+        let index = match all.iter().find(|i| i.name == master) {
+            Some(m) => m.index,
+            // Not in the listing: the lookup gives the error a missing name gets everywhere.
+            None => self.interface(master)?.index,
+        };
+        Ok(all
             .into_iter()
-            .filter(|i| i.master == Some(m.index))
+            .filter(|i| i.master == Some(index))
             .collect())
     }
 

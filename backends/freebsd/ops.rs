@@ -593,7 +593,5 @@ pub fn neutral_flags(f: u32) -> IfFlags {
         (0x800, IfFlags::SIMPLEX),
         (0x8000, IfFlags::MULTICAST),
     ];
-    MAP.iter().fold(IfFlags::empty(), |acc, (bit, n)| {
-        acc.with_if(*n, f & bit != 0)
-    })
+    IfFlags::from_os_bits(f, &MAP)
 }

@@ -45,9 +45,7 @@ pub fn neutral_flags(f: u32) -> IfFlags {
         (0x10000, IfFlags::LOWER_UP),
         (0x20000, IfFlags::DORMANT),
     ];
-    MAP.iter().fold(IfFlags::empty(), |acc, (bit, n)| {
-        acc.with_if(*n, f & bit != 0)
-    })
+    IfFlags::from_os_bits(f, &MAP)
 }
 
 /// Parses one RTM_NEWLINK payload (ifinfomsg + attributes) read from `stack`. `None` if it is

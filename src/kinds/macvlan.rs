@@ -17,41 +17,38 @@ static KEYWORDS: &[Keyword] = &[
     },
 ];
 
-pub(super) static MACVLAN: KindDesc = KindDesc {
-    kind: KindName::Macvlan,
-    name: "macvlan",
-    aliases: &[],
-    summary: "an interface with its own MAC address on a parent's link",
-    moves: native_or_recreate(KindName::Macvlan, false),
-    ports: false,
-    on_parent: true,
-    fds: false,
-    keywords: KEYWORDS,
-    validate: always_valid,
-    spec_of,
-    link,
-    lower: link,
-    set_lower_name,
-    parent,
-};
+pub(super) static MACVLAN: KindDesc = on_a_parent(
+    KindName::Macvlan,
+    "macvlan",
+    "an interface with its own MAC address on a parent's link",
+);
 
-pub(super) static MACVTAP: KindDesc = KindDesc {
-    kind: KindName::Macvtap,
-    name: "macvtap",
-    aliases: &[],
-    summary: "a macvlan with a tap file descriptor (for a VM)",
-    moves: native_or_recreate(KindName::Macvtap, false),
-    ports: false,
-    on_parent: true,
-    fds: false,
-    keywords: KEYWORDS,
-    validate: always_valid,
-    spec_of,
-    link,
-    lower: link,
-    set_lower_name,
-    parent,
-};
+pub(super) static MACVTAP: KindDesc = on_a_parent(
+    KindName::Macvtap,
+    "macvtap",
+    "a macvlan with a tap file descriptor (for a VM)",
+);
+
+/// macvlan and macvtap share their parameters, moves and hooks.
+const fn on_a_parent(kind: KindName, name: &'static str, summary: &'static str) -> KindDesc {
+    KindDesc {
+        kind,
+        name,
+        aliases: &[],
+        summary,
+        moves: native_or_recreate(kind, false),
+        ports: false,
+        on_parent: true,
+        fds: false,
+        keywords: KEYWORDS,
+        validate: always_valid,
+        spec_of,
+        link,
+        lower: link,
+        set_lower_name,
+        parent,
+    }
+}
 
 fn spec_of(k: &KindInfo) -> Option<KindSpec> {
     match k {

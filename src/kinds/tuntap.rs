@@ -10,41 +10,38 @@ static QUEUES: &[Keyword] = &[Keyword {
     help: "the number of queues, 1..=256",
 }];
 
-pub(super) static TAP: KindDesc = KindDesc {
-    kind: KindName::Tap,
-    name: "tap",
-    aliases: &[],
-    summary: "an Ethernet interface whose other side is a file descriptor",
-    moves: native_or_recreate(KindName::Tap, false),
-    ports: false,
-    on_parent: false,
-    fds: true,
-    keywords: QUEUES,
-    validate,
-    spec_of,
-    link: no_link,
-    lower: no_link,
-    set_lower_name: no_name,
-    parent: no_parent,
-};
+pub(super) static TAP: KindDesc = queue_kind(
+    KindName::Tap,
+    "tap",
+    "an Ethernet interface whose other side is a file descriptor",
+);
 
-pub(super) static TUN: KindDesc = KindDesc {
-    kind: KindName::Tun,
-    name: "tun",
-    aliases: &[],
-    summary: "an IP interface whose other side is a file descriptor",
-    moves: native_or_recreate(KindName::Tun, false),
-    ports: false,
-    on_parent: false,
-    fds: true,
-    keywords: QUEUES,
-    validate,
-    spec_of,
-    link: no_link,
-    lower: no_link,
-    set_lower_name: no_name,
-    parent: no_parent,
-};
+pub(super) static TUN: KindDesc = queue_kind(
+    KindName::Tun,
+    "tun",
+    "an IP interface whose other side is a file descriptor",
+);
+
+/// tap and tun differ only in name and frames: the same queues, moves and hooks.
+const fn queue_kind(kind: KindName, name: &'static str, summary: &'static str) -> KindDesc {
+    KindDesc {
+        kind,
+        name,
+        aliases: &[],
+        summary,
+        moves: native_or_recreate(kind, false),
+        ports: false,
+        on_parent: false,
+        fds: true,
+        keywords: QUEUES,
+        validate,
+        spec_of,
+        link: no_link,
+        lower: no_link,
+        set_lower_name: no_name,
+        parent: no_parent,
+    }
+}
 
 fn validate(s: &KindSpec) -> Result<(), String> {
     match s {
