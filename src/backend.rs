@@ -22,7 +22,7 @@
 //! | [`Addresses`] | [`addresses`], [`add_address`], [`del_address`]                      |
 //! | [`Moves`]     | [`move_native`] — the kernel's own move, with an optional new name   |
 //! | [`Marks`]     | [`add_mark`], [`del_mark`] — a mark that travels with the device (Linux: an alternative name); [`Interface::mark`](crate::model::Interface::mark) reads it back |
-//! | [`Watch`]     | room for a stack's event stream (nothing yet)                        |
+//! | [`Watch`]     | [`subscribe`] (a stack's notifications as [`Raw`]s), [`stacks_feed`], [`join_fds`] |
 //!
 //! Rules every backend follows:
 //! - **No caller thread ever changes stack.** Linux enters a netns only on a short-lived dedicated
@@ -55,14 +55,17 @@
 //! [`move_native`]: Moves::move_native
 //! [`add_mark`]: Marks::add_mark
 //! [`del_mark`]: Marks::del_mark
+//! [`subscribe`]: Watch::subscribe
+//! [`stacks_feed`]: Watch::stacks_feed
+//! [`join_fds`]: Watch::join_fds
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, Mac, StackInfo,
-    StackSel,
+    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, Mac, Queues,
+    StackInfo, StackSel,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -308,6 +311,14 @@ pub trait Links: Stacks {
         let _ = (stack, port, op);
         Err(missing(self.os(), "set_master"))
     }
+    /// Opens `queues` descriptors of an existing interface that hands out descriptors (a
+    /// macvtap's character device), each checked to serve exactly `iface` — its name *and*
+    /// index — so a descriptor never reaches a consumer for a device that was destroyed and
+    /// whose index or name was reused. Linux: `/dev/tapN` of a macvtap, once per queue.
+    fn open_fds(&self, stack: &Self::Stack, iface: &Interface, queues: u16) -> Result<Queues> {
+        let _ = (stack, iface, queues);
+        Err(missing(self.os(), "open_fds"))
+    }
 }
 
 /// A port joining or leaving a master ([`Links::set_master`]).
@@ -400,9 +411,84 @@ pub trait Marks: Stacks {
     }
 }
 
-/// Room for an event stream of a stack (interfaces appearing, changing, leaving): a later
-/// part of the contract, answered `Unsupported` until a backend provides it.
-pub trait Watch: Stacks {}
+/// One thing a stack's kernel reported, as a backend's [`Feed`] reads it. The framework
+/// ([`crate::watch`]) turns these into [`Event`](crate::watch::Event)s: it keeps the stack's
+/// state, so a backend only says what the kernel said and never diffs or pairs anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Raw {
+    /// An interface's whole current state (Linux: an RTM_NEWLINK).
+    Link(Interface),
+    /// Interface `index` appeared or changed, and the kernel did not say how (FreeBSD:
+    /// RTM_IFINFO, IFAN_ARRIVAL): the framework reads it again with [`Links::get`]. `name` is
+    /// the name the kernel gave, if any.
+    Touched { index: u32, name: Option<IfName> },
+    /// Interface `index` left the stack (destroyed, moved out, or — FreeBSD — renamed away).
+    Gone {
+        index: u32,
+        name: Option<IfName>,
+        /// Set when the kernel says it moved (Linux: IFLA_NEW_NETNSID / IFLA_NEW_IFINDEX of
+        /// the RTM_DELLINK); FreeBSD's departure does not say, the framework pairs it.
+        moved: Option<MovedTo>,
+    },
+    /// An address was added to (`added`) or removed from interface `index`.
+    Addr { index: u32, addr: IfAddr, added: bool },
+    /// The kernel dropped messages (Linux: ENOBUFS or NLMSG_OVERRUN; FreeBSD: ENOBUFS with
+    /// SO_RERROR): the stack must be read again.
+    Lost,
+}
+
+/// Where the kernel said an interface went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MovedTo {
+    /// The target stack's id as seen from the old stack (Linux: IFLA_NEW_NETNSID), resolved
+    /// with [`Stacks::link_stack`].
+    pub stack_id: Option<i32>,
+    /// The interface's index in the target stack (Linux: IFLA_NEW_IFINDEX).
+    pub index: Option<u32>,
+}
+
+/// How a feed is opened.
+#[derive(Clone, Debug, Default)]
+pub struct FeedOpts {
+    /// The socket receive buffer to ask for, in bytes (`None`: the backend's default, large
+    /// enough for bursts of thousands of changes). Small values make overflow easy to test.
+    pub rcvbuf: Option<usize>,
+}
+
+/// A subscription to one stack's kernel notifications, open before the stack is listed so no
+/// change falls between the two. Reading never blocks; [`Feed::fd`] tells when to read.
+pub trait Feed: Send + Debug {
+    /// A descriptor that polls readable when [`Feed::read`] may return something.
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_>;
+    /// Appends what the kernel queued so far to `out` without blocking, at most about `max`
+    /// entries (the rest stays queued in the kernel). Returns whether anything was read. An
+    /// overflow is reported as [`Raw::Lost`], never as an error; an error means the feed is
+    /// broken (its stack is gone).
+    fn read(&mut self, out: &mut Vec<Raw>, max: usize) -> Result<bool>;
+}
+
+/// A stack's event stream: the raw notifications the framework's
+/// [`Watcher`](crate::watch::Watcher) merges with listings.
+pub trait Watch: Stacks {
+    /// Subscribes to `stack`'s interface and address notifications.
+    fn subscribe(&self, stack: &Self::Stack, opts: &FeedOpts) -> Result<Box<dyn Feed>> {
+        let _ = (stack, opts);
+        Err(missing(self.os(), "subscribe"))
+    }
+    /// A feed that becomes readable when named stacks may have been created or removed (its
+    /// `read` reports nothing useful; the framework lists the stacks again). `None` when the OS
+    /// has no such signal (the framework then lists on a timer).
+    fn stacks_feed(&self) -> Result<Option<Box<dyn Feed>>> {
+        Ok(None)
+    }
+    /// One descriptor that polls readable when any of `fds` does (Linux: epoll; FreeBSD:
+    /// kqueue), for an event loop that wants a single descriptor per watcher.
+    fn join_fds(&self, fds: &[std::os::fd::BorrowedFd<'_>]) -> Result<std::os::fd::OwnedFd> {
+        let _ = fds;
+        Err(missing(self.os(), "join_fds"))
+    }
+}
 
 /// The operations one OS provides: every part of the contract. See the module header for the
 /// rules. Implemented for every type that implements the parts.
@@ -449,6 +535,7 @@ pub fn unsupported_kind(os: &str, kind: KindName) -> Error {
 /// on a concrete backend needs in scope).
 pub mod prelude {
     pub use super::{
-        Addresses, Backend, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
+        Addresses, Backend, Feed, FeedOpts, Links, Marks, Moves, Placement, PortOp, Raw,
+        StackHandle, Stacks, Watch,
     };
 }
