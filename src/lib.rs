@@ -8,6 +8,9 @@
 //!   one dump, change their properties, destroy many at once through the kernel's bulk path.
 //! - [`vmove`]: move an interface to another stack under one written contract (`docs/vmove.md`)
 //!   that behaves the same on both systems.
+//! - [`watch`]: a gapless event stream of stacks (interfaces, addresses, moves, stacks), and
+//!   [`supervise`]: dependents (macvtap, macvlan, vlan) re-created when their lower device
+//!   comes back, with new descriptors per generation.
 //!
 //! ```no_run
 //! use ifclone::{CreateRequest, KindSpec, Stack};
@@ -36,6 +39,7 @@ mod state;
 mod sys;
 pub mod testing;
 pub mod vmove;
+pub mod watch;
 
 pub use backend::{kernel_requests, Backend, Placement, StackHandle};
 pub use error::{Context, Error, NotReturned, Result};

@@ -487,6 +487,10 @@ impl IfFlags {
     pub const fn with(self, other: IfFlags) -> IfFlags {
         IfFlags(self.0 | other.0)
     }
+    /// `self` without `other`'s flags.
+    pub const fn without(self, other: IfFlags) -> IfFlags {
+        IfFlags(self.0 & !other.0)
+    }
     /// `self` with `other` set when `on`.
     pub const fn with_if(self, other: IfFlags, on: bool) -> IfFlags {
         if on {
@@ -566,7 +570,7 @@ impl Interface {
 }
 
 /// An interface address with its prefix length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IfAddr {
     pub addr: std::net::IpAddr,
     pub prefix_len: u8,

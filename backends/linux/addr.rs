@@ -21,7 +21,7 @@ fn parse(payload: &[u8], index: u32) -> Option<IfAddr> {
 }
 
 /// An RTM_NEWADDR payload: the interface index and the address.
-fn parse_any(payload: &[u8]) -> Option<(u32, IfAddr)> {
+pub(super) fn parse_any(payload: &[u8]) -> Option<(u32, IfAddr)> {
     if payload.len() < 8 {
         return None;
     }

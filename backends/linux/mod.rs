@@ -23,6 +23,7 @@ mod link;
 mod netlink;
 mod stack;
 mod sys;
+mod watch;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -622,6 +623,16 @@ impl System {
     }
 
     fn open_macvtap(&self, home: &SysStack, iface: &Interface) -> Result<OwnedFd> {
+        let mut fds = self.open_macvtap_queues(home, iface, 1)?;
+        Ok(fds.remove(0))
+    }
+
+    fn open_macvtap_queues(
+        &self,
+        home: &SysStack,
+        iface: &Interface,
+        queues: u16,
+    ) -> Result<Vec<OwnedFd>> {
         let op = "open macvtap device of";
         let dir = PathBuf::from(RUNTIME_DIR).join(format!(
             "macvtap-{}-{}",
@@ -630,7 +641,9 @@ impl System {
         ));
         std::fs::create_dir_all(&dir).map_err(|e| io_kerr(e, op, iface.name.to_string(), home))?;
         let (d, name, index) = (dir.clone(), iface.name.to_string(), iface.index);
-        let r = sys::in_netns(home.fd(), move || sys::macvtap_open(&d, &name, index));
+        let r = sys::in_netns(home.fd(), move || {
+            sys::macvtap_open(&d, &name, index, queues)
+        });
         let _ = std::fs::remove_dir(&dir);
         r.map_err(|e| io_kerr(e, op, iface.name.to_string(), home))
     }
@@ -1018,6 +1031,18 @@ impl Links for System {
         self.setlink(s, m, opname, port.name.as_str())
     }
 
+    fn open_fds(&self, s: &SysStack, iface: &Interface, queues: u16) -> Result<Queues> {
+        if iface.kind.kind() != Some(KindName::Macvtap) {
+            return Err(Error::unsupported(
+                "open descriptors of",
+                iface.name.to_string(),
+                "only a macvtap hands out descriptors after it is created",
+            ));
+        }
+        let fds = self.open_macvtap_queues(s, iface, queues)?;
+        Ok(Queues::of(iface.name, iface.index, FdKind::Macvtap, fds))
+    }
+
     /// One NEWLINK sent in `stack`: the end there, the peer (with its MTU and MAC) in `peer_in`;
     /// the kernel's echo of the end (6.2+) carries the peer's index as IFLA_LINK. Without an
     /// echo, one lookup per end.
@@ -1234,7 +1259,23 @@ impl Marks for System {
     }
 }
 
-impl Watch for System {}
+impl Watch for System {
+    fn subscribe(
+        &self,
+        s: &SysStack,
+        opts: &crate::backend::FeedOpts,
+    ) -> Result<Box<dyn crate::backend::Feed>> {
+        Ok(Box::new(watch::subscribe(s, opts)?))
+    }
+    fn stacks_feed(&self) -> Result<Option<Box<dyn crate::backend::Feed>>> {
+        Ok(Some(Box::new(watch::stacks_feed(std::path::Path::new(
+            stack::NETNS_DIR,
+        ))?)))
+    }
+    fn join_fds(&self, fds: &[std::os::fd::BorrowedFd<'_>]) -> Result<OwnedFd> {
+        watch::join(fds)
+    }
+}
 
 impl crate::backend::Sealed for System {}
 

@@ -248,6 +248,7 @@ pub fn netns_cookie(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca; // _IOW('T', 202, int)
 const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb; // _IOW('T', 203, int)
+const TUNGETIFF: libc::c_ulong = 0x8004_54d2; // _IOR('T', 210, unsigned int)
 pub const IFF_TUN: i16 = 0x0001;
 pub const IFF_TAP: i16 = 0x0002;
 const IFF_NO_PI: i16 = 0x1000;
@@ -275,6 +276,27 @@ fn tun_setiff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<String> 
     // SAFETY: TUNSETIFF reads and writes a struct ifreq (40 bytes); IfReq has that layout and
     // lives for the duration of the call.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF as _, &mut req as *mut IfReq) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let end = req
+        .name
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(libc::IFNAMSIZ);
+    Ok(String::from_utf8_lossy(&req.name[..end]).into_owned())
+}
+
+/// The name of the device a tun/tap/macvtap descriptor serves (TUNGETIFF).
+pub fn tun_getiff(fd: BorrowedFd<'_>) -> io::Result<String> {
+    let mut req = IfReq {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        _pad: [0; 22],
+    };
+    // SAFETY: TUNGETIFF writes a struct ifreq (40 bytes); IfReq has that layout and lives for
+    // the duration of the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNGETIFF as _, &mut req as *mut IfReq) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -338,8 +360,14 @@ pub fn tun_available() -> bool {
 /// from the calling thread's netns. Must run on a dedicated thread that already entered the
 /// target netns: it unshares the mount namespace, mounts a private tmpfs on `tmp` (an empty
 /// directory) and a sysfs under it, reads the device number, creates the node there and opens
-/// it. The mounts vanish with the thread.
-pub fn macvtap_open(tmp: &Path, ifname: &str, ifindex: u32) -> io::Result<OwnedFd> {
+/// it `queues` times (at least once), checking each descriptor serves that very device. The
+/// mounts vanish with the thread.
+pub fn macvtap_open(
+    tmp: &Path,
+    ifname: &str,
+    ifindex: u32,
+    queues: u16,
+) -> io::Result<Vec<OwnedFd>> {
     unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_FS)?;
     mount(
         None::<&str>,
@@ -379,14 +407,34 @@ pub fn macvtap_open(tmp: &Path, ifname: &str, ifindex: u32) -> io::Result<OwnedF
         Mode::from_bits_truncate(0o600),
         makedev(maj, min),
     )?;
-    let fd: OwnedFd = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(&node)?
-        .into();
+    let mut fds = Vec::with_capacity(queues.max(1) as usize);
+    for _ in 0..queues.max(1) {
+        let fd: OwnedFd = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&node)?
+            .into();
+        fds.push(fd);
+    }
     let _ = std::fs::remove_file(&node);
-    Ok(fd)
+    // Each descriptor must serve this very device: the name the fd answers to (TUNGETIFF)
+    // and the index that name has now must be the ones asked for. A device destroyed after the
+    // number was read (and an index or name reused since) fails here, never reaches a caller.
+    let now = std::fs::read_to_string(sys.join(format!("class/net/{ifname}/ifindex")))?;
+    for fd in &fds {
+        let name = tun_getiff(fd.as_fd())?;
+        if name != ifname || now.trim().parse::<u32>().ok() != Some(ifindex) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "the macvtap device serves {name:?} (index {}), not {ifname} (index {ifindex}): it was re-created",
+                    now.trim()
+                ),
+            ));
+        }
+    }
+    Ok(fds)
 }
 
 /// Parses sysfs `MAJ:MIN`.
