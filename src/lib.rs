@@ -36,6 +36,7 @@ pub mod ledger;
 pub mod model;
 mod stack;
 mod state;
+pub mod supervise;
 mod sys;
 pub mod testing;
 pub mod vmove;

@@ -151,6 +151,16 @@ impl Stack {
         self.sys().get(&self.h, IfSel::Index(index))
     }
 
+    /// Opens `queues` descriptors of interface `name` that hands them out (a macvtap's
+    /// character device), each checked to serve this very device — its name and its index now —
+    /// so no descriptor of a destroyed device whose name or index was reused is ever returned.
+    pub fn open_fds(&self, name: &str, queues: u16) -> Result<Queues> {
+        let iface = self.interface(name)?;
+        self.sys()
+            .open_fds(&self.h, &iface, queues)
+            .map_err(|e| e.in_stack(self.name()))
+    }
+
     /// Creates an interface in this stack.
     pub fn create_interface(&self, req: &CreateRequest) -> Result<Created> {
         self.create_placed(req, None, None)
