@@ -470,6 +470,12 @@ pub trait Feed: Send + Debug {
     /// overflow is reported as [`Raw::Lost`], never as an error; an error means the feed is
     /// broken (its stack is gone).
     fn read(&mut self, out: &mut Vec<Raw>, max: usize) -> Result<bool>;
+    /// Whether this kernel marks a move in the departure itself ([`Raw::Gone::moved`], Linux),
+    /// so a departure without the mark is final. When it does not (FreeBSD), the framework
+    /// waits a moment for a matching arrival in the other watched stacks.
+    fn moves_announced(&self) -> bool {
+        false
+    }
 }
 
 /// A stack's event stream: the raw notifications the framework's

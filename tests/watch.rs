@@ -408,3 +408,75 @@ fn watching_a_stack_twice_is_refused_before_anything() {
     let e = Watcher::new(&[g.stack(), &again]).unwrap_err();
     assert_eq!(variant(&e), "InvalidArgument", "{e}");
 }
+
+/// `ifc monitor A B` prints a move between them as one line with both names and stacks, and
+/// `--json` prints one object per line.
+#[test]
+fn ifc_monitor_prints_a_move_with_both_names() {
+    require_root();
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let (a, b) = (StackGuard::new("mon-a"), StackGuard::new("mon-b"));
+    epair(a.stack(), "qa", "qb");
+    // The lines of a running `ifc monitor`, through a channel, and the child to kill.
+    let start = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifc"));
+        cmd.arg("monitor");
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .args([a.name(), b.name()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ifc monitor");
+        // Wait until it is subscribed.
+        let mut first = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with("ifc: watching "), "{first}");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, rx)
+    };
+    let until_moved =
+        |(mut child, rx): (std::process::Child, std::sync::mpsc::Receiver<String>)| {
+            let mut lines = Vec::new();
+            let found = loop {
+                match rx.recv_timeout(Duration::from_secs(5)) {
+                    Ok(l) if l.contains("moved") => break Some(l),
+                    Ok(l) => lines.push(l),
+                    Err(_) => break None,
+                }
+            };
+            let _ = child.kill();
+            let _ = child.wait();
+            found.unwrap_or_else(|| panic!("no move among {lines:?}"))
+        };
+    let (text, json) = (start(false), start(true));
+    let opts = MoveOptions {
+        strategy: Some(ifclone::vmove::Strategy::Native),
+        ..MoveOptions::default()
+    };
+    vmove(a.stack(), "qa", b.stack(), &opts).expect("move");
+    let l = until_moved(text);
+    assert!(
+        l.starts_with(&format!("{}: moved {}:qa (index", b.name(), a.name()))
+            && l.contains(&format!("-> {}:qa (index", b.name())),
+        "{l}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&until_moved(json)).expect("a JSON line");
+    assert_eq!(v["event"], "moved");
+    assert_eq!(v["from"]["stack"], a.name());
+    assert_eq!(v["to"]["stack"], b.name());
+    assert_eq!(v["from"]["name"], "qa");
+}

@@ -97,6 +97,10 @@ impl Feed for LinkFeed {
         }
         Ok(any)
     }
+
+    fn moves_announced(&self) -> bool {
+        true
+    }
 }
 
 /// The notifications in one datagram.

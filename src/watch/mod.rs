@@ -58,6 +58,12 @@ use view::View;
 pub const BATCH: usize = 4096;
 /// How often named stacks are listed again where the OS gives no signal for their creation.
 pub const STACKS_POLL: Duration = Duration::from_secs(1);
+/// How long a departure the kernel marked as a move waits for its arrival in a watched stack
+/// (the kernel sends it once the device is registered there; never more than a few ms).
+pub const MOVE_WAIT: Duration = Duration::from_millis(500);
+/// How long a departure the kernel does not mark (FreeBSD) waits for an arrival of the same
+/// name in another watched stack before it is reported as a departure.
+pub const PAIR_WAIT: Duration = Duration::from_millis(20);
 /// How often a listing that was overrun itself is retried before the watcher gives up.
 const RELIST_TRIES: usize = 5;
 
@@ -311,8 +317,12 @@ impl Watcher {
 
     /// Waits until a feed is readable or `wait` passes.
     fn wait(&self, wait: Option<Duration>) -> Result<()> {
+        self.wait_on(self.fds(), wait)
+    }
+
+    /// Waits until one of `fds` is readable or `wait` passes.
+    fn wait_on(&self, fds: Vec<BorrowedFd<'_>>, wait: Option<Duration>) -> Result<()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        let fds = self.fds();
         let mut pfds: Vec<PollFd<'_>> = fds
             .iter()
             .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
@@ -466,6 +476,7 @@ impl Watcher {
             }
             *raws = out;
         }
+        self.await_arrivals(&mut batch)?;
         for (i, raws) in batch.iter_mut().enumerate() {
             if raws.contains(&Raw::Lost) {
                 raws.clear();
@@ -541,6 +552,83 @@ impl Watcher {
             }
         }
         self.queue.extend(events);
+        Ok(())
+    }
+
+    /// A move's arrival is announced after its departure — on Linux only once the device is
+    /// re-registered in the target, which takes milliseconds — so for each departure into a
+    /// watched stack whose arrival is not in the batch yet, waits for it a bounded time
+    /// ([`MOVE_WAIT`]; where the kernel does not mark moves, [`PAIR_WAIT`]).
+    fn await_arrivals(&mut self, batch: &mut [Vec<Raw>]) -> Result<()> {
+        let n = batch.len();
+        if n < 2 {
+            return Ok(());
+        }
+        // (target stack or None for "any other", wanted index, departure's name, how long)
+        let mut wants: Vec<Want> = Vec::new();
+        for (i, raws) in batch.iter().enumerate() {
+            for r in raws {
+                let Raw::Gone { index, name, moved } = r else {
+                    continue;
+                };
+                if !self.watched[i].view.links.contains_key(index) {
+                    continue;
+                }
+                match moved {
+                    Some(to) => {
+                        let dest = self.target(i, to.stack_id)?;
+                        let j = self
+                            .watched
+                            .iter()
+                            .position(|w| Some(&w.name) == dest.stack.as_ref());
+                        if let Some(j) = j.filter(|&j| j != i) {
+                            wants.push((Some(j), to.index, None, MOVE_WAIT));
+                        }
+                    }
+                    None if !self.watched[i].feed.moves_announced() => {
+                        wants.push((None, None, *name, PAIR_WAIT));
+                    }
+                    None => {}
+                }
+            }
+        }
+        for (target, index, name, wait) in wants {
+            let found = |batch: &[Vec<Raw>]| {
+                batch.iter().enumerate().any(|(j, raws)| {
+                    target.is_none_or(|t| t == j)
+                        && raws.iter().any(|r| match r {
+                            Raw::Link(l) => {
+                                index.is_none_or(|x| x == l.index)
+                                    && name.is_none_or(|nm| nm == l.name)
+                            }
+                            _ => false,
+                        })
+                })
+            };
+            let deadline = Instant::now() + wait;
+            while !found(batch) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let fds = match target {
+                    Some(t) => vec![self.watched[t].feed.fd()],
+                    None => self.fds(),
+                };
+                self.wait_on(fds, Some(left))?;
+                let sys = self.host.backend();
+                for (j, w) in self.watched.iter_mut().enumerate() {
+                    if target.is_some_and(|t| t != j) {
+                        continue;
+                    }
+                    let mut more = Vec::new();
+                    w.feed.read(&mut more, BATCH)?;
+                    for r in more {
+                        batch[j].extend(resolve(sys, w.stack.handle(), r)?);
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -644,6 +732,15 @@ impl Watcher {
         Ok(())
     }
 }
+
+/// An arrival a departure waits for: in this watched stack (`None`: any other), with this index
+/// and this name (when known), for at most this long.
+type Want = (
+    Option<usize>,
+    Option<u32>,
+    Option<crate::model::IfName>,
+    Duration,
+);
 
 /// A departure's arrival: (stack position, position in the batch).
 struct Pair {

@@ -20,6 +20,9 @@ usage: ifc [-j STACK] [-a] [-u|-d]              list interfaces (ifconfig style)
        ifc [-j STACK] IF -vnet [STACK] [strategy native|recreate] [addresses]
        ifc stack create NAME | ifc stack list | ifc stack remove [--force] NAME
        ifc [-j STACK] recover                   finish or undo the moves of crashed processes
+       ifc monitor [--json] [--count N] [STACK …]
+                                                one line per event of the stacks (none given:
+                                                the host's, and named stacks coming and going)
        ifc -h | --help                          this text
 ";
 

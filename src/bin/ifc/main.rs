@@ -5,7 +5,7 @@
 //!   unit-tested in `tests/` (`cargo test --bin ifc`). Bad input is refused here, before anything
 //!   is opened.
 //! - [`keywords`]: the create/set keywords as one table, read by the parsers and by [`help`].
-//! - [`render`]: ifconfig-style output, pure.
+//! - [`render`]: ifconfig-style output, pure; [`monitor`]: `ifc monitor`'s event lines, pure.
 //! - [`run`]: executing a `Cmd`, the only part that talks to the kernel.
 //!
 //! Exit status: 0 all done, 1 something not done, 2 usage error.
@@ -16,6 +16,7 @@ use std::process::ExitCode;
 mod create;
 mod help;
 mod keywords;
+mod monitor;
 mod opts;
 mod render;
 mod run;

@@ -65,6 +65,13 @@ pub enum Cmd {
     },
     /// Finish or undo the moves of crashed processes (all, or those touching one stack).
     Recover(Option<StackSel>),
+    /// One line per event of the stacks (none given: the host's, and named stacks coming and
+    /// going), until `count` events were printed (`None`: for ever).
+    Monitor {
+        stacks: Vec<StackSel>,
+        json: bool,
+        count: Option<u64>,
+    },
 }
 
 /// `-u` / `-d` filters of a listing.
@@ -190,6 +197,7 @@ pub fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Cmd, Usage> {
             }
             return parse_stack(&words[1..]);
         }
+        "monitor" => return parse_monitor(stack, &words[1..]),
         "recover" => {
             return match &words[1..] {
                 [] => Ok(Cmd::Recover(stack)),
@@ -228,6 +236,34 @@ pub fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Cmd, Usage> {
         _ if rest.iter().any(|w| w == "vnet" || w == "-vnet") => parse_move(stack, name, rest),
         _ => parse_set(stack, name, rest),
     }
+}
+
+/// `monitor [--json] [--count N] [STACK …]` (or `-j STACK monitor …` for one stack).
+pub fn parse_monitor(stack: Option<StackSel>, words: &[String]) -> Result<Cmd, Usage> {
+    let (mut json, mut count, mut stacks) = (false, None, Vec::new());
+    stacks.extend(stack);
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "--json" => json = true,
+            "--count" => {
+                let v = it
+                    .next()
+                    .ok_or(Usage("missing value after '--count'".into()))?;
+                count =
+                    Some(v.parse::<u64>().ok().filter(|&c| c > 0).ok_or_else(|| {
+                        Usage(format!("--count: '{v}' is not a positive number"))
+                    })?);
+            }
+            o if o.starts_with('-') => return usage(format!("monitor: unknown option '{o}'")),
+            st => stacks.push(StackSel::parse(st)),
+        }
+    }
+    Ok(Cmd::Monitor {
+        stacks,
+        json,
+        count,
+    })
 }
 
 pub fn parse_stack(words: &[String]) -> Result<Cmd, Usage> {

@@ -226,6 +226,38 @@ pub fn run(cmd: Cmd, out: &mut dyn Write) -> Result<(), Failure> {
             }
             written?;
         }
+        Cmd::Monitor {
+            stacks,
+            json,
+            count,
+        } => {
+            use ifclone::watch::{WatchOptions, Watcher};
+            let all_named = stacks.is_empty();
+            let opened: Vec<Stack> = if all_named {
+                vec![Stack::host()?]
+            } else {
+                stacks
+                    .into_iter()
+                    .map(Stack::open)
+                    .collect::<Result<_, _>>()?
+            };
+            let refs: Vec<&Stack> = opened.iter().collect();
+            let mut w = Watcher::with_options(&refs, WatchOptions::new().stacks(all_named))?;
+            // Said once subscribed, so a script can wait for it before it changes anything.
+            let names: Vec<&str> = opened.iter().map(|s| s.name()).collect();
+            let _ = writeln!(std::io::stderr(), "ifc: watching {}", names.join(", "));
+            let mut printed = 0u64;
+            while count.is_none_or(|c| printed < c) {
+                let Some(e) = w.next(None)? else { continue };
+                if json {
+                    writeln!(out, "{}", crate::monitor::json(&e))?;
+                } else {
+                    writeln!(out, "{}", crate::monitor::line(&e))?;
+                }
+                out.flush()?;
+                printed += 1;
+            }
+        }
         Cmd::Recover(sel) => {
             let r = match sel {
                 Some(s) => vmove::recover_stack(&Stack::open(s)?)?,

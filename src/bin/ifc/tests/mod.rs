@@ -470,3 +470,51 @@ fn numbers_out_of_range_say_the_range() {
         assert!(h.contains(&r), "{r} not in -h");
     }
 }
+
+#[test]
+fn monitor() {
+    let mon = |stacks: Vec<StackSel>, json, count| Cmd::Monitor {
+        stacks,
+        json,
+        count,
+    };
+    assert_eq!(p("monitor").unwrap(), mon(vec![], false, None));
+    assert_eq!(
+        p("monitor --json a host").unwrap(),
+        mon(vec![StackSel::Name("a".into()), StackSel::Host], true, None)
+    );
+    assert_eq!(
+        p("-j a monitor --count 3").unwrap(),
+        mon(vec![StackSel::Name("a".into())], false, Some(3))
+    );
+    assert!(err("monitor --count 0").contains("positive"));
+    assert!(err("monitor --count").contains("missing value"));
+    assert!(err("monitor --bogus").contains("unknown option"));
+}
+
+#[test]
+fn monitor_lines() {
+    use crate::monitor::{json, line};
+    use ifclone::watch::{End, Event};
+    let mut i = ifclone::Interface::new(9, n("moved0"), ifclone::KindInfo::Bridge, "b");
+    i.mtu = 1500;
+    let e = Event::Moved {
+        from: End {
+            stack: "a".into(),
+            index: 4,
+            name: n("ma"),
+        },
+        to: End {
+            stack: "b".into(),
+            index: 9,
+            name: n("moved0"),
+        },
+        iface: i,
+    };
+    assert_eq!(line(&e), "b: moved a:ma (index 4) -> b:moved0 (index 9)");
+    let v = json(&e);
+    assert_eq!(v["event"], "moved");
+    assert_eq!(v["from"]["name"], "ma");
+    assert_eq!(v["to"]["stack"], "b");
+    assert_eq!(v["iface"]["kind"], "bridge");
+}
