@@ -56,6 +56,10 @@ pub use sys::{SysStack, System};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+#[doc = include_str!("../docs/watch.md")]
+#[cfg(doctest)]
+pub struct WatchDoctests;
+
 /// The backend for the OS this crate was built for.
 pub fn system() -> &'static System {
     host::shared_system()

@@ -101,7 +101,7 @@ pub struct DependentSpec {
     /// generation then keeps (a guest sees the same NIC).
     pub mac: Option<Mac>,
     pub mtu: Option<u32>,
-    /// Bring it up after each creation.
+    /// Bring it up after each creation (once its lower is up, when it is not yet).
     pub up: bool,
 }
 
@@ -403,7 +403,10 @@ impl Supervisor {
             });
             return;
         };
-        let req = self.spec.request(lower.name);
+        let mut req = self.spec.request(lower.name);
+        // A vlan cannot be up on a lower that is down (ENETDOWN): it is made down then, and
+        // brought up when the lower is (see `arrived`).
+        req.up &= lower.up;
         let made = self
             .lower_stack
             .create_placed(&req, self.into.as_ref(), None);
@@ -427,15 +430,21 @@ impl Supervisor {
     fn adopt_created(&mut self, iface: Interface, lower: Interface, fds: Queues) {
         let fds = match self.spec.kind {
             DependentKind::Macvtap { queues, .. } => {
-                drop(fds); // opened by create: one, and we want `queues`, all checked alike
-                match self.home().open_fds(iface.name.as_str(), queues) {
-                    Ok(q) => q,
-                    Err(e) if e.is_not_found() => return, // gone again: its departure follows
-                    Err(error) => {
-                        self.queue.push_back(Supervised::Failed { error });
-                        return;
+                // Create opened (and checked) one queue already; the rest are opened the same
+                // way. A taken-over dependent comes with none.
+                let mut all: Vec<std::os::fd::OwnedFd> = fds.into_iter().map(|q| q.fd).collect();
+                let more = usize::from(queues).saturating_sub(all.len()) as u16;
+                if more > 0 {
+                    match self.home().open_fds(iface.name.as_str(), more) {
+                        Ok(q) => all.extend(q.into_iter().map(|q| q.fd)),
+                        Err(e) if e.is_not_found() => return, // gone again: its departure follows
+                        Err(error) => {
+                            self.queue.push_back(Supervised::Failed { error });
+                            return;
+                        }
                     }
                 }
+                Queues::of(iface.name, iface.index, crate::model::FdKind::Macvtap, all)
             }
             _ => fds,
         };
@@ -511,8 +520,21 @@ impl Supervisor {
     }
 
     fn arrived(&mut self, iface: &Interface, lower_stack: &str) {
-        if self.current.is_none()
-            && &*iface.stack == lower_stack
+        if let Some(c) = &self.current {
+            if self.spec.up && iface.up && &*iface.stack == lower_stack && iface.index == c.lower_index {
+                let home = self.home();
+                let down = home
+                    .interface_by_index(c.iface_index)
+                    .is_ok_and(|d| !d.up && d.name == self.spec.name);
+                if down {
+                    if let Err(error) = home.set_up(self.spec.name.as_str(), true) {
+                        self.queue.push_back(Supervised::Failed { error });
+                    }
+                }
+            }
+            return;
+        }
+        if &*iface.stack == lower_stack
             && iface.name != self.spec.name
             && self.spec.lower.matches(iface)
         {

@@ -239,3 +239,110 @@ fn cloners_include_vlan_bond_dummy() {
         assert!(inside.contains(&k), "stack cloners {inside:?} lack {k}");
     }
 }
+
+/// The watcher reports a vlan arriving on its parent and leaving with it (the kernel deletes
+/// the vlan first), both as events of the stack.
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn watch_sees_a_vlan_arrive_and_leave_with_its_parent() {
+    use ifclone::watch::{Event, Watcher};
+    use std::time::Duration;
+    require_root();
+    let (g, _pa) = stack_with_pair("vm-watch-vlan");
+    let mut w = Watcher::new(&[g.stack()]).expect("watch");
+    g.create_interface(
+        &CreateRequest::new(KindSpec::Vlan {
+            parent: n("pa"),
+            id: 42,
+            proto: VlanProto::Dot1Q,
+        })
+        .named(n("pa.42")),
+    )
+    .expect("create vlan");
+    g.destroy("pa").expect("destroy the parent");
+    let evs: Vec<Event> = w
+        .events(Duration::from_millis(500))
+        .map(|e| e.expect("event"))
+        .collect();
+    let pos = |pred: &dyn Fn(&Event) -> bool| evs.iter().position(pred);
+    let arrived = pos(&|e| {
+        matches!(e, Event::Arrived(i) if i.name.as_str() == "pa.42"
+        && matches!(&i.kind, KindInfo::Vlan { id: 42, .. }))
+    });
+    let vlan_gone =
+        pos(&|e| matches!(e, Event::Departed { iface, .. } if iface.name.as_str() == "pa.42"));
+    let parent_gone =
+        pos(&|e| matches!(e, Event::Departed { iface, .. } if iface.name.as_str() == "pa"));
+    assert!(
+        arrived.is_some() && vlan_gone.is_some() && parent_gone.is_some(),
+        "{evs:#?}"
+    );
+    assert!(arrived < vlan_gone);
+}
+
+/// A supervised vlan is re-created on its parent every time the parent comes back (3 times),
+/// each generation a new device with the same name, id and MAC.
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn supervised_vlan_comes_back_with_its_parent() {
+    use ifclone::supervise::{
+        DependentKind, DependentSpec, LostReason, LowerMatch, Supervised, Supervisor,
+    };
+    use std::time::Duration;
+    require_root();
+    let (g, _pa) = stack_with_pair("vm-sup-vlan");
+    let spec = DependentSpec::new(
+        n("uplink"),
+        DependentKind::Vlan {
+            id: 7,
+            proto: VlanProto::Dot1Q,
+        },
+        LowerMatch::name(n("pa")),
+    );
+    let mut sup = Supervisor::start(g.stack(), spec).expect("supervise");
+    let step = |sup: &mut Supervisor| {
+        sup.next(Some(Duration::from_secs(10)))
+            .expect("supervisor")
+            .expect("a step within 10 s")
+    };
+    let mut mac = None;
+    for round in 1..=3u64 {
+        let gen = loop {
+            match step(&mut sup) {
+                Supervised::Waiting { .. } => continue,
+                Supervised::Created(gen) => break gen,
+                other => panic!("round {round}: {other:?}"),
+            }
+        };
+        assert_eq!(gen.generation, round);
+        assert!(matches!(&gen.iface.kind, KindInfo::Vlan { id: 7, .. }));
+        assert_eq!(gen.lower.name.as_str(), "pa");
+        let m = *mac.get_or_insert(gen.iface.mac);
+        assert_eq!(gen.iface.mac, m, "the vlan keeps its MAC");
+        let o = observe(g.name(), "uplink").expect("ip sees the vlan");
+        assert_eq!(o.kind.as_deref(), Some("vlan"), "{o:?}");
+        // The parent is down, so the vlan is too; it follows its parent up.
+        assert!(!o.up, "a vlan up on a parent that is down: {o:?}");
+        g.set_up("pa", true).expect("parent up");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !observe(g.name(), "uplink").is_some_and(|o| o.up) {
+            assert!(std::time::Instant::now() < deadline, "the vlan did not follow its parent up");
+            let _ = sup.next(Some(Duration::from_millis(100))).expect("supervisor");
+        }
+        g.destroy("pa").expect("destroy the parent");
+        match step(&mut sup) {
+            Supervised::Lost { generation, reason } => {
+                assert_eq!(generation, round);
+                assert_eq!(reason, LostReason::LowerGone { lower: n("pa") });
+            }
+            other => panic!("round {round}: expected a loss, got {other:?}"),
+        }
+        g.create_interface(
+            &CreateRequest::new(KindSpec::Epair {
+                peer_name: Some(n("pb")),
+            })
+            .named(n("pa")),
+        )
+        .expect("re-create pa/pb");
+    }
+}

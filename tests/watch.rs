@@ -156,7 +156,7 @@ fn every_event_type_on_veth_macvlan_tap_bridge() {
     let mut seen: Vec<Event> = Vec::new();
     let mut step = |w: &mut Watcher, f: &dyn Fn()| {
         f();
-        seen.extend(drain(w, Duration::from_millis(150)));
+        seen.extend(drain(w, Duration::from_millis(300)));
     };
     step(&mut w, &|| epair(s, "va", "vb"));
     step(&mut w, &|| {
