@@ -432,7 +432,11 @@ pub enum Raw {
         moved: Option<MovedTo>,
     },
     /// An address was added to (`added`) or removed from interface `index`.
-    Addr { index: u32, addr: IfAddr, added: bool },
+    Addr {
+        index: u32,
+        addr: IfAddr,
+        added: bool,
+    },
     /// The kernel dropped messages (Linux: ENOBUFS or NLMSG_OVERRUN; FreeBSD: ENOBUFS with
     /// SO_RERROR): the stack must be read again.
     Lost,
