@@ -439,20 +439,64 @@ pub fn jail_remove(jid: i32) -> Result<(), Errno> {
     }
 }
 
+/// What a forked child opens inside a jail ([`fds_from_jail`]): it fills `fds` from the first
+/// slot on (unused slots stay -1) and answers 0 or an errno. It runs between `fork` and
+/// `_exit`, so it must be async-signal-safe: system calls only, on memory that already exists —
+/// no allocation, no lock, no panic path.
+type ChildOpen = fn(&mut [libc::c_int; 2]) -> libc::c_int;
+
+/// The calling thread's errno, read without allocating (usable in a forked child).
+fn raw_errno() -> libc::c_int {
+    // SAFETY: __error() returns a valid pointer to the calling thread's errno.
+    unsafe { *libc::__error() }
+}
+
+/// [`ChildOpen`] for the interface sockets: AF_INET (AF_LOCAL on a kernel without INET), then
+/// AF_INET6 when the kernel has it.
+fn open_if_sockets(fds: &mut [libc::c_int; 2]) -> libc::c_int {
+    // SAFETY: socket(2) with constant arguments; the results are checked.
+    let mut fd4 = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+    if fd4 < 0 {
+        // SAFETY: as above.
+        fd4 = unsafe { libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0) };
+    }
+    if fd4 < 0 {
+        return raw_errno();
+    }
+    fds[0] = fd4;
+    // SAFETY: as above; -1 (no INET6) leaves the slot unused.
+    fds[1] = unsafe { libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0) };
+    0
+}
+
 /// The sockets inside jail `jid`'s VNET, without moving the caller.
-///
-/// Forks a child that `jail_attach`es, opens the sockets and passes them back over a unix
-/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
-/// child's errno, plus one or two descriptors) is fully prepared before `fork`, so the child
-/// performs only async-signal-safe system calls (jail_attach, socket, sendmsg, _exit) on memory
-/// that already exists: no allocation, no locks, no Rust runtime. The parent keeps its own VNET
-/// and credentials throughout.
 pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
+    let mut it = fds_from_jail(jid, open_if_sockets)?.into_iter();
+    match it.next() {
+        Some(inet) => Ok(Socks {
+            inet,
+            inet6: it.next(),
+        }),
+        None => Err(libc::EPROTO),
+    }
+}
+
+/// Descriptors opened inside jail `jid` by `open`, without moving the caller.
+///
+/// Forks a child that `jail_attach`es, runs `open` and passes what it opened back over a unix
+/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
+/// child's errno, plus up to two descriptors) is fully prepared before `fork`, so the child
+/// performs only async-signal-safe system calls (jail_attach, what `open` makes, sendmsg,
+/// _exit) on memory that already exists: no allocation, no locks, no Rust runtime. The parent
+/// keeps its own VNET and credentials throughout; the descriptors arrive close-on-exec.
+fn fds_from_jail(jid: i32, open: ChildOpen) -> Result<Vec<OwnedFd>, Errno> {
     const INT: u32 = std::mem::size_of::<libc::c_int>() as u32;
     let (parent_end, child_end) = UnixStream::pair().map_err(io_errno)?;
 
     let mut status: i32 = 0;
     let status_ptr: *mut i32 = &mut status;
+    let mut child_fds: [libc::c_int; 2] = [-1; 2];
+    let child_fds_ptr: *mut [libc::c_int; 2] = &mut child_fds;
     let mut iov = libc::iovec {
         iov_base: status_ptr.cast(),
         iov_len: std::mem::size_of::<i32>(),
@@ -493,41 +537,34 @@ pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
     let msg_ptr: *mut libc::msghdr = &mut msg;
 
     // SAFETY: fork(2). The child runs only the block below, which makes async-signal-safe
-    // system calls on memory prepared before the fork and ends in _exit, so it never returns
-    // into Rust code, runs no destructors and takes no locks held by other parent threads.
+    // system calls (its own and `open`'s, see `ChildOpen`) on memory prepared before the fork
+    // and ends in _exit, so it never returns into Rust code, runs no destructors and takes no
+    // locks held by other parent threads.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(errno());
     }
     if pid == 0 {
-        // SAFETY: child side, see above. `status_ptr`, `data`, `cmsg` and `msg_ptr` point into
-        // this (copied) address space, which stays valid until _exit.
+        // SAFETY: child side, see above. `status_ptr`, `child_fds_ptr`, `data`, `cmsg` and
+        // `msg_ptr` point into this (copied) address space, which stays valid until _exit.
         unsafe {
-            let mut fd4 = -1;
-            let mut fd6 = -1;
+            let fds = &mut *child_fds_ptr;
             if libc::jail_attach(jid) != 0 {
-                *status_ptr = *libc::__error();
+                *status_ptr = raw_errno();
             } else {
-                fd4 = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
-                if fd4 < 0 {
-                    fd4 = libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0);
-                }
-                if fd4 < 0 {
-                    *status_ptr = *libc::__error();
-                } else {
-                    fd6 = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
-                }
+                *status_ptr = open(fds);
             }
-            if fd4 < 0 {
+            // Whatever was opened is passed (the parent closes it on an error status).
+            if fds[0] < 0 {
                 (*msg_ptr).msg_control = std::ptr::null_mut();
                 (*msg_ptr).msg_controllen = 0;
-            } else if fd6 < 0 {
-                std::ptr::write_unaligned(data, fd4);
+            } else if fds[1] < 0 {
+                std::ptr::write_unaligned(data, fds[0]);
                 (*cmsg).cmsg_len = len1 as _;
                 (*msg_ptr).msg_controllen = space1 as _;
             } else {
-                std::ptr::write_unaligned(data, fd4);
-                std::ptr::write_unaligned(data.add(1), fd6);
+                std::ptr::write_unaligned(data, fds[0]);
+                std::ptr::write_unaligned(data.add(1), fds[1]);
             }
             libc::sendmsg(child_fd, msg_ptr, 0);
             libc::_exit(0);
@@ -586,14 +623,7 @@ pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
     if rstatus != 0 {
         return Err(rstatus);
     }
-    let mut it = fds.into_iter();
-    match it.next() {
-        Some(inet) => Ok(Socks {
-            inet,
-            inet6: it.next(),
-        }),
-        None => Err(libc::EPROTO),
-    }
+    Ok(fds)
 }
 
 fn reap(pid: libc::pid_t) {
@@ -637,3 +667,4 @@ pub fn jail_of_pid(pid: u32) -> Result<i32, Errno> {
     }
     Ok(kp.ki_jid)
 }
+
