@@ -10,6 +10,8 @@
 //! - `sys`: the only `unsafe` (ioctls, jail(2), fork + SCM_RIGHTS).
 //! - `ops`: interface operations on one VNET through a socket that lives in it.
 //! - `kinds/`: one file per kind. `jail`: VNET jails as stacks. `moves`: SIOCSIFVNET/RVNET.
+//! - `watch`: a stack's routing socket as the contract's `Feed` (the translation of its
+//!   messages is `crate::freebsd::watch`).
 //!
 //! A [`SysStack`] is a jail id plus a datagram socket inside the jail's VNET (the host's own
 //! socket for the host). The socket is obtained by a forked child that `jail_attach`es and
@@ -23,13 +25,14 @@ mod ops;
 mod sys;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::backend::{
-    Addresses, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
+    Addresses, Feed, FeedOpts, Links, Marks, Moves, Placement, PortOp, StackHandle, Stacks, Watch,
 };
 use crate::error::{Error, Result};
 use crate::freebsd::errs::kerr;
@@ -686,6 +689,44 @@ impl Marks for System {
     }
 }
 
-impl Watch for System {}
+/// The routing socket (PF_ROUTE) of the stack's VNET: interface arrival and departure
+/// (RTM_IFANNOUNCE), state changes (RTM_IFINFO), addresses (RTM_NEWADDR / RTM_DELADDR). devd
+/// is no substitute: the kernel sends its IFNET notifications only for the host's VNET, and a
+/// jail has no devd of its own.
+impl Watch for System {
+    /// A routing socket opened in the stack's VNET: directly for the host, by a forked child
+    /// that `jail_attach`es for a jail (the caller never changes jail). The feed holds a
+    /// reference on the jail: drop it before removing the stack, or the jail stays dying (its
+    /// VNET not torn down) until it is dropped.
+    fn subscribe(&self, stack: &SysStack, opts: &FeedOpts) -> Result<Box<dyn Feed>> {
+        // A removed stack has no VNET to watch (and its jid may name nothing, or be reused).
+        stack.sock()?;
+        let jid = (!stack.is_host_stack()).then_some(stack.jid);
+        let rcvbuf = opts.rcvbuf.unwrap_or(watch::DEFAULT_RCVBUF);
+        let sock = sys::route_socket(jid, rcvbuf).map_err(|e| {
+            let err = kerr("watch", "routing socket", stack.name(), e);
+            match jid {
+                Some(j) => err.with_detail(format_args!("socket inside jail {j}")),
+                None => err,
+            }
+        })?;
+        Ok(Box::new(watch::RouteFeed::new(
+            sock,
+            stack.shared_name().clone(),
+        )))
+    }
+
+    /// FreeBSD has no notification of a jail being created or removed (no routing message, no
+    /// devd event, no kqueue filter for jails), so there is no feed: the framework lists the
+    /// stacks again on a timer.
+    fn stacks_feed(&self) -> Result<Option<Box<dyn Feed>>> {
+        Ok(None)
+    }
+
+    /// A kqueue with one EVFILT_READ per descriptor.
+    fn join_fds(&self, fds: &[std::os::fd::BorrowedFd<'_>]) -> Result<std::os::fd::OwnedFd> {
+        sys::kqueue_of(fds).map_err(|e| kerr("watch", "kqueue", "host", e))
+    }
+}
 
 impl crate::backend::Sealed for System {}

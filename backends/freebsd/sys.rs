@@ -5,7 +5,7 @@
 //! Nothing here builds `Error`s: callers add the operation, object and stack.
 
 use std::ffi::c_void;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use ifclone_freebsd_abi::consts::*;
@@ -439,20 +439,75 @@ pub fn jail_remove(jid: i32) -> Result<(), Errno> {
     }
 }
 
+/// What a forked child opens inside a jail ([`fds_from_jail`]): it fills `fds` from the first
+/// slot on (unused slots stay -1) and answers 0 or an errno. It runs between `fork` and
+/// `_exit`, so it must be async-signal-safe: system calls only, on memory that already exists —
+/// no allocation, no lock, no panic path.
+type ChildOpen = fn(&mut [libc::c_int; 2]) -> libc::c_int;
+
+/// The calling thread's errno, read without allocating (usable in a forked child).
+fn raw_errno() -> libc::c_int {
+    // SAFETY: __error() returns a valid pointer to the calling thread's errno.
+    unsafe { *libc::__error() }
+}
+
+/// [`ChildOpen`] for the interface sockets: AF_INET (AF_LOCAL on a kernel without INET), then
+/// AF_INET6 when the kernel has it.
+fn open_if_sockets(fds: &mut [libc::c_int; 2]) -> libc::c_int {
+    // SAFETY: socket(2) with constant arguments; the results are checked.
+    let mut fd4 = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+    if fd4 < 0 {
+        // SAFETY: as above.
+        fd4 = unsafe { libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0) };
+    }
+    if fd4 < 0 {
+        return raw_errno();
+    }
+    fds[0] = fd4;
+    // SAFETY: as above; -1 (no INET6) leaves the slot unused.
+    fds[1] = unsafe { libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0) };
+    0
+}
+
+/// [`ChildOpen`] for a routing socket: `socket(PF_ROUTE, SOCK_RAW, 0)`, every address family.
+fn open_route(fds: &mut [libc::c_int; 2]) -> libc::c_int {
+    // SAFETY: socket(2) with constant arguments; the result is checked.
+    let fd = unsafe { libc::socket(libc::PF_ROUTE, libc::SOCK_RAW, 0) };
+    if fd < 0 {
+        return raw_errno();
+    }
+    fds[0] = fd;
+    0
+}
+
 /// The sockets inside jail `jid`'s VNET, without moving the caller.
-///
-/// Forks a child that `jail_attach`es, opens the sockets and passes them back over a unix
-/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
-/// child's errno, plus one or two descriptors) is fully prepared before `fork`, so the child
-/// performs only async-signal-safe system calls (jail_attach, socket, sendmsg, _exit) on memory
-/// that already exists: no allocation, no locks, no Rust runtime. The parent keeps its own VNET
-/// and credentials throughout.
 pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
+    let mut it = fds_from_jail(jid, open_if_sockets)?.into_iter();
+    match it.next() {
+        Some(inet) => Ok(Socks {
+            inet,
+            inet6: it.next(),
+        }),
+        None => Err(libc::EPROTO),
+    }
+}
+
+/// Descriptors opened inside jail `jid` by `open`, without moving the caller.
+///
+/// Forks a child that `jail_attach`es, runs `open` and passes what it opened back over a unix
+/// stream socketpair with SCM_RIGHTS, then `_exit`s. The message (a 4-byte status: 0 or the
+/// child's errno, plus up to two descriptors) is fully prepared before `fork`, so the child
+/// performs only async-signal-safe system calls (jail_attach, what `open` makes, sendmsg,
+/// _exit) on memory that already exists: no allocation, no locks, no Rust runtime. The parent
+/// keeps its own VNET and credentials throughout; the descriptors arrive close-on-exec.
+fn fds_from_jail(jid: i32, open: ChildOpen) -> Result<Vec<OwnedFd>, Errno> {
     const INT: u32 = std::mem::size_of::<libc::c_int>() as u32;
     let (parent_end, child_end) = UnixStream::pair().map_err(io_errno)?;
 
     let mut status: i32 = 0;
     let status_ptr: *mut i32 = &mut status;
+    let mut child_fds: [libc::c_int; 2] = [-1; 2];
+    let child_fds_ptr: *mut [libc::c_int; 2] = &mut child_fds;
     let mut iov = libc::iovec {
         iov_base: status_ptr.cast(),
         iov_len: std::mem::size_of::<i32>(),
@@ -493,41 +548,34 @@ pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
     let msg_ptr: *mut libc::msghdr = &mut msg;
 
     // SAFETY: fork(2). The child runs only the block below, which makes async-signal-safe
-    // system calls on memory prepared before the fork and ends in _exit, so it never returns
-    // into Rust code, runs no destructors and takes no locks held by other parent threads.
+    // system calls (its own and `open`'s, see `ChildOpen`) on memory prepared before the fork
+    // and ends in _exit, so it never returns into Rust code, runs no destructors and takes no
+    // locks held by other parent threads.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(errno());
     }
     if pid == 0 {
-        // SAFETY: child side, see above. `status_ptr`, `data`, `cmsg` and `msg_ptr` point into
-        // this (copied) address space, which stays valid until _exit.
+        // SAFETY: child side, see above. `status_ptr`, `child_fds_ptr`, `data`, `cmsg` and
+        // `msg_ptr` point into this (copied) address space, which stays valid until _exit.
         unsafe {
-            let mut fd4 = -1;
-            let mut fd6 = -1;
+            let fds = &mut *child_fds_ptr;
             if libc::jail_attach(jid) != 0 {
-                *status_ptr = *libc::__error();
+                *status_ptr = raw_errno();
             } else {
-                fd4 = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
-                if fd4 < 0 {
-                    fd4 = libc::socket(libc::AF_LOCAL, libc::SOCK_DGRAM, 0);
-                }
-                if fd4 < 0 {
-                    *status_ptr = *libc::__error();
-                } else {
-                    fd6 = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
-                }
+                *status_ptr = open(fds);
             }
-            if fd4 < 0 {
+            // Whatever was opened is passed (the parent closes it on an error status).
+            if fds[0] < 0 {
                 (*msg_ptr).msg_control = std::ptr::null_mut();
                 (*msg_ptr).msg_controllen = 0;
-            } else if fd6 < 0 {
-                std::ptr::write_unaligned(data, fd4);
+            } else if fds[1] < 0 {
+                std::ptr::write_unaligned(data, fds[0]);
                 (*cmsg).cmsg_len = len1 as _;
                 (*msg_ptr).msg_controllen = space1 as _;
             } else {
-                std::ptr::write_unaligned(data, fd4);
-                std::ptr::write_unaligned(data.add(1), fd6);
+                std::ptr::write_unaligned(data, fds[0]);
+                std::ptr::write_unaligned(data.add(1), fds[1]);
             }
             libc::sendmsg(child_fd, msg_ptr, 0);
             libc::_exit(0);
@@ -586,14 +634,7 @@ pub fn socket_in_jail(jid: i32) -> Result<Socks, Errno> {
     if rstatus != 0 {
         return Err(rstatus);
     }
-    let mut it = fds.into_iter();
-    match it.next() {
-        Some(inet) => Ok(Socks {
-            inet,
-            inet6: it.next(),
-        }),
-        None => Err(libc::EPROTO),
-    }
+    Ok(fds)
 }
 
 fn reap(pid: libc::pid_t) {
@@ -636,4 +677,181 @@ pub fn jail_of_pid(pid: u32) -> Result<i32, Errno> {
         return Err(libc::ESRCH);
     }
     Ok(kp.ki_jid)
+}
+
+// ---- watching: routing sockets and kqueue ----
+
+/// A routing socket set up for watching one VNET ([`route_socket`]).
+#[derive(Debug)]
+pub struct RouteSock {
+    pub fd: OwnedFd,
+    /// The receive buffer the kernel granted; `None` when every size asked for was refused
+    /// and the kernel's default stayed.
+    pub rcvbuf: Option<usize>,
+    /// Whether SO_RERROR is on, so that an overflow shows as ENOBUFS from `recv`. Kernels
+    /// before FreeBSD 13.1 do not have it (the setsockopt fails and is ignored): there, messages
+    /// the socket had no room for are dropped without any sign, and only the framework's
+    /// periodic re-listing notices what they said.
+    pub rerror: bool,
+}
+
+/// The smallest receive buffer [`route_socket`] falls back to when a bigger one is refused.
+const MIN_RCVBUF: usize = 64 * 1024;
+
+fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    opt: libc::c_int,
+    val: libc::c_int,
+) -> Result<(), Errno> {
+    // SAFETY: `val` is a live c_int and the length given is its size; the kernel only reads it.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            opt,
+            (&val as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// Sets FD_CLOEXEC, and O_NONBLOCK when `nonblock`.
+fn set_fd_flags(fd: BorrowedFd<'_>, nonblock: bool) -> Result<(), Errno> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl(2) on a borrowed, open descriptor with integer arguments only.
+    unsafe {
+        let fdf = libc::fcntl(raw, libc::F_GETFD);
+        if fdf < 0 || libc::fcntl(raw, libc::F_SETFD, fdf | libc::FD_CLOEXEC) < 0 {
+            return Err(errno());
+        }
+        if nonblock {
+            let fl = libc::fcntl(raw, libc::F_GETFL);
+            if fl < 0 || libc::fcntl(raw, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+                return Err(errno());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A PF_ROUTE raw socket (`socket(PF_ROUTE, SOCK_RAW, 0)`: every address family) in jail
+/// `jid`'s VNET, opened by a forked child as [`socket_in_jail`] does; `None`: in the caller's
+/// own VNET (the host's), directly. It is close-on-exec and non-blocking; its receive buffer is
+/// `rcvbuf` bytes, or the largest power-of-two fraction of it the kernel grants down to 64 KiB
+/// (the kernel refuses sizes past `kern.ipc.maxsockbuf`, 2 MiB by default), silently; and
+/// SO_RERROR is asked for (see [`RouteSock::rerror`]).
+///
+/// An open socket holds a reference on the jail it was made in, so a removed jail stays dying
+/// (its VNET not torn down) until the socket is closed.
+pub fn route_socket(jid: Option<i32>, rcvbuf: usize) -> Result<RouteSock, Errno> {
+    let fd = match jid {
+        None => {
+            let mut fds = [-1; 2];
+            match open_route(&mut fds) {
+                // SAFETY: `fds[0]` was just returned by socket(2) and is owned by nobody else.
+                0 => unsafe { OwnedFd::from_raw_fd(fds[0]) },
+                e => return Err(e),
+            }
+        }
+        Some(jid) => fds_from_jail(jid, open_route)?
+            .into_iter()
+            .next()
+            .ok_or(libc::EPROTO)?,
+    };
+    set_fd_flags(fd.as_fd(), true)?;
+    let mut size = rcvbuf.clamp(1, libc::c_int::MAX as usize);
+    let granted = loop {
+        if setsockopt_int(
+            fd.as_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            size as libc::c_int,
+        )
+        .is_ok()
+        {
+            break Some(size);
+        }
+        if size <= MIN_RCVBUF {
+            break None;
+        }
+        size = (size / 2).max(MIN_RCVBUF);
+    };
+    let rerror = setsockopt_int(fd.as_fd(), libc::SOL_SOCKET, SO_RERROR, 1).is_ok();
+    Ok(RouteSock {
+        fd,
+        rcvbuf: granted,
+        rerror,
+    })
+}
+
+/// One `recv(2)` without blocking: the length of the datagram (one routing message) written to
+/// `buf`; a datagram longer than `buf` is cut and the rest of it discarded by the kernel.
+pub fn recv_nonblock(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for `buf.len()` bytes and alive for the call.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        Err(errno())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// A close-on-exec kqueue that polls readable when any of `fds` is readable (EVFILT_READ,
+/// level-triggered). A descriptor closed later leaves the kqueue by itself.
+pub fn kqueue_of(fds: &[BorrowedFd<'_>]) -> Result<OwnedFd, Errno> {
+    // SAFETY: kqueue(2) takes no argument; the result is checked.
+    let kq = unsafe { libc::kqueue() };
+    if kq < 0 {
+        return Err(errno());
+    }
+    // SAFETY: `kq` was just returned by kqueue(2) and is owned by nobody else.
+    let kq = unsafe { OwnedFd::from_raw_fd(kq) };
+    set_fd_flags(kq.as_fd(), false)?;
+    if fds.is_empty() {
+        return Ok(kq);
+    }
+    let changes: Vec<libc::kevent> = fds
+        .iter()
+        .map(|fd| {
+            // SAFETY: `struct kevent` is plain data (integers and a `udata` pointer the kernel
+            // never follows); all-zero is a valid value.
+            let mut k: libc::kevent = unsafe { std::mem::zeroed() };
+            k.ident = fd.as_raw_fd() as libc::uintptr_t;
+            k.filter = libc::EVFILT_READ;
+            k.flags = libc::EV_ADD;
+            k
+        })
+        .collect();
+    let n = libc::c_int::try_from(changes.len()).map_err(|_| libc::EINVAL)?;
+    // SAFETY: `changes` holds `n` initialized entries alive for the call; the event list is
+    // (NULL, 0), so the kernel writes nothing back (a change it refuses fails the call) and,
+    // with no room for events, returns without waiting (the NULL timeout is never used).
+    let r = unsafe {
+        libc::kevent(
+            kq.as_raw_fd(),
+            changes.as_ptr(),
+            n,
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(kq)
+    }
 }

@@ -287,3 +287,98 @@ fn refusals_are_typed() {
     let e = sys.open_stack(&StackSel::Name(uniq("nojail"))).unwrap_err();
     assert!(e.is_not_found(), "{e}");
 }
+
+/// Reads `feed` every 20 ms until `done` accepts everything read so far, for at most 5 s.
+fn read_until(feed: &mut dyn Feed, done: impl Fn(&[Raw]) -> bool) -> Vec<Raw> {
+    let mut got = Vec::new();
+    let start = std::time::Instant::now();
+    while !done(&got) && start.elapsed() < std::time::Duration::from_secs(5) {
+        if !feed.read(&mut got, 1000).unwrap() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    got
+}
+
+fn touched(r: &[Raw], name: IfName) -> bool {
+    r.iter()
+        .any(|x| matches!(x, Raw::Touched { name: Some(n), .. } if *n == name))
+}
+
+#[test]
+fn watch_the_host_and_a_jail() {
+    let sys = System::new();
+    let Some(host) = ready(&sys, &[KindName::Epair]) else {
+        return;
+    };
+    let j = sys.create_stack(&uniq("ifct")).unwrap();
+    let _jg = JailGuard(&sys, j.clone());
+    // Declared after the jail's guard, so dropped before it: a feed keeps the jail alive.
+    let mut hf = sys.subscribe(&host, &FeedOpts::default()).unwrap();
+    let mut jf = sys.subscribe(&j, &FeedOpts::default()).unwrap();
+    let _kq = sys.join_fds(&[hf.fd(), jf.fd()]).unwrap();
+    assert!(sys.stacks_feed().unwrap().is_none());
+
+    let made = sys
+        .create(
+            &host,
+            &CreateRequest::new(KindSpec::Epair { peer_name: None }),
+            Placement::default(),
+        )
+        .unwrap();
+    let a = made.iface.name;
+    let b = made.peer.as_ref().unwrap().name;
+    let _g = IfGuard(&sys, vec![host.clone(), j.clone()], a);
+    let got = read_until(&mut *hf, |r| touched(r, a) && touched(r, b));
+    assert!(touched(&got, a) && touched(&got, b), "{got:?}");
+
+    // A move is a departure here and an arrival there.
+    let moved = name(&uniq("ifcm"));
+    let idx = sys
+        .move_native(&host, IfSel::Name(b), &j, Some(moved))
+        .unwrap();
+    let gone = |r: &[Raw]| {
+        r.iter()
+            .any(|x| matches!(x, Raw::Gone { name: Some(n), moved: None, .. } if *n == b))
+    };
+    let got = read_until(&mut *hf, gone);
+    assert!(gone(&got), "{got:?}");
+    let got = read_until(&mut *jf, |r| touched(r, moved));
+    assert!(touched(&got, moved), "{got:?}");
+
+    let addr: IfAddr = "10.249.7.1/24".parse().unwrap();
+    sys.add_address(&j, idx, addr).unwrap();
+    let added = |r: &[Raw]| {
+        r.contains(&Raw::Addr {
+            index: idx,
+            addr,
+            added: true,
+        })
+    };
+    let got = read_until(&mut *jf, added);
+    assert!(added(&got), "{got:?}");
+}
+
+#[test]
+fn an_overflow_is_lost_not_an_error() {
+    let sys = System::new();
+    let Some(host) = ready(&sys, &[KindName::Epair]) else {
+        return;
+    };
+    let mut f = sys
+        .subscribe(&host, &FeedOpts { rcvbuf: Some(2048) })
+        .unwrap();
+    let mut guards = Vec::new();
+    for _ in 0..16 {
+        let made = sys
+            .create(
+                &host,
+                &CreateRequest::new(KindSpec::Epair { peer_name: None }),
+                Placement::default(),
+            )
+            .unwrap();
+        guards.push(IfGuard(&sys, vec![host.clone()], made.iface.name));
+    }
+    let got = read_until(&mut *f, |r| r.contains(&Raw::Lost));
+    assert!(got.contains(&Raw::Lost), "{got:?}");
+}

@@ -90,14 +90,33 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(*link_state, m[20]);
                 assert_eq!(*mtu, u32_at(m, 24));
             }
+            RtEvent::Addr {
+                index,
+                added,
+                addr,
+                prefix_len,
+            } => {
+                assert_eq!(m[2], RTM_VERSION);
+                assert!(m[3] == RTM_NEWADDR || m[3] == RTM_DELADDR);
+                assert_eq!(*added, m[3] == RTM_NEWADDR);
+                assert!(len >= IFA_MSGHDR_SIZE);
+                assert_eq!(*index, u32::from(u16_at(m, 12)));
+                assert!(*prefix_len <= if addr.is_ipv4() { 32 } else { 128 });
+                // RTA_IFA is named by the message.
+                assert_ne!(u32_at(m, 4) & rta::IFA, 0);
+            }
             RtEvent::Other { msg_type } => {
                 assert_eq!(m[2], RTM_VERSION);
                 assert_eq!(*msg_type, m[3]);
                 // A short IFINFO is Truncated, never Other; an Other announce is a whole one
-                // with an unknown `what` or an unusable name.
+                // with an unknown `what` or an unusable name; an Other address message has a
+                // whole header (and no IPv4/IPv6 RTA_IFA).
                 assert_ne!(*msg_type, RTM_IFINFO);
                 if *msg_type == RTM_IFANNOUNCE {
                     assert!(len >= IF_ANNOUNCEMSGHDR_SIZE);
+                }
+                if *msg_type == RTM_NEWADDR || *msg_type == RTM_DELADDR {
+                    assert!(len >= IFA_MSGHDR_SIZE);
                 }
             }
             RtEvent::Truncated { .. } => unreachable!(),

@@ -10,6 +10,8 @@
 //! - [`errs`]: a kernel errno (and the jail's errmsg) as ifclone's `Error`.
 //! - [`origins`]: ifclone's record of the interfaces it created or moved, a state file under
 //!   `crate::state`'s rules, for what the FreeBSD kernel forgets.
+//! - [`watch`]: routing-socket events (the ABI crate's `RtEvent`s) as the backend contract's
+//!   [`Raw`](crate::backend::Raw) notifications, for the backend's `Feed`.
 //! - this file: the boundary between the backend and the ABI crate, [`ifname`] and [`mac`],
 //!   turning the ABI crate's plain values into ifclone's `IfName` and `Mac`.
 
@@ -19,6 +21,7 @@
 pub mod errs;
 pub mod names;
 pub mod origins;
+pub mod watch;
 
 use ifclone_freebsd_abi::KernelName;
 

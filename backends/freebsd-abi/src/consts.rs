@@ -315,10 +315,43 @@ pub const ETHERTYPE_VLAN: u16 = 0x8100;
 pub const ETHERTYPE_QINQ: u16 = 0x88a8;
 
 pub const RTM_VERSION: u8 = 5;
+/// An address was added to an interface (`struct ifa_msghdr`, net/route.h).
+pub const RTM_NEWADDR: u8 = 0xc;
+/// An address was removed from an interface (`struct ifa_msghdr`).
+pub const RTM_DELADDR: u8 = 0xd;
 pub const RTM_IFINFO: u8 = 0xe;
 pub const RTM_IFANNOUNCE: u8 = 0x11;
 pub const IFAN_ARRIVAL: u16 = 0;
 pub const IFAN_DEPARTURE: u16 = 1;
+
+/// `struct ifa_msghdr` size (net/if.h): msglen u16, version u8, type u8, addrs i32, flags i32,
+/// index u16, spare u16, metric i32. The sockaddrs named by `ifam_addrs` follow it.
+pub const IFA_MSGHDR_SIZE: usize = 20;
+
+/// The `rtm_addrs` / `ifam_addrs` bits (net/route.h), in the order the sockaddrs follow the
+/// header.
+pub mod rta {
+    pub const DST: u32 = 0x1;
+    pub const GATEWAY: u32 = 0x2;
+    pub const NETMASK: u32 = 0x4;
+    pub const GENMASK: u32 = 0x8;
+    pub const IFP: u32 = 0x10;
+    pub const IFA: u32 = 0x20;
+    pub const AUTHOR: u32 = 0x40;
+    pub const BRD: u32 = 0x80;
+    /// RTAX_MAX: how many sockaddr slots a message can carry.
+    pub const MAX: usize = 8;
+}
+
+/// What each sockaddr in a routing message is padded to (net/route.h `SA_SIZE`: a multiple of
+/// `sizeof(long)`, and a zero-length sockaddr still takes `sizeof(long)` bytes). Every FreeBSD
+/// ABI is ILP32 or LP64, so `long` is pointer-sized: 8 on amd64. (Spelled with `usize` rather
+/// than `c_long` so the crate's tests give the FreeBSD value on any 64-bit host.)
+pub const RT_SA_ALIGN: usize = size_of::<usize>();
+
+/// `SO_RERROR` (sys/sys/socket.h, FreeBSD 13.1 and later): report a receive-buffer overflow as
+/// ENOBUFS from the next receive, instead of dropping the message silently.
+pub const SO_RERROR: i32 = 0x20000;
 
 /// `JAIL_SYS_NEW`: the `vnet` jail parameter value for "own VNET".
 pub const JAIL_SYS_NEW: i32 = 1;
@@ -339,6 +372,7 @@ const _: () = {
     assert!(size_of::<IfGroupReq>() == 40);
     assert!(size_of::<IfConf>() == 16);
     assert!(IN_ALIASREQ_SIZE == 68);
+    assert!(RT_SA_ALIGN == 8);
     assert!(IN6_IFREQ_SIZE == 288);
 
     // The table in docs/freebsd-ifnet.md §1.3 (and golang.org/x/sys zerrors_freebsd_amd64).

@@ -10,7 +10,8 @@
 //! - [`req`]: the exact bytes of every ioctl and jail(2) request the backend makes, and the
 //!   parsers for what the kernel writes back (SIOCGIFCONF records, `sockaddr_dl`, jail
 //!   parameters). Snapshot tests in `src/snapshots/`.
-//! - [`rtsock`]: the PF_ROUTE message parser (interface arrival, departure, state changes).
+//! - [`rtsock`]: the PF_ROUTE message parser (interface arrival, departure, state changes,
+//!   addresses added and removed).
 //! - [`name`]: [`KernelName`], an interface name as the kernel wrote it.
 //!
 //! ## What is not here, and why
