@@ -132,7 +132,9 @@ mod linux {
             }
             ours.push(t0.elapsed());
             loop {
-                let (t, l) = rx.recv_timeout(Duration::from_secs(2)).expect("ip monitor line");
+                let (t, l) = rx
+                    .recv_timeout(Duration::from_secs(2))
+                    .expect("ip monitor line");
                 if l.contains(&format!("mtu {mtu} ")) {
                     theirs.push(t - t0);
                     break;
@@ -249,7 +251,10 @@ mod linux {
             match w.next(Some(Duration::from_secs(5))).expect("watch") {
                 Some(Event::Arrived(_)) => seen += 1,
                 Some(Event::Resync { diff, .. }) => {
-                    seen += diff.iter().filter(|d| matches!(d, Event::Arrived(_))).count()
+                    seen += diff
+                        .iter()
+                        .filter(|d| matches!(d, Event::Arrived(_)))
+                        .count()
                 }
                 Some(_) => {}
                 None => break,
@@ -319,7 +324,11 @@ mod linux {
             eprintln!("bench_watch: run as root");
             return ExitCode::from(2);
         }
-        let (samples, n, rounds) = (arg("--samples", 200), arg("--burst", 5000), arg("--rounds", 20));
+        let (samples, n, rounds) = (
+            arg("--samples", 200),
+            arg("--burst", 5000),
+            arg("--rounds", 20),
+        );
         let (m, p, im, ip) = latency(samples);
         let (ours, theirs) = burst(n);
         let backlog_n = arg("--backlog", 1000);
@@ -351,7 +360,10 @@ mod linux {
             ms(sm), ms(sp)
         );
         if ours.delivered < n {
-            eprintln!("bench_watch: the watcher delivered {} of {n}", ours.delivered);
+            eprintln!(
+                "bench_watch: the watcher delivered {} of {n}",
+                ours.delivered
+            );
             return ExitCode::FAILURE;
         }
         ExitCode::SUCCESS

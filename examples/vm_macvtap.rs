@@ -82,7 +82,12 @@ fn supervise(s: &Stack, rounds: u64, queues: u16) -> ifclone::Result<()> {
                     .collect();
                 let since = unplugged_at
                     .take()
-                    .map(|t: Instant| format!(", {:.1} ms after the NIC came back", t.elapsed().as_secs_f64() * 1e3))
+                    .map(|t: Instant| {
+                        format!(
+                            ", {:.1} ms after the NIC came back",
+                            t.elapsed().as_secs_f64() * 1e3
+                        )
+                    })
                     .unwrap_or_default();
                 println!(
                     "generation {}: {} index {} on {} (index {}), {}{since}",

@@ -521,7 +521,11 @@ impl Supervisor {
 
     fn arrived(&mut self, iface: &Interface, lower_stack: &str) {
         if let Some(c) = &self.current {
-            if self.spec.up && iface.up && &*iface.stack == lower_stack && iface.index == c.lower_index {
+            if self.spec.up
+                && iface.up
+                && &*iface.stack == lower_stack
+                && iface.index == c.lower_index
+            {
                 let home = self.home();
                 let down = home
                     .interface_by_index(c.iface_index)

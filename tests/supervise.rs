@@ -4,6 +4,10 @@
 //! a packet socket on the veth's other end); a deferred start; a re-target; refusals before
 //! anything changes. Root; every test makes its own `ifct-…` stacks.
 
+// macvtap, macvlan and packet sockets are Linux's; FreeBSD's vlan supervision would share the
+// framework but is not exercised here.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -326,8 +326,13 @@ fn supervised_vlan_comes_back_with_its_parent() {
         g.set_up("pa", true).expect("parent up");
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while !observe(g.name(), "uplink").is_some_and(|o| o.up) {
-            assert!(std::time::Instant::now() < deadline, "the vlan did not follow its parent up");
-            let _ = sup.next(Some(Duration::from_millis(100))).expect("supervisor");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the vlan did not follow its parent up"
+            );
+            let _ = sup
+                .next(Some(Duration::from_millis(100)))
+                .expect("supervisor");
         }
         g.destroy("pa").expect("destroy the parent");
         match step(&mut sup) {

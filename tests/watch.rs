@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use ifclone::vmove::{vmove, MoveOptions};
-use ifclone::watch::{Event, Fields, WatchOptions, Watcher};
-use ifclone::{CreateRequest, IfAddr, IfName, KindSpec, Stack};
+use ifclone::watch::{Event, WatchOptions, Watcher};
+use ifclone::{CreateRequest, IfName, KindSpec, Stack};
 
 fn n(s: &str) -> IfName {
     IfName::new(s).unwrap()
@@ -148,7 +148,10 @@ fn gapless_start_exact_in_each_of_20_repetitions() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // macvlan is Linux's
 fn every_event_type_on_veth_macvlan_tap_bridge() {
+    use ifclone::watch::Fields;
+    use ifclone::IfAddr;
     require_root();
     let g = StackGuard::new("watch-kinds");
     let s = g.stack();
