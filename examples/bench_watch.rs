@@ -2,7 +2,7 @@
 //! same thing, in the same run.
 //!
 //! ```text
-//! cargo build --release --examples && ./target/release/examples/bench_watch [--samples 200 --burst 5000 --backlog 1000 --rounds 20]
+//! cargo build --release --examples && ./target/release/examples/bench_watch [--samples 200 --burst 2500 --backlog 1000 --rounds 20]
 //! ```
 //!
 //! Run as root on Linux. Every row works in a fresh network namespace `ifcbenchw-<pid>-<tag>`,
@@ -12,12 +12,12 @@
 //!   process) to its delivery: for ifclone, `Watcher::next` returning the `Changed` event; for
 //!   `ip -n NS monitor link`, its line arriving on our pipe. The clock starts just before the
 //!   request is sent. Median and p99 of `--samples`.
-//! - **burst**: `ip -n NS -batch` creates `--burst` bridges as fast as the kernel goes while the
-//!   watcher (default 4 MiB buffer) and `ip monitor link` (iproute2's 1 MiB) read; events per
-//!   second from the first to the last arrival, and whether the reader overflowed (ifclone: a
-//!   `Resync`; ip: its "No buffer space" message or lines missing).
-//! - **backlog**: `--backlog` bridges created while the watcher does not read (they wait in its
-//!   default buffer), then read: the watcher's own processing rate.
+//! - **burst**: `ip -n NS -batch` creates `--burst` veth pairs (two arrivals each) as fast as
+//!   the kernel goes while the watcher (default 4 MiB buffer) and `ip monitor link` (iproute2's
+//!   1 MiB) read; arrivals per second from the first to the last, and whether the reader
+//!   overflowed (ifclone: a `Resync`; ip: its "No buffer space" message or names missing).
+//! - **backlog**: `--backlog` arrivals (half as many veth pairs) created while the watcher
+//!   does not read (they wait in its default buffer), then read: the watcher's own rate.
 //! - **supervisor**: a macvtap's veth lower destroyed and re-created `--rounds` times; time from
 //!   the lower's re-creation (the request returning) to `Supervised::Created` with every queue
 //!   descriptor opened and checked, then a frame written through queue 0.
@@ -163,7 +163,7 @@ mod linux {
         let batch = std::env::temp_dir().join(format!("ifcbenchw-{}.batch", std::process::id()));
         let mut f = std::fs::File::create(&batch).unwrap();
         for k in 0..n {
-            writeln!(f, "link add b{k} type bridge").unwrap();
+            writeln!(f, "link add b{k}a type veth peer name b{k}b").unwrap();
         }
         drop(f);
         let mut w = Watcher::new(&[&s]).expect("watch");
@@ -178,9 +178,9 @@ mod linux {
                     .expect("ip -batch")
             })
         };
-        // Ours: count arrivals (from events and from resync diffs) until all n are in.
+        // Ours: count arrivals (from events and from resync diffs) until all 2n ends are in.
         let (mut first, mut last, mut seen) = (None, Instant::now(), 0usize);
-        while seen < n {
+        while seen < 2 * n {
             let Some(e) = w.next(Some(Duration::from_secs(10))).expect("watch") else {
                 break;
             };
@@ -204,17 +204,24 @@ mod linux {
             resyncs: w.resyncs(),
         };
         assert!(maker.join().unwrap().success(), "ip -batch failed");
-        // Theirs: lines naming a bridge (each creation prints one), or its overflow message.
-        let (mut first, mut last, mut lines, mut overflow) = (None, Instant::now(), 0usize, 0u64);
+        // Theirs: the distinct ends its lines name (`7: b0a@b0b: <…>`), or its overflow message.
+        let (mut first, mut last, mut overflow) = (None, Instant::now(), 0u64);
+        let mut names = std::collections::HashSet::new();
         while let Ok((t, l)) = rx.recv_timeout(Duration::from_millis(1500)) {
             if l.contains("No buffer space") {
                 overflow += 1;
-            } else if l.contains(": b") && l.contains("state") {
-                first.get_or_insert(t);
-                last = t;
-                lines += 1;
+            } else if let Some(name) = l
+                .split_once(": ")
+                .and_then(|(_, r)| r.split(['@', ':']).next())
+                .filter(|n| n.starts_with('b'))
+            {
+                if names.insert(name.to_string()) {
+                    first.get_or_insert(t);
+                    last = t;
+                }
             }
         }
+        let lines = names.len();
         let _ = ip.kill();
         let _ = ip.wait();
         let _ = std::fs::remove_file(&batch);
@@ -226,15 +233,15 @@ mod linux {
         (ours, theirs)
     }
 
-    /// The watcher's own rate: `n` creations queued in the socket while nobody reads (within
-    /// the default buffer), then read. Returns (seconds to read them, resyncs).
+    /// The watcher's own rate: `n` arrivals (n/2 veth pairs) queued in the socket while nobody
+    /// reads (within the default buffer), then read. Returns (seconds to read them, resyncs).
     fn backlog(n: usize) -> (f64, u64) {
         let ns = Ns::new("backlog");
         let s = ns.stack();
         let batch = std::env::temp_dir().join(format!("ifcbenchw-{}.backlog", std::process::id()));
         let mut f = std::fs::File::create(&batch).unwrap();
-        for k in 0..n {
-            writeln!(f, "link add q{k} type bridge").unwrap();
+        for k in 0..n / 2 {
+            writeln!(f, "link add q{k}a type veth peer name q{k}b").unwrap();
         }
         drop(f);
         let mut w = Watcher::new(&[&s]).expect("watch");
@@ -326,7 +333,7 @@ mod linux {
         }
         let (samples, n, rounds) = (
             arg("--samples", 200),
-            arg("--burst", 5000),
+            arg("--burst", 2500),
             arg("--rounds", 20),
         );
         let (m, p, im, ip) = latency(samples);
@@ -348,7 +355,8 @@ mod linux {
             }
         };
         println!(
-            "| burst of {n} creations (ip -batch) | {} of {n} delivered, {}, {} resync(s) | {} of {n} lines, {}, {} overflow message(s) |",
+            "| burst of {n} veth pairs = {} arrivals (ip -batch) | {} delivered, {}, {} resync(s) | {} named, {}, {} overflow message(s) |",
+            2 * n,
             ours.delivered, rate(&ours), ours.resyncs, theirs.delivered, rate(&theirs), theirs.resyncs
         );
         println!(
@@ -359,10 +367,11 @@ mod linux {
             "| supervisor: lower back → new macvtap with 2 checked fds ({rounds} rounds) | median {:.2} ms, p99 {:.2} ms; {written} frames written | (no equivalent) |",
             ms(sm), ms(sp)
         );
-        if ours.delivered < n {
+        if ours.delivered < 2 * n {
             eprintln!(
-                "bench_watch: the watcher delivered {} of {n}",
-                ours.delivered
+                "bench_watch: the watcher delivered {} of {}",
+                ours.delivered,
+                2 * n
             );
             return ExitCode::FAILURE;
         }

@@ -298,3 +298,49 @@ fn refusals_change_nothing() {
     assert_eq!(v["linkinfo"]["info_kind"], "veth");
     assert!(ip_link(g.name(), "x0").is_none());
 }
+
+/// A macvlan placed in another stack (a container's), its lower in ours: each generation is
+/// made there directly, and the loss of the lower here ends it there.
+#[test]
+fn dependent_placed_in_another_stack() {
+    require_root();
+    let (g, c) = (StackGuard::new("sup-into-a"), StackGuard::new("sup-into-c"));
+    let mac = Mac([0x02, 0x1c, 0, 0, 0, 0x02]);
+    make_lower(g.stack(), "up0", "up0p", mac);
+    let spec = DependentSpec::new(
+        n("eth0"),
+        DependentKind::Macvlan {
+            mode: MacvlanMode::Bridge,
+        },
+        LowerMatch::name(n("up0")),
+    );
+    let mut sup = Supervisor::start_into(g.stack(), spec, Some(c.stack())).expect("supervise");
+    for round in 1..=3u64 {
+        let (generation, iface, _) = next_created(&mut sup);
+        assert_eq!(generation, round);
+        assert_eq!(&*iface.stack, c.name());
+        let v = ip_link(c.name(), "eth0").expect("ip sees eth0 in the container's stack");
+        assert_eq!(v["linkinfo"]["info_kind"], "macvlan");
+        assert!(ip_link(g.name(), "eth0").is_none());
+        g.destroy("up0").expect("destroy the lower");
+        match next(&mut sup) {
+            Supervised::Lost { generation, reason } => {
+                assert_eq!(generation, round);
+                assert_eq!(reason, LostReason::LowerGone { lower: n("up0") });
+            }
+            other => panic!("round {round}: expected a loss, got {other:?}"),
+        }
+        make_lower(g.stack(), "up0", "up0p", mac);
+    }
+    // A vlan cannot be placed elsewhere: refused before anything.
+    let vlan = DependentSpec::new(
+        n("v0"),
+        DependentKind::Vlan {
+            id: 5,
+            proto: Default::default(),
+        },
+        LowerMatch::name(n("up0")),
+    );
+    let e = Supervisor::start_into(g.stack(), vlan, Some(c.stack())).unwrap_err();
+    assert_eq!(variant(&e), "InvalidArgument", "{e}");
+}
