@@ -68,6 +68,16 @@ fn names_in(sys: &System, s: &SysStack) -> Vec<String> {
         .collect()
 }
 
+/// An epair in the host, auto-named (`epairNa` / `epairNb`).
+fn host_epair(sys: &System, host: &SysStack) -> crate::Created {
+    sys.create(
+        host,
+        &CreateRequest::new(KindSpec::Epair { peer_name: None }),
+        Placement::default(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn jail_lifecycle() {
     let sys = System::new();
@@ -106,13 +116,7 @@ fn epair_create_move_and_back() {
     let j = sys.create_stack(&uniq("ifct")).unwrap();
     let _jg = JailGuard(&sys, j.clone());
 
-    let made = sys
-        .create(
-            &host,
-            &CreateRequest::new(KindSpec::Epair { peer_name: None }),
-            Placement::default(),
-        )
-        .unwrap();
+    let made = host_epair(&sys, &host);
     let a = made.iface.name;
     let b = made.peer.as_ref().unwrap().name;
     let _g = IfGuard(&sys, vec![host.clone(), j.clone()], a);
@@ -209,13 +213,7 @@ fn vlan_and_addresses() {
     let Some(host) = ready(&sys, &[KindName::Epair, KindName::Vlan]) else {
         return;
     };
-    let made = sys
-        .create(
-            &host,
-            &CreateRequest::new(KindSpec::Epair { peer_name: None }),
-            Placement::default(),
-        )
-        .unwrap();
+    let made = host_epair(&sys, &host);
     let a = made.iface.name;
     let _g = IfGuard(&sys, vec![host.clone()], a);
     let v = name(&uniq("ifcv"));
@@ -319,13 +317,7 @@ fn watch_the_host_and_a_jail() {
     let _kq = sys.join_fds(&[hf.fd(), jf.fd()]).unwrap();
     assert!(sys.stacks_feed().unwrap().is_none());
 
-    let made = sys
-        .create(
-            &host,
-            &CreateRequest::new(KindSpec::Epair { peer_name: None }),
-            Placement::default(),
-        )
-        .unwrap();
+    let made = host_epair(&sys, &host);
     let a = made.iface.name;
     let b = made.peer.as_ref().unwrap().name;
     let _g = IfGuard(&sys, vec![host.clone(), j.clone()], a);

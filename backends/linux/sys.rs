@@ -263,6 +263,22 @@ struct IfReq {
 }
 
 fn tun_setiff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<String> {
+    tun_ifreq(fd, TUNSETIFF, name, flags)
+}
+
+/// The name of the device a tun/tap/macvtap descriptor serves (TUNGETIFF).
+pub fn tun_getiff(fd: BorrowedFd<'_>) -> io::Result<String> {
+    tun_ifreq(fd, TUNGETIFF, "", 0)
+}
+
+/// A tun ioctl that reads and writes a struct ifreq (TUNSETIFF, TUNGETIFF); the name the kernel
+/// leaves in it.
+fn tun_ifreq(
+    fd: BorrowedFd<'_>,
+    request: libc::c_ulong,
+    name: &str,
+    flags: i16,
+) -> io::Result<String> {
     let mut req = IfReq {
         name: [0; libc::IFNAMSIZ],
         flags,
@@ -273,30 +289,9 @@ fn tun_setiff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<String> 
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
     req.name[..n.len()].copy_from_slice(n);
-    // SAFETY: TUNSETIFF reads and writes a struct ifreq (40 bytes); IfReq has that layout and
-    // lives for the duration of the call.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF as _, &mut req as *mut IfReq) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let end = req
-        .name
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(libc::IFNAMSIZ);
-    Ok(String::from_utf8_lossy(&req.name[..end]).into_owned())
-}
-
-/// The name of the device a tun/tap/macvtap descriptor serves (TUNGETIFF).
-pub fn tun_getiff(fd: BorrowedFd<'_>) -> io::Result<String> {
-    let mut req = IfReq {
-        name: [0; libc::IFNAMSIZ],
-        flags: 0,
-        _pad: [0; 22],
-    };
-    // SAFETY: TUNGETIFF writes a struct ifreq (40 bytes); IfReq has that layout and lives for
-    // the duration of the call.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNGETIFF as _, &mut req as *mut IfReq) };
+    // SAFETY: TUNSETIFF and TUNGETIFF read and write a struct ifreq (40 bytes); IfReq has that
+    // layout and lives for the duration of the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, &mut req as *mut IfReq) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
