@@ -360,7 +360,17 @@ pub enum KindInfo {
     },
     Vxlan(Box<VxlanParams>),
     Loopback,
-    Bond,
+    /// A failover group (Linux bond, FreeBSD lagg).
+    Bond {
+        /// `None`: a mode ifclone does not model (Linux broadcast, balance-tlb, balance-alb).
+        mode: Option<GroupMode>,
+        /// Link monitoring interval in ms (Linux miimon; `None` on FreeBSD and when off).
+        miimon: Option<u32>,
+        /// The index of the port carrying the traffic now (failover mode), if any.
+        active: Option<u32>,
+        /// The index of the preferred port, if one is set.
+        primary: Option<u32>,
+    },
     Dummy,
     /// A physical device or a kind ifclone does not model; the kernel's kind string if any.
     Other(Option<Box<str>>),
@@ -379,10 +389,70 @@ impl KindInfo {
             KindInfo::Macvtap { .. } => KindName::Macvtap,
             KindInfo::Vxlan(_) => KindName::Vxlan,
             KindInfo::Loopback => KindName::Loopback,
-            KindInfo::Bond => KindName::Bond,
+            KindInfo::Bond { .. } => KindName::Bond,
             KindInfo::Dummy => KindName::Dummy,
             KindInfo::Other(_) => return None,
         })
+    }
+}
+
+/// How a failover group — a Linux bond, a FreeBSD lagg — uses its ports. The same four modes
+/// exist on both systems, under these (FreeBSD `laggproto`) names; the Linux names are accepted
+/// too.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum GroupMode {
+    /// One port carries the traffic, the others stand by (Linux `active-backup`, lagg
+    /// `failover`). The default on both systems in ifclone (Linux's own default is
+    /// `balance-rr`).
+    #[default]
+    Failover,
+    /// IEEE 802.3ad / 802.1AX LACP (Linux `802.3ad`, lagg `lacp`).
+    Lacp,
+    /// Round robin over the ports (Linux `balance-rr`, lagg `roundrobin`).
+    RoundRobin,
+    /// A port chosen by a hash of the headers (Linux `balance-xor`, lagg `loadbalance`).
+    LoadBalance,
+}
+
+impl GroupMode {
+    pub const ALL: [GroupMode; 4] = [
+        GroupMode::Failover,
+        GroupMode::Lacp,
+        GroupMode::RoundRobin,
+        GroupMode::LoadBalance,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupMode::Failover => "failover",
+            GroupMode::Lacp => "lacp",
+            GroupMode::RoundRobin => "roundrobin",
+            GroupMode::LoadBalance => "loadbalance",
+        }
+    }
+    /// The Linux bonding name of the mode.
+    pub fn linux_name(self) -> &'static str {
+        match self {
+            GroupMode::Failover => "active-backup",
+            GroupMode::Lacp => "802.3ad",
+            GroupMode::RoundRobin => "balance-rr",
+            GroupMode::LoadBalance => "balance-xor",
+        }
+    }
+    /// A mode by its neutral or its Linux name.
+    pub fn parse(s: &str) -> Option<GroupMode> {
+        GroupMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s || m.linux_name() == s)
+    }
+}
+
+impl fmt::Display for GroupMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -659,7 +729,14 @@ pub enum KindSpec {
     },
     Vxlan(Box<VxlanParams>),
     Loopback,
-    Bond,
+    /// A failover group (Linux bond, FreeBSD lagg), created without ports.
+    Bond {
+        #[serde(default)]
+        mode: GroupMode,
+        /// Link monitoring interval in ms (Linux miimon; FreeBSD has none and refuses it).
+        #[serde(default)]
+        miimon: Option<u32>,
+    },
     Dummy,
 }
 
@@ -675,7 +752,7 @@ impl KindSpec {
             KindSpec::Macvtap { .. } => KindName::Macvtap,
             KindSpec::Vxlan(_) => KindName::Vxlan,
             KindSpec::Loopback => KindName::Loopback,
-            KindSpec::Bond => KindName::Bond,
+            KindSpec::Bond { .. } => KindName::Bond,
             KindSpec::Dummy => KindName::Dummy,
         }
     }

@@ -841,7 +841,15 @@ fn creating_a_kind_the_registry_lacks_is_unsupported() {
     // The kind as Linux calls it, and the module that provides it.
     for (k, spec, linux, module) in [
         (KindName::Dummy, KindSpec::Dummy, "dummy", "dummy"),
-        (KindName::Bond, KindSpec::Bond, "bond", "bonding"),
+        (
+            KindName::Bond,
+            KindSpec::Bond {
+                mode: Default::default(),
+                miimon: None,
+            },
+            "bond",
+            "bonding",
+        ),
         (KindName::Vlan, vlan, "vlan", "8021q"),
     ] {
         if have.contains(&k) {

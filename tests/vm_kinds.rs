@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use ifclone::{
-    CreateRequest, IfName, Interface, KindInfo, KindName, KindSpec, LinkStack, Stack, VlanProto,
+    CreateRequest, GroupMode, IfName, Interface, KindInfo, KindName, KindSpec, LinkStack, Stack,
+    VlanProto,
 };
 
 fn n(s: &str) -> IfName {
@@ -122,31 +123,83 @@ fn vlan_auto_name_and_existing_id() {
     assert_eq!(before, snapshot(g.name()));
 }
 
+fn bond_spec(mode: GroupMode, miimon: Option<u32>) -> KindSpec {
+    KindSpec::Bond { mode, miimon }
+}
+
+/// Every mode ifclone models, created with and without link monitoring, reads back as created;
+/// `ip` sees the kernel's mode name.
 #[test]
 #[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
 fn bond() {
     let g = StackGuard::new("bond");
-    let made = g
-        .create_interface(&CreateRequest::new(KindSpec::Bond).named(n("bo0")))
-        .expect("create bond");
-    assert_eq!(made.iface.name, "bo0");
-    assert_eq!(made.iface.kind, KindInfo::Bond);
-    let o = observe(g.name(), "bo0").expect("bo0 for the OS");
-    assert_eq!(o.index, made.iface.index);
+    for (k, mode) in GroupMode::ALL.into_iter().enumerate() {
+        let name = format!("bo{k}");
+        let miimon = (k % 2 == 0).then_some(100);
+        let made = g
+            .create_interface(&CreateRequest::new(bond_spec(mode, miimon)).named(n(&name)))
+            .unwrap_or_else(|e| panic!("create bond {mode}: {e}"));
+        assert_eq!(made.iface.name, name.as_str());
+        let KindInfo::Bond {
+            mode: got,
+            miimon: mon,
+            ..
+        } = made.iface.kind
+        else {
+            panic!("{name} is a {:?}", made.iface.kind)
+        };
+        assert_eq!((got, mon), (Some(mode), miimon), "{name}");
+        let o = observe(g.name(), &name).expect("the bond for the OS");
+        assert_eq!(o.index, made.iface.index);
+        #[cfg(target_os = "linux")]
+        {
+            let v = ip_link(g.name(), &name).unwrap();
+            assert_eq!(v["linkinfo"]["info_kind"], "bond");
+            assert_eq!(v["linkinfo"]["info_data"]["mode"], mode.linux_name());
+            assert_eq!(
+                v["linkinfo"]["info_data"]["miimon"].as_u64(),
+                Some(miimon.unwrap_or(0) as u64)
+            );
+        }
+        assert_eq!(g.interface(&name).unwrap().kind, made.iface.kind);
+        destroy_and_check_gone(&g, &name);
+    }
+}
+
+/// A port that is up joins a failover bond without the caller taking it down first (the
+/// bonding driver refuses an up device, EPERM): ifclone takes it down, enslaves it and the
+/// bond brings it up; the bond reports an active port.
+#[test]
+#[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
+fn an_up_port_joins_a_failover_bond() {
+    let g = StackGuard::new("bondup");
+    let mut req = CreateRequest::new(bond_spec(GroupMode::Failover, Some(100))).named(n("bo0"));
+    req.up = true;
+    g.create_interface(&req).expect("create bond");
+    for p in ["pa", "pb"] {
+        let mut d = CreateRequest::new(KindSpec::Dummy).named(n(p));
+        d.up = true;
+        g.create_interface(&d).expect("create dummy");
+        assert!(observe(g.name(), p).unwrap().up);
+        g.add_port("bo0", p)
+            .unwrap_or_else(|e| panic!("{p} (up) joins bo0: {e}"));
+        assert!(observe(g.name(), p).unwrap().up, "{p} is up again");
+    }
+    let bo = g.interface("bo0").unwrap();
+    let KindInfo::Bond { active, .. } = bo.kind else {
+        panic!("{:?}", bo.kind)
+    };
+    let pa = g.interface("pa").unwrap();
+    assert_eq!(active, Some(pa.index), "the first port is the active one");
     #[cfg(target_os = "linux")]
-    assert_eq!(
-        ip_link(g.name(), "bo0").unwrap()["linkinfo"]["info_kind"],
-        "bond"
-    );
-    assert_eq!(g.interface("bo0").unwrap().kind, KindInfo::Bond);
-    destroy_and_check_gone(&g, "bo0");
+    assert_eq!(ip_link(g.name(), "pb").unwrap()["master"], "bo0");
 }
 
 #[test]
 #[ignore = "needs 8021q/bonding/dummy: run in the VM by ci/test-vm.sh"]
 fn bond_ports_join_and_leave() {
     let g = StackGuard::new("bondports");
-    g.create_interface(&CreateRequest::new(KindSpec::Bond).named(n("bo0")))
+    g.create_interface(&CreateRequest::new(bond_spec(GroupMode::Failover, None)).named(n("bo0")))
         .expect("create bond");
     g.create_interface(&CreateRequest::new(KindSpec::Dummy).named(n("du0")))
         .expect("create dummy");

@@ -341,7 +341,7 @@ impl<'a> On<'a> {
         let n = master.name.as_str();
         let got = match master.kind {
             KindInfo::Bridge => sys::bridge_members(self.fd, n),
-            KindInfo::Bond => sys::lagg_ports(self.fd, n),
+            KindInfo::Bond { .. } => sys::lagg_ports(self.fd, n),
             _ => return Ok(None),
         };
         got.map(Some).map_err(|e| self.err("list ports", n, e))
@@ -414,8 +414,8 @@ impl<'a> On<'a> {
         let r = match (&master.kind, join) {
             (KindInfo::Bridge, true) => sys::bridge_add(self.fd, m, p),
             (KindInfo::Bridge, false) => sys::bridge_del(self.fd, m, p),
-            (KindInfo::Bond, true) => sys::lagg_add_port(self.fd, m, p),
-            (KindInfo::Bond, false) => sys::lagg_del_port(self.fd, m, p),
+            (KindInfo::Bond { .. }, true) => sys::lagg_add_port(self.fd, m, p),
+            (KindInfo::Bond { .. }, false) => sys::lagg_del_port(self.fd, m, p),
             _ => {
                 return Err(Error::invalid(
                     op,

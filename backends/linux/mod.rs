@@ -1026,9 +1026,41 @@ impl Links for System {
             PortOp::Join(m) => ("add port", m.index),
             PortOp::Leave(_) => ("remove port", 0),
         };
+        // The bonding driver refuses a port that is up ("Device can not be enslaved while up",
+        // EPERM); it opens the port itself once enslaved. So a port that is up (as the kernel
+        // has it now) is taken down first, and brought back up if the join fails.
+        let bond_join = matches!(op, PortOp::Join(m) if m.kind.kind() == Some(KindName::Bond));
+        let was_up = bond_join && self.get_in(s, IfSel::Index(port.index))?.up;
+        if was_up {
+            self.apply(
+                s,
+                IfSel::Index(port.index),
+                &Change {
+                    up: Some(false),
+                    ..Change::default()
+                },
+            )
+            .map_err(|e| e.during(opname, port.name.as_str()))?;
+        }
         let mut m = sel_msg(IfSel::Index(port.index));
         m.attributes.push(LinkAttribute::Controller(index));
-        self.setlink(s, m, opname, port.name.as_str())
+        let joined = self.setlink(s, m, opname, port.name.as_str());
+        if was_up {
+            // Up again: after a join the bond has opened it already (this is a no-op then);
+            // after a failed join, it is given back as it was.
+            let up = self.apply(
+                s,
+                IfSel::Index(port.index),
+                &Change {
+                    up: Some(true),
+                    ..Change::default()
+                },
+            );
+            if joined.is_ok() {
+                up.map_err(|e| e.during(opname, port.name.as_str()))?;
+            }
+        }
+        joined
     }
 
     fn open_fds(&self, s: &SysStack, iface: &Interface, queues: u16) -> Result<Queues> {

@@ -13,6 +13,7 @@ mod bridge;
 mod dummy;
 mod epair;
 mod lagg;
+pub use lagg::MIIMON_MAX;
 mod loopback;
 mod macvlan;
 mod tuntap;

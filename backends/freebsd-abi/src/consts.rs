@@ -186,6 +186,13 @@ pub struct IfBifConf {
 /// padded to 32, align 2. ifclone never reads it.
 pub const LACP_OPREQ_SIZE: usize = 32;
 
+/// `lagg_proto` (sys/net/if_lagg.h): the protocols ifclone models (`LAGG_PROTO_NONE` is 0,
+/// `LAGG_PROTO_BROADCAST` 5).
+pub const LAGG_PROTO_ROUNDROBIN: u32 = 1;
+pub const LAGG_PROTO_FAILOVER: u32 = 2;
+pub const LAGG_PROTO_LOADBALANCE: u32 = 3;
+pub const LAGG_PROTO_LACP: u32 = 4;
+
 /// `LAGG_MAX_PORTS` (sys/net/if_lagg.h): `lagg_port_create` refuses a port past it (ENOSPC),
 /// so a SIOCGLAGG buffer of this many records holds every port.
 pub const LAGG_MAX_PORTS: usize = 32;
@@ -294,6 +301,8 @@ pub const SIOCGLAGGPORT: IoctlReq = iowr(I, 140, size_of::<LaggReqPort>());
 pub const SIOCSLAGGPORT: IoctlReq = iow(I, 141, size_of::<LaggReqPort>());
 pub const SIOCSLAGGDELPORT: IoctlReq = iow(I, 142, size_of::<LaggReqPort>());
 pub const SIOCGLAGG: IoctlReq = iowr(I, 143, size_of::<LaggReqAll>());
+/// Sets a lagg's protocol (`ra_proto`; ifconfig's `laggproto`).
+pub const SIOCSLAGG: IoctlReq = iow(I, 144, size_of::<LaggReqAll>());
 
 // ---- other FreeBSD constants (values differ from Linux, so they are defined here) ----
 
@@ -420,6 +429,8 @@ const _: () = {
     assert!(SIOCGDRVSPEC == 0xC028_697B);
     assert!(SIOCGLAGGPORT == 0xC048_698C);
     assert!(SIOCSLAGGPORT == 0x8048_698D);
+    assert!(SIOCGLAGG == 0xC050_698F);
+    assert!(SIOCSLAGG == 0x8050_6990);
     assert!(SIOCSLAGGDELPORT == 0x8048_698E);
     assert!(SIOCGLAGG == 0xC050_698F);
 };

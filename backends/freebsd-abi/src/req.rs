@@ -1121,6 +1121,15 @@ mod tests {
         let mut s = show("SIOCSLAGGPORT lagg0 epair0a", SIOCSLAGGPORT, &b);
         s += &show("SIOCSLAGGDELPORT lagg0 epair0a", SIOCSLAGGDELPORT, &b);
         s += &show("SIOCGLAGG lagg0 32 ports (ra_port=PTR)", SIOCGLAGG, &a);
+        let mut proto = LaggReqAll::new("lagg0", 0, 0);
+        proto.ra_proto = LAGG_PROTO_LACP;
+        let p = proto.bytes();
+        assert_eq!(u32::from_ne_bytes(p[16..20].try_into().unwrap()), 4);
+        assert!(
+            p[20..].iter().all(|&x| x == 0),
+            "only the name and ra_proto are set"
+        );
+        s += &show("SIOCSLAGG lagg0 laggproto lacp", SIOCSLAGG, &p);
         snap("lagg", s);
     }
 

@@ -152,7 +152,10 @@ pub fn parse_create(stack: Option<StackSel>, asked: &str, words: &[String]) -> R
             KindSpec::Vxlan(Box::new(p.vxlan))
         }
         KindName::Loopback => KindSpec::Loopback,
-        KindName::Bond => KindSpec::Bond,
+        KindName::Bond => KindSpec::Bond {
+            mode: p.laggproto.unwrap_or_default(),
+            miimon: p.miimon,
+        },
         KindName::Dummy => KindSpec::Dummy,
         k => return usage(format!("ifc does not know how to create a {k}")),
     };

@@ -7,7 +7,9 @@
 
 use std::ops::RangeInclusive;
 
-use ifclone::{Change, IfAddr, IfName, KindName, MacvlanMode, StackSel, VlanProto, VxlanParams};
+use ifclone::{
+    Change, GroupMode, IfAddr, IfName, KindName, MacvlanMode, StackSel, VlanProto, VxlanParams,
+};
 
 use crate::opts::{usage, Usage};
 use crate::values::{ifaddr, ifname, ip, mac, mask_len, need_prefix, num, num_in, prefix_lens};
@@ -76,6 +78,8 @@ pub struct Params {
     pub queues: Option<u16>,
     pub macvlandev: Option<IfName>,
     pub macvlanmode: Option<MacvlanMode>,
+    pub laggproto: Option<GroupMode>,
+    pub miimon: Option<u32>,
     /// The vni is in `vxlan` only when `vxlanid` was given.
     pub vxlanid: bool,
     pub vxlan: VxlanParams,
@@ -219,6 +223,9 @@ const SETTERS: &[(&str, Setter)] = &[
     ("macvlandev", |p, _, v| put(&mut p.macvlandev, ifname(v))),
     ("macvlanmode", |p, _, v| put(&mut p.macvlanmode, MacvlanMode::parse(v)
         .ok_or_else(|| Usage(format!("bad macvlanmode '{v}'"))))),
+    ("laggproto", |p, _, v| put(&mut p.laggproto, GroupMode::parse(v)
+        .ok_or_else(|| Usage(format!("bad laggproto '{v}': failover, lacp, roundrobin or loadbalance"))))),
+    ("miimon", |p, k, v| put(&mut p.miimon, num_in(v, k, 0..=ifclone::kinds::MIIMON_MAX))),
     ("vxlanid", |p, k, v| { p.vxlan.vni = num_in(v, k, VNIS)?; p.vxlanid = true; Ok(()) }),
     ("vxlanlocal", |p, k, v| put(&mut p.vxlan.local, ip(v, k))),
     ("vxlanremote", |p, k, v| put(&mut p.vxlan.remote, ip(v, k))),

@@ -1,6 +1,6 @@
 //! `IF create …`: the kind from the name or `type`, its parameters, and what is refused.
 
-use ifclone::{KindSpec, Mac, MacvlanMode, StackSel, VlanProto};
+use ifclone::{GroupMode, KindSpec, Mac, MacvlanMode, StackSel, VlanProto};
 
 use super::{create, err, n};
 
@@ -36,7 +36,23 @@ fn create_cloner_names() {
     let (_, _, req, _) = create("lo1 create");
     assert_eq!(req.kind, KindSpec::Loopback);
     let (_, _, req, _) = create("lagg0 create");
-    assert_eq!(req.kind, KindSpec::Bond);
+    assert_eq!(
+        req.kind,
+        KindSpec::Bond {
+            mode: GroupMode::Failover,
+            miimon: None
+        }
+    );
+    let (_, _, req, _) = create("bond0 create type bond laggproto 802.3ad miimon 100");
+    assert_eq!(
+        req.kind,
+        KindSpec::Bond {
+            mode: GroupMode::Lacp,
+            miimon: Some(100)
+        }
+    );
+    assert!(err("lagg0 create laggproto broadcast").contains("bad laggproto"));
+    assert!(err("lagg0 create miimon 99999999999").contains("miimon"));
 }
 
 #[test]
