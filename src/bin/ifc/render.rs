@@ -83,6 +83,32 @@ pub fn kind_line(i: &Interface, all: &[Interface], resolved: Option<&Resolved>) 
             }
             s
         }
+        KindInfo::Bond {
+            mode,
+            miimon,
+            active,
+            primary,
+        } => {
+            let name_of = |x: u32| {
+                all.iter()
+                    .find(|p| p.index == x)
+                    .map_or_else(|| format!("#{x}"), |p| p.name.to_string())
+            };
+            let mut s = format!("laggproto {}", mode.map_or("other", |m| m.as_str()));
+            if let Some(ms) = miimon {
+                write!(s, " miimon {ms}").unwrap();
+            }
+            for p in all.iter().filter(|p| p.master == Some(i.index)) {
+                write!(s, " laggport {}", p.name).unwrap();
+                if *active == Some(p.index) {
+                    s.push_str(" (active)");
+                }
+            }
+            if let Some(x) = primary {
+                write!(s, " primary {}", name_of(*x)).unwrap();
+            }
+            s
+        }
         KindInfo::Tap { queues } => format!("tap queues {queues}"),
         KindInfo::Tun { queues } => format!("tun queues {queues}"),
         _ => return None,

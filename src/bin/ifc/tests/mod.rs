@@ -518,3 +518,29 @@ fn monitor_lines() {
     assert_eq!(v["to"]["stack"], "b");
     assert_eq!(v["iface"]["kind"], "bridge");
 }
+
+#[test]
+fn a_lagg_shows_its_mode_ports_and_the_active_one() {
+    use ifclone::{GroupMode, Interface, KindInfo};
+    let mut bo = Interface::new(
+        5,
+        n("bo0"),
+        KindInfo::Bond {
+            mode: Some(GroupMode::Failover),
+            miimon: Some(100),
+            active: Some(7),
+            primary: Some(7),
+        },
+        "s",
+    );
+    bo.mtu = 1500;
+    let mut pa = Interface::new(7, n("pa"), KindInfo::Other(None), "s");
+    pa.master = Some(5);
+    let mut pb = Interface::new(8, n("pb"), KindInfo::Other(None), "s");
+    pb.master = Some(5);
+    let all = vec![bo.clone(), pa, pb];
+    assert_eq!(
+        crate::render::kind_line(&bo, &all, None).unwrap(),
+        "laggproto failover miimon 100 laggport pa (active) laggport pb primary pa"
+    );
+}
