@@ -311,6 +311,19 @@ pub trait Links: Stacks {
         let _ = (stack, port, op);
         Err(missing(self.os(), "set_master"))
     }
+    /// Makes `port` (a port of the failover-mode bond/lagg `master`) the one that carries the
+    /// traffic, and the preferred one from now on. Linux: IFLA_BOND_PRIMARY and
+    /// IFLA_BOND_ACTIVE_SLAVE; FreeBSD: lagg's failover port is its first, so the other ports
+    /// leave and join again after it.
+    fn set_active_port(
+        &self,
+        stack: &Self::Stack,
+        master: &Interface,
+        port: &Interface,
+    ) -> Result<()> {
+        let _ = (stack, master, port);
+        Err(missing(self.os(), "set_active_port"))
+    }
     /// Opens `queues` descriptors of an existing interface that hands out descriptors (a
     /// macvtap's character device), each checked to serve exactly `iface` — its name *and*
     /// index — so a descriptor never reaches a consumer for a device that was destroyed and

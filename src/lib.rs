@@ -26,6 +26,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod failover;
 // The FreeBSD backend's model-level parts: no OS API, so also compiled for the tests elsewhere.
 #[cfg(any(target_os = "freebsd", test))]
 mod freebsd;
@@ -59,6 +60,10 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/watch.md")]
 #[cfg(doctest)]
 pub struct WatchDoctests;
+
+#[doc = include_str!("../docs/failover.md")]
+#[cfg(doctest)]
+pub struct FailoverDoctests;
 
 /// The backend for the OS this crate was built for.
 pub fn system() -> &'static System {

@@ -418,6 +418,14 @@ impl Stack {
         self.sys().set_master(&self.h, &p, PortOp::Leave(&m))
     }
 
+    /// Makes `port` the active port of the failover bond/lagg `master` (see
+    /// [`FailoverGroup`](crate::failover::FailoverGroup), which checks both first).
+    pub(crate) fn set_active_port(&self, master: &Interface, port: &Interface) -> Result<()> {
+        self.sys()
+            .set_active_port(&self.h, master, port)
+            .map_err(|e| e.in_stack(self.name()))
+    }
+
     /// The ports of the bridge/lagg `master`, from one listing.
     pub fn ports(&self, master: &str) -> Result<Vec<Interface>> {
         let all = self.interfaces()?;

@@ -593,6 +593,15 @@ impl Links for System {
         stack.with(|on| on.set_master(port, master, join))
     }
 
+    fn set_active_port(
+        &self,
+        stack: &SysStack,
+        master: &Interface,
+        port: &Interface,
+    ) -> Result<()> {
+        stack.with(|on| kinds::lagg::set_first(on, master.name.as_str(), port.name.as_str()))
+    }
+
     fn apply(&self, stack: &SysStack, sel: IfSel, change: &Change) -> Result<()> {
         let (before, after) = stack.with(|on| {
             let l = on.link(sel)?;

@@ -286,19 +286,19 @@ pub fn lagg_del_port(fd: BorrowedFd<'_>, lagg: &str, port: &str) -> Result<(), E
 /// most `lagg_port_create` allows (ENOSPC past it), so the answer is never cut; ifconfig's
 /// `lagg_status` uses the same buffer. (SIOCGLAGGPORT would take one request per interface.)
 pub fn lagg_ports(fd: BorrowedFd<'_>, lagg: &str) -> Result<Vec<String>, Errno> {
-    lagg_status(fd, lagg).map(|(_, ports)| ports)
+    lagg_status(fd, lagg).map(|(_, ports)| ports.into_iter().map(|(p, _)| p).collect())
 }
 
-/// SIOCGLAGG: the protocol (`lagg_proto`) and the ports of `lagg`, in one request (see
-/// [`lagg_ports`]).
-pub fn lagg_status(fd: BorrowedFd<'_>, lagg: &str) -> Result<(u32, Vec<String>), Errno> {
+/// SIOCGLAGG: the protocol (`lagg_proto`) and the ports of `lagg` in its order, each with its
+/// `rp_flags`, in one request (see [`lagg_ports`]).
+pub fn lagg_status(fd: BorrowedFd<'_>, lagg: &str) -> Result<(u32, Vec<(String, u32)>), Errno> {
     let mut buf = vec![0u8; LAGG_MAX_PORTS * std::mem::size_of::<LaggReqPort>()];
     let mut ra = LaggReqAll::new(lagg, buf.len(), buf.as_mut_ptr() as usize);
     // SAFETY: `ra` is a live, writable 80-byte `struct lagg_reqall`; `ra_port` points at `buf`,
     // writable for `ra_size` bytes and alive for the call (the kernel copies out at most
     // min(ra_size, ports) whole records).
     unsafe { raw_ioctl(fd, SIOCGLAGG, (&mut ra as *mut LaggReqAll).cast())? };
-    Ok((ra.ra_proto, req::lagg_ports(&buf, ra.ra_ports)))
+    Ok((ra.ra_proto, req::lagg_port_flags(&buf, ra.ra_ports)))
 }
 
 /// SIOCSLAGG: sets `lagg`'s protocol (`lagg_proto`), as ifconfig's `laggproto` does.

@@ -1063,6 +1063,49 @@ impl Links for System {
         joined
     }
 
+    fn set_active_port(&self, s: &SysStack, master: &Interface, port: &Interface) -> Result<()> {
+        use netlink_packet_route::link::{InfoBond, InfoData};
+        let op = "set active port of";
+        let set = |attr: InfoBond| {
+            let mut m = sel_msg(IfSel::Index(master.index));
+            m.attributes.push(LinkAttribute::LinkInfo(vec![
+                LinkInfo::Kind(InfoKind::Bond),
+                LinkInfo::Data(InfoData::Bond(vec![attr])),
+            ]));
+            // A kind's own attributes change through RTM_NEWLINK on the existing device
+            // (rtnl_newlink → changelink); RTM_SETLINK ignores IFLA_LINKINFO.
+            s.nl()
+                .ack(RouteNetlinkMessage::NewLink(m), 0)
+                .map_err(|e| kerr(e, op, master.name.as_str(), s))
+                .map_err(|e| e.with_detail(format_args!("port {}", port.name)))
+        };
+        let active_now = || {
+            matches!(self.get_in(s, IfSel::Index(master.index)),
+                Ok(Interface { kind: KindInfo::Bond { active: Some(a), .. }, .. }) if a == port.index)
+        };
+        // The primary first: the bond returns to it by itself whenever its link is up.
+        set(InfoBond::Primary(port.index))?;
+        if active_now() {
+            return Ok(());
+        }
+        // Then the switch now. The driver refuses it (EINVAL) while its link monitor has not
+        // yet seen the port's link up — a port brought up a moment ago — and will switch to the
+        // primary itself at its next check: wait for that, a bounded time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match set(InfoBond::ActivePort(port.index)) {
+                Ok(()) => return Ok(()),
+                Err(_) if active_now() => return Ok(()),
+                Err(e)
+                    if e.errno() == Some(libc::EINVAL) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn open_fds(&self, s: &SysStack, iface: &Interface, queues: u16) -> Result<Queues> {
         if iface.kind.kind() != Some(KindName::Macvtap) {
             return Err(Error::unsupported(

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::model::{IfAddr, IfName, Interface};
+use crate::model::{IfAddr, IfName, Interface, KindInfo};
 
 /// Which properties of an interface a [`Event::Changed`] touched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -29,9 +29,11 @@ impl Fields {
     pub const MARK: Fields = Fields(1 << 9);
     /// The MTU limits the kernel reports.
     pub const MTU_LIMITS: Fields = Fields(1 << 10);
+    /// A failover group's active port (a failover; the master's kind says which port now).
+    pub const ACTIVE: Fields = Fields(1 << 11);
 
     /// Every field with its name, in the order [`fmt::Display`] prints them.
-    pub const NAMES: [(Fields, &'static str); 11] = [
+    pub const NAMES: [(Fields, &'static str); 12] = [
         (Fields::MTU, "mtu"),
         (Fields::UP, "up"),
         (Fields::OPER, "oper"),
@@ -43,6 +45,7 @@ impl Fields {
         (Fields::KIND, "kind"),
         (Fields::MARK, "mark"),
         (Fields::MTU_LIMITS, "mtu-limits"),
+        (Fields::ACTIVE, "active-port"),
     ];
 
     pub const fn empty() -> Fields {
@@ -77,13 +80,42 @@ impl Fields {
         let other = |i: &Interface| i.flags.without(crate::model::IfFlags::UP);
         mark(other(old) != other(new), Fields::FLAGS);
         mark(old.group != new.group, Fields::GROUP);
-        mark(old.kind != new.kind, Fields::KIND);
+        // A bond's active port is a field of its own; the rest of its kind is KIND.
+        let (ok, nk) = (without_active(&old.kind), without_active(&new.kind));
+        mark(ok != nk, Fields::KIND);
+        mark(active(&old.kind) != active(&new.kind), Fields::ACTIVE);
         mark(old.mark != new.mark, Fields::MARK);
         mark(
             (old.min_mtu, old.max_mtu) != (new.min_mtu, new.max_mtu),
             Fields::MTU_LIMITS,
         );
         f
+    }
+}
+
+/// A bond's active port.
+fn active(k: &KindInfo) -> Option<u32> {
+    match k {
+        KindInfo::Bond { active, .. } => *active,
+        _ => None,
+    }
+}
+
+/// A kind without the bond's active port.
+fn without_active(k: &KindInfo) -> std::borrow::Cow<'_, KindInfo> {
+    match k {
+        KindInfo::Bond {
+            mode,
+            miimon,
+            primary,
+            ..
+        } => std::borrow::Cow::Owned(KindInfo::Bond {
+            mode: *mode,
+            miimon: *miimon,
+            active: None,
+            primary: *primary,
+        }),
+        k => std::borrow::Cow::Borrowed(k),
     }
 }
 

@@ -193,6 +193,10 @@ pub const LAGG_PROTO_FAILOVER: u32 = 2;
 pub const LAGG_PROTO_LOADBALANCE: u32 = 3;
 pub const LAGG_PROTO_LACP: u32 = 4;
 
+/// `rp_flags` of a lagg port (sys/net/if_lagg.h): the primary, and (failover) the port in use.
+pub const LAGG_PORT_MASTER: u32 = 0x1;
+pub const LAGG_PORT_ACTIVE: u32 = 0x4;
+
 /// `LAGG_MAX_PORTS` (sys/net/if_lagg.h): `lagg_port_create` refuses a port past it (ENOSPC),
 /// so a SIOCGLAGG buffer of this many records holds every port.
 pub const LAGG_MAX_PORTS: usize = 32;

@@ -655,6 +655,23 @@ impl LaggReqAll {
     }
 }
 
+/// The ports of a SIOCGLAGG answer with their `rp_flags` (`LAGG_PORT_MASTER`: the primary;
+/// `LAGG_PORT_ACTIVE`: in failover, the one carrying the traffic), in the lagg's order.
+pub fn lagg_port_flags(buf: &[u8], ports: i32) -> Vec<(String, u32)> {
+    use std::mem::offset_of;
+    let (o, f) = (
+        offset_of!(LaggReqPort, rp_portname),
+        offset_of!(LaggReqPort, rp_flags),
+    );
+    buf.chunks_exact(std::mem::size_of::<LaggReqPort>())
+        .take(ports.max(0) as usize)
+        .filter_map(|r| {
+            let name = name_from(&r[o..o + IFNAMSIZ])?.as_str().to_string();
+            Some((name, u32::from_ne_bytes(r[f..f + 4].try_into().ok()?)))
+        })
+        .collect()
+}
+
 /// The port names of a SIOCGLAGG answer: `buf` holds `struct lagg_reqport` records, `ports` is
 /// the `ra_ports` the kernel wrote back (records beyond the buffer are ignored).
 pub fn lagg_ports(buf: &[u8], ports: i32) -> Vec<String> {
@@ -1147,6 +1164,10 @@ mod tests {
         assert_eq!(lagg_ports(&buf, 40), vec!["epair0a", "epair1a", "tap0"]);
         assert_eq!(lagg_ports(&buf[..100], 3), vec!["epair0a"]);
         assert!(lagg_ports(&buf, -1).is_empty());
+        assert_eq!(
+            lagg_port_flags(&buf, 2),
+            vec![("epair0a".to_string(), 0x1c), ("epair1a".to_string(), 0x1c)]
+        );
     }
 
     #[test]

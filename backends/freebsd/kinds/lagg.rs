@@ -7,7 +7,8 @@ use super::{clone_create, named, Made, Undo};
 use crate::error::{Error, Result};
 use crate::model::{GroupMode, IfName, KindInfo, KindName};
 use ifclone_freebsd_abi::consts::{
-    LAGG_PROTO_FAILOVER, LAGG_PROTO_LACP, LAGG_PROTO_LOADBALANCE, LAGG_PROTO_ROUNDROBIN,
+    LAGG_PORT_ACTIVE, LAGG_PORT_MASTER, LAGG_PROTO_FAILOVER, LAGG_PROTO_LACP,
+    LAGG_PROTO_LOADBALANCE, LAGG_PROTO_ROUNDROBIN,
 };
 
 /// The kernel's `lagg_proto` of a mode.
@@ -50,16 +51,68 @@ pub fn create(
     named(undo, on, got, name, Vec::new())
 }
 
-/// The protocol, from SIOCGLAGG; which port is active is not in its answer.
+/// The protocol and, from the ports' flags, the primary (LAGG_PORT_MASTER: the first port)
+/// and, in failover, the port in use (LAGG_PORT_ACTIVE), from one SIOCGLAGG.
 pub fn observe(o: &super::Observe<'_>) -> Result<KindInfo> {
     let n = o.link.name.as_str();
-    let (proto, _) = sys::lagg_status(o.on.fd, n).map_err(|e| o.on.err("read lagg", n, e))?;
+    let (proto, ports) = sys::lagg_status(o.on.fd, n).map_err(|e| o.on.err("read lagg", n, e))?;
+    let mode = mode_of(proto);
+    let index = |flag: u32| {
+        ports
+            .iter()
+            .find(|(_, f)| f & flag != 0)
+            .and_then(|(p, _)| o.present.iter().find(|l| l.name.as_str() == p))
+            .map(|l| l.index)
+    };
     Ok(KindInfo::Bond {
-        mode: mode_of(proto),
+        mode,
         miimon: None,
-        active: None,
-        primary: None,
+        active: (mode == Some(GroupMode::Failover))
+            .then(|| index(LAGG_PORT_ACTIVE))
+            .flatten(),
+        primary: index(LAGG_PORT_MASTER),
     })
+}
+
+/// Makes `port` the failover port of `lagg`: lagg(4) uses its first port, so every port before
+/// it leaves and joins again (after it), in order. A port that cannot join again is put back
+/// with the others before the error is returned.
+pub fn set_first(on: &super::On<'_>, lagg: &str, port: &str) -> Result<()> {
+    let op = "set active port of";
+    let (_, ports) = sys::lagg_status(on.fd, lagg).map_err(|e| on.err(op, lagg, e))?;
+    if !ports.iter().any(|(p, _)| p == port) {
+        return Err(Error::not_found(op, port.to_string())
+            .in_stack(on.stack)
+            .with_detail(format_args!("{port} is not a port of {lagg}")));
+    }
+    let before: Vec<&str> = ports
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .take_while(|p| *p != port)
+        .collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut failed = None;
+    for p in &before {
+        match sys::lagg_del_port(on.fd, lagg, p) {
+            Ok(()) => out.push(p),
+            Err(e) => {
+                failed = Some(
+                    on.err(op, lagg, e)
+                        .with_detail(format_args!("taking out {p}")),
+                );
+                break;
+            }
+        }
+    }
+    for p in &out {
+        if let Err(e) = sys::lagg_add_port(on.fd, lagg, p) {
+            failed.get_or_insert(
+                on.err(op, lagg, e)
+                    .with_detail(format_args!("adding back {p}")),
+            );
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 pub static OPS: super::FreebsdKind = super::FreebsdKind {

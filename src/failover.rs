@@ -1,0 +1,219 @@
+//! # Failover groups
+//!
+//! A [`FailoverGroup`] is a bond (Linux) or lagg (FreeBSD) in failover mode: one port carries
+//! the traffic, the others stand by, and the kernel switches to a standby when the active port
+//! loses its link. ifclone makes one in one transaction ([`FailoverGroup::create`]: the master,
+//! then its ports, the primary first), tells which port is active ([`FailoverGroup::active`])
+//! and switches it ([`FailoverGroup::set_active`]). A [`Watcher`](crate::watch::Watcher) reports
+//! each switch as [`Event::Changed`](crate::watch::Event::Changed) of the master with
+//! [`Fields::ACTIVE`](crate::watch::Fields::ACTIVE); [`FailoverGroup::failover_in`] reads one.
+//!
+//! What each kernel needs is handled inside: a Linux port that is up is taken down before it
+//! joins (the bonding driver refuses it) and the bond brings it up; a FreeBSD lagg's failover
+//! port is its first, so making another active re-orders the ports.
+
+use crate::error::{Context, Error, Result};
+use crate::model::{CreateRequest, GroupMode, IfName, Interface, KindInfo, KindSpec};
+use crate::stack::Stack;
+use crate::watch::{Event, Fields};
+
+/// What to make: a failover master and its ports.
+#[derive(Clone, Debug)]
+pub struct GroupSpec {
+    pub name: IfName,
+    /// The preferred port: active first, and what the group returns to.
+    pub primary: IfName,
+    /// The standby ports, in order.
+    pub standby: Vec<IfName>,
+    /// Link monitoring interval in ms (Linux; FreeBSD's lagg follows the link state itself and
+    /// refuses it).
+    pub miimon: Option<u32>,
+    /// Bring the master up.
+    pub up: bool,
+}
+
+impl GroupSpec {
+    /// A group `name` over `primary` and `standby`, up, with 100 ms link monitoring on Linux
+    /// (none on FreeBSD, whose lagg needs none).
+    pub fn new(name: IfName, primary: IfName, standby: &[IfName]) -> GroupSpec {
+        GroupSpec {
+            name,
+            primary,
+            standby: standby.to_vec(),
+            miimon: cfg!(target_os = "linux").then_some(100),
+            up: true,
+        }
+    }
+
+    fn ports(&self) -> impl Iterator<Item = IfName> + '_ {
+        std::iter::once(self.primary).chain(self.standby.iter().copied())
+    }
+}
+
+/// A switch of the active port, as a watcher reported it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failover {
+    /// The group's master.
+    pub group: IfName,
+    /// The index of the port carrying the traffic now (`None`: none can).
+    pub active: Option<u32>,
+}
+
+/// A failover-mode bond/lagg of one stack; see the module documentation.
+#[derive(Clone, Debug)]
+pub struct FailoverGroup {
+    stack: Stack,
+    name: IfName,
+}
+
+impl FailoverGroup {
+    /// Makes the group: the master, then the primary and the standby ports in order. Every port
+    /// must exist in `stack` and be a port of nothing; that, and the names, are checked before
+    /// anything changes. A failure on the way takes the ports out again and destroys the
+    /// master.
+    pub fn create(stack: &Stack, spec: &GroupSpec) -> Result<FailoverGroup> {
+        let op = "create failover group";
+        let bad = |d: String| {
+            Error::InvalidArgument(Box::new(
+                Context::new(op, spec.name.to_string())
+                    .stack(stack.name())
+                    .detail(d),
+            ))
+        };
+        let ports: Vec<IfName> = spec.ports().collect();
+        for (k, p) in ports.iter().enumerate() {
+            if *p == spec.name {
+                return Err(bad(format!("{p} cannot be a port of itself")));
+            }
+            if ports[..k].contains(p) {
+                return Err(bad(format!("{p} is given twice")));
+            }
+            let i = stack.interface(p.as_str())?;
+            if i.master.is_some() {
+                return Err(bad(format!("{p} is a port of another master already")));
+            }
+        }
+        let mut req = CreateRequest::new(KindSpec::Bond {
+            mode: GroupMode::Failover,
+            miimon: spec.miimon,
+        })
+        .named(spec.name);
+        req.up = spec.up;
+        stack.create_interface(&req)?;
+        let g = FailoverGroup {
+            stack: stack.clone(),
+            name: spec.name,
+        };
+        let joined = (|| {
+            for p in &ports {
+                g.stack.add_port(spec.name.as_str(), p.as_str())?;
+            }
+            g.set_active(spec.primary.as_str())
+        })();
+        if let Err(e) = joined {
+            for p in &ports {
+                let _ = g.stack.del_port(spec.name.as_str(), p.as_str());
+            }
+            let _ = g.stack.destroy(spec.name.as_str());
+            return Err(e);
+        }
+        Ok(g)
+    }
+
+    /// An existing failover-mode bond/lagg of `stack`.
+    pub fn open(stack: &Stack, name: &str) -> Result<FailoverGroup> {
+        let i = stack.interface(name)?;
+        match i.kind {
+            KindInfo::Bond {
+                mode: Some(GroupMode::Failover),
+                ..
+            } => Ok(FailoverGroup {
+                stack: stack.clone(),
+                name: i.name,
+            }),
+            _ => Err(Error::InvalidArgument(Box::new(
+                Context::new("open failover group", name)
+                    .stack(stack.name())
+                    .detail(format!("{name} is not a bond/lagg in failover mode")),
+            ))),
+        }
+    }
+
+    pub fn name(&self) -> IfName {
+        self.name
+    }
+
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+
+    /// The master as the kernel has it now.
+    pub fn master(&self) -> Result<Interface> {
+        self.stack.interface(self.name.as_str())
+    }
+
+    /// The ports, from one listing.
+    pub fn ports(&self) -> Result<Vec<Interface>> {
+        self.stack.ports(self.name.as_str())
+    }
+
+    /// The port carrying the traffic now, if any.
+    pub fn active(&self) -> Result<Option<Interface>> {
+        self.port_at(|k| match k {
+            KindInfo::Bond { active, .. } => *active,
+            _ => None,
+        })
+    }
+
+    /// The preferred port, if one is set.
+    pub fn primary(&self) -> Result<Option<Interface>> {
+        self.port_at(|k| match k {
+            KindInfo::Bond { primary, .. } => *primary,
+            _ => None,
+        })
+    }
+
+    fn port_at(&self, which: impl Fn(&KindInfo) -> Option<u32>) -> Result<Option<Interface>> {
+        let all = self.stack.interfaces()?;
+        let Some(m) = all.iter().find(|i| i.name == self.name) else {
+            return Err(self.stack.interface(self.name.as_str()).unwrap_err());
+        };
+        Ok(which(&m.kind).and_then(|x| all.iter().find(|i| i.index == x).cloned()))
+    }
+
+    /// Makes `port` the active and preferred port. A name that is not a port of the group is
+    /// refused before anything changes.
+    pub fn set_active(&self, port: &str) -> Result<()> {
+        let m = self.master()?;
+        let p = self.stack.interface(port)?;
+        if p.master != Some(m.index) {
+            return Err(Error::InvalidArgument(Box::new(
+                Context::new("set active port of", self.name.to_string())
+                    .stack(self.stack.name())
+                    .detail(format!("{port} is not a port of {}", self.name)),
+            )));
+        }
+        self.stack.set_active_port(&m, &p)
+    }
+
+    /// The switch an event of a watcher reports for this group, if it is one: a change of the
+    /// master's active port.
+    pub fn failover_in(&self, e: &Event) -> Option<Failover> {
+        match e {
+            Event::Changed { what, iface }
+                if what.contains(Fields::ACTIVE)
+                    && iface.name == self.name
+                    && &*iface.stack == self.stack.name() =>
+            {
+                let KindInfo::Bond { active, .. } = iface.kind else {
+                    return None;
+                };
+                Some(Failover {
+                    group: self.name,
+                    active,
+                })
+            }
+            _ => None,
+        }
+    }
+}
