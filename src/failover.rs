@@ -8,6 +8,10 @@
 //! each switch as [`Event::Changed`](crate::watch::Event::Changed) of the master with
 //! [`Fields::ACTIVE`](crate::watch::Fields::ACTIVE); [`FailoverGroup::failover_in`] reads one.
 //!
+//! Members can be named after the group ([`Naming::AfterMaster`]: `bo0npri`, `bo0nsby`, …), at
+//! creation and when a standby joins; an UP member is renamed natively where the kernel allows
+//! it, else down–rename–up ([`Stack::rename_live`](crate::Stack::rename_live)).
+//!
 //! What each kernel needs is handled inside: a Linux port that is up is taken down before it
 //! joins (the bonding driver refuses it) and the bond brings it up; a FreeBSD lagg's failover
 //! port is its first, so making another active re-orders the ports.
@@ -16,6 +20,40 @@ use crate::error::{Context, Error, Result};
 use crate::model::{CreateRequest, GroupMode, IfName, Interface, KindInfo, KindSpec};
 use crate::stack::Stack;
 use crate::watch::{Event, Fields};
+
+/// How a group's members are named.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Naming {
+    /// They keep their names.
+    #[default]
+    Keep,
+    /// Names that show the relation (as Linux's net_failover gives `ens3nsby` for the standby of
+    /// `ens3`): the primary `<master>npri`, the standbys `<master>nsby`, `<master>nsby1`, …
+    /// Renaming an UP member is done natively where the kernel allows it, else down–rename–up.
+    AfterMaster,
+}
+
+impl Naming {
+    /// The name the `k`-th member (0: the primary) of `master` gets, if the policy renames.
+    pub fn member(self, master: IfName, k: usize) -> Result<Option<IfName>> {
+        match self {
+            Naming::Keep => Ok(None),
+            Naming::AfterMaster => {
+                let n = match k {
+                    0 => format!("{master}npri"),
+                    1 => format!("{master}nsby"),
+                    k => format!("{master}nsby{}", k - 1),
+                };
+                IfName::new(&n).map(Some).map_err(|e| {
+                    e.with_detail(format_args!(
+                        "the member name after {master} does not fit in 15 bytes"
+                    ))
+                })
+            }
+        }
+    }
+}
 
 /// What to make: a failover master and its ports.
 #[derive(Clone, Debug)]
@@ -30,6 +68,8 @@ pub struct GroupSpec {
     pub miimon: Option<u32>,
     /// Bring the master up.
     pub up: bool,
+    /// How the members are named.
+    pub naming: Naming,
 }
 
 impl GroupSpec {
@@ -42,6 +82,7 @@ impl GroupSpec {
             standby: standby.to_vec(),
             miimon: cfg!(target_os = "linux").then_some(100),
             up: true,
+            naming: Naming::Keep,
         }
     }
 
@@ -81,6 +122,7 @@ impl FailoverGroup {
             ))
         };
         let ports: Vec<IfName> = spec.ports().collect();
+        let mut renames: Vec<(IfName, IfName)> = Vec::new();
         for (k, p) in ports.iter().enumerate() {
             if *p == spec.name {
                 return Err(bad(format!("{p} cannot be a port of itself")));
@@ -92,14 +134,37 @@ impl FailoverGroup {
             if i.master.is_some() {
                 return Err(bad(format!("{p} is a port of another master already")));
             }
+            if let Some(to) = spec.naming.member(spec.name, k)?.filter(|to| to != p) {
+                if stack.interface(to.as_str()).is_ok() || ports.contains(&to) {
+                    return Err(bad(format!("{p} is to be named {to}, which is taken")));
+                }
+                renames.push((*p, to));
+            }
         }
+        // The names first (a port may be up: rename_live), each undone if a later step fails.
+        let undo_renames = |done: &[(IfName, IfName)]| {
+            for (from, to) in done.iter().rev() {
+                let _ = stack.rename_live(to.as_str(), from.as_str());
+            }
+        };
+        for (k, (from, to)) in renames.iter().enumerate() {
+            if let Err(e) = stack.rename_live(from.as_str(), to.as_str()) {
+                undo_renames(&renames[..k]);
+                return Err(e);
+            }
+        }
+        let named = |p: IfName| renames.iter().find(|(f, _)| *f == p).map_or(p, |(_, t)| *t);
+        let ports: Vec<IfName> = ports.into_iter().map(named).collect();
         let mut req = CreateRequest::new(KindSpec::Bond {
             mode: GroupMode::Failover,
             miimon: spec.miimon,
         })
         .named(spec.name);
         req.up = spec.up;
-        stack.create_interface(&req)?;
+        if let Err(e) = stack.create_interface(&req) {
+            undo_renames(&renames);
+            return Err(e);
+        }
         let g = FailoverGroup {
             stack: stack.clone(),
             name: spec.name,
@@ -108,13 +173,14 @@ impl FailoverGroup {
             for p in &ports {
                 g.stack.add_port(spec.name.as_str(), p.as_str())?;
             }
-            g.set_active(spec.primary.as_str())
+            g.set_active(ports[0].as_str())
         })();
         if let Err(e) = joined {
             for p in &ports {
                 let _ = g.stack.del_port(spec.name.as_str(), p.as_str());
             }
             let _ = g.stack.destroy(spec.name.as_str());
+            undo_renames(&renames);
             return Err(e);
         }
         Ok(g)
@@ -196,6 +262,42 @@ impl FailoverGroup {
         self.stack.set_active_port(&m, &p)
     }
 
+    /// Adds `port` as a standby, named by `naming` after the group (the next standby name
+    /// free); a port of another master is refused before anything changes, and the rename is
+    /// undone if the join fails.
+    pub fn add_standby(&self, port: &str, naming: Naming) -> Result<IfName> {
+        let p = self.stack.interface(port)?;
+        if p.master.is_some() {
+            return Err(Error::InvalidArgument(Box::new(
+                Context::new("add standby to", self.name.to_string())
+                    .stack(self.stack.name())
+                    .detail(format!("{port} is a port of a master already")),
+            )));
+        }
+        let mut to = None;
+        for k in 1.. {
+            match naming.member(self.name, k)? {
+                None => break,
+                Some(n) if self.stack.interface(n.as_str()).is_err() => {
+                    to = Some(n);
+                    break;
+                }
+                Some(_) => continue,
+            }
+        }
+        let name = to.unwrap_or(p.name);
+        if name != p.name {
+            self.stack.rename_live(port, name.as_str())?;
+        }
+        if let Err(e) = self.stack.add_port(self.name.as_str(), name.as_str()) {
+            if name != p.name {
+                let _ = self.stack.rename_live(name.as_str(), port);
+            }
+            return Err(e);
+        }
+        Ok(name)
+    }
+
     /// The switch an event of a watcher reports for this group, if it is one: a change of the
     /// master's active port.
     pub fn failover_in(&self, e: &Event) -> Option<Failover> {
@@ -215,5 +317,33 @@ impl FailoverGroup {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_after_the_master_fit_or_are_refused() {
+        let m = IfName::new("bo0").unwrap();
+        let names: Vec<String> = (0..4)
+            .map(|k| {
+                Naming::AfterMaster
+                    .member(m, k)
+                    .unwrap()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names, ["bo0npri", "bo0nsby", "bo0nsby1", "bo0nsby2"]);
+        assert_eq!(Naming::Keep.member(m, 0).unwrap(), None);
+        let long = IfName::new("uplinkbond1").unwrap(); // 11 bytes + "npri"/"nsby" = 15: fits
+        assert!(Naming::AfterMaster.member(long, 0).is_ok());
+        assert!(Naming::AfterMaster.member(long, 1).is_ok());
+        assert!(
+            Naming::AfterMaster.member(long, 2).is_err(),
+            "nsby1: 16 bytes"
+        );
     }
 }

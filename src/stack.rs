@@ -391,6 +391,43 @@ impl Stack {
         )
     }
 
+    /// Renames an interface whether or not it is up: natively where the kernel allows it, and
+    /// where it answers EBUSY (an UP device before Linux 6.2) by a transaction — down, rename,
+    /// up — that puts the old name and UP back if a step fails. Taking a failover group's
+    /// active port down for the rename makes the group fail over (and, with a primary, back).
+    /// A taken or invalid name is refused before anything changes.
+    pub fn rename_live(&self, name: &str, new_name: &str) -> Result<()> {
+        let to = name_arg("rename", new_name, self.name())?;
+        match self.rename(name, new_name) {
+            Err(e @ Error::Busy(_)) => {
+                let i = self.interface(name)?;
+                if !i.up {
+                    return Err(e);
+                }
+                if self.interface(new_name).is_ok() {
+                    return Err(Error::Exists(Box::new(
+                        Context::new("rename", name)
+                            .stack(self.name())
+                            .detail(format!("{to} exists")),
+                    )));
+                }
+                self.set_up(name, false)?;
+                if let Err(e) = self.rename(name, new_name) {
+                    let _ = self.set_up(name, true);
+                    return Err(e);
+                }
+                if let Err(e) = self.set_up(new_name, true) {
+                    // Back as it was: the old name, up.
+                    let _ = self.rename(new_name, name);
+                    let _ = self.set_up(name, true);
+                    return Err(e);
+                }
+                Ok(())
+            }
+            r => r,
+        }
+    }
+
     /// Makes `port` a port of the bridge/lagg `master` (ifconfig's `addm` / `laggport`). Both
     /// are in this stack; a master whose kind has no ports, an unknown name or a port that is
     /// the master itself is refused before anything changes (Linux: IFLA_MASTER; FreeBSD:

@@ -544,3 +544,19 @@ fn delete_addresses() {
     g.del_address("pa", b4).expect("delete the last");
     assert!(g.addresses("pa").expect("addresses").is_empty());
 }
+
+/// `rename_live` renames an interface that is up and leaves it up (natively on a kernel that
+/// allows it, as this host's; down–rename–up where it answers EBUSY, as the VM's 6.1 — run
+/// there by the VM suite), and refuses a taken name before anything changes.
+#[test]
+fn rename_live_keeps_an_up_interface_up() {
+    let g = stack_with_pair("rename-live");
+    g.set_up("pa", true).unwrap();
+    g.rename_live("pa", "up0").expect("rename while up");
+    let o = os(&g, "up0");
+    assert!(o.up, "up0 is down after the rename");
+    assert!(observe(g.name(), "pa").is_none());
+    let e = g.rename_live("up0", "pb").unwrap_err();
+    assert!(e.is_exists() || variant(&e) == "Busy", "{e}");
+    assert!(os(&g, "up0").up, "a refused rename changed something");
+}

@@ -162,3 +162,45 @@ fn a_failed_group_creation_leaves_nothing() {
         "pa was left in a destroyed bond"
     );
 }
+
+/// Members named after the group at creation (they are up: renamed down–rename–up on a kernel
+/// that refuses renaming an UP device), a standby added later named the same way, and an UP,
+/// enslaved member renamed: each stays a port and up, and traffic goes on.
+#[test]
+#[ignore = "needs bonding: run in the VM by ci/test-vm.sh"]
+fn members_named_after_the_group_and_renamed_while_up() {
+    use ifclone::failover::Naming;
+    require_root();
+    let (g, net) = (StackGuard::new("fo-names"), StackGuard::new("fo-names-net"));
+    wire(g.stack(), net.stack());
+    g.set_up("pa", true).unwrap();
+    g.set_up("pb", true).unwrap();
+    let mut spec = GroupSpec::new(n("bo0"), n("pa"), &[]);
+    spec.naming = Naming::AfterMaster;
+    let group = FailoverGroup::create(g.stack(), &spec).expect("create");
+    assert!(ip_link(g.name(), "pa").is_none());
+    assert_eq!(ip_link(g.name(), "bo0npri").unwrap()["master"], "bo0");
+    let name = group
+        .add_standby("pb", Naming::AfterMaster)
+        .expect("add standby");
+    assert_eq!(name, "bo0nsby");
+    assert_eq!(ip_link(g.name(), "bo0nsby").unwrap()["master"], "bo0");
+    g.add_address("bo0", addr("10.77.0.1/24")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pings(g.name()) {
+        assert!(
+            Instant::now() < deadline,
+            "no traffic through the named group"
+        );
+    }
+    // Rename the standby while it is up and enslaved.
+    g.rename_live("bo0nsby", "bo0spare")
+        .expect("rename an UP member");
+    let v = ip_link(g.name(), "bo0spare").expect("renamed");
+    assert_eq!(v["master"], "bo0");
+    assert!(
+        v["flags"].as_array().unwrap().iter().any(|f| f == "UP"),
+        "{v}"
+    );
+    assert!(pings(g.name()), "no traffic after the rename");
+}
