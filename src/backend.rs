@@ -304,13 +304,18 @@ pub trait Links: Stacks {
         self.apply(stack, IfSel::Index(index), change)
     }
     /// Makes `port` a port of a bridge/lagg, or takes it out of one ([`PortOp`]); both are in
-    /// `stack`, and the master's kind has ports (the framework checks). Linux: IFLA_MASTER
-    /// (0 to leave); FreeBSD: the bridge's BRDGADD/BRDGDEL, the lagg's SIOCSLAGGPORT /
-    /// SIOCSLAGGDELPORT.
+    /// `stack`, and the master's kind has ports (the framework checks). `port` is as the caller
+    /// just read it (its UP state decides whether Linux bonding needs it down first). Linux:
+    /// IFLA_MASTER (0 to leave); FreeBSD: the bridge's BRDGADD/BRDGDEL, the lagg's
+    /// SIOCSLAGGPORT / SIOCSLAGGDELPORT.
     fn set_master(&self, stack: &Self::Stack, port: &Interface, op: PortOp<'_>) -> Result<()> {
         let _ = (stack, port, op);
         Err(missing(self.os(), "set_master"))
     }
+    /// The link monitoring interval (ms) a failover group is made with when none is asked
+    /// for: what the OS's failover master needs to notice a port's link going away
+    /// (`None`: it follows the ports' link state by itself, as FreeBSD's lagg does).
+    const FAILOVER_MIIMON: Option<u32> = None;
     /// Makes `port` (a port of the failover-mode bond/lagg `master`) the one that carries the
     /// traffic, and the preferred one from now on. Linux: IFLA_BOND_PRIMARY and
     /// IFLA_BOND_ACTIVE_SLAVE; FreeBSD: lagg's failover port is its first, so the other ports

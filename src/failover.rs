@@ -73,14 +73,15 @@ pub struct GroupSpec {
 }
 
 impl GroupSpec {
-    /// A group `name` over `primary` and `standby`, up, with 100 ms link monitoring on Linux
-    /// (none on FreeBSD, whose lagg needs none).
+    /// A group `name` over `primary` and `standby`, up, with the link monitoring the OS's
+    /// failover master needs ([`Links::FAILOVER_MIIMON`](crate::backend::Links::FAILOVER_MIIMON):
+    /// 100 ms for Linux bonding, none for FreeBSD's lagg).
     pub fn new(name: IfName, primary: IfName, standby: &[IfName]) -> GroupSpec {
         GroupSpec {
             name,
             primary,
             standby: standby.to_vec(),
-            miimon: cfg!(target_os = "linux").then_some(100),
+            miimon: <crate::System as crate::backend::Links>::FAILOVER_MIIMON,
             up: true,
             naming: Naming::Keep,
         }
@@ -122,6 +123,9 @@ impl FailoverGroup {
             ))
         };
         let ports: Vec<IfName> = spec.ports().collect();
+        // Every check from one listing.
+        let all = stack.interfaces()?;
+        let find = |n: IfName| all.iter().find(|i| i.name == n);
         let mut renames: Vec<(IfName, IfName)> = Vec::new();
         for (k, p) in ports.iter().enumerate() {
             if *p == spec.name {
@@ -130,12 +134,16 @@ impl FailoverGroup {
             if ports[..k].contains(p) {
                 return Err(bad(format!("{p} is given twice")));
             }
-            let i = stack.interface(p.as_str())?;
+            let i = match find(*p) {
+                Some(i) => i,
+                // Not listed: the lookup gives the error a missing name gets everywhere.
+                None => &stack.interface(p.as_str())?,
+            };
             if i.master.is_some() {
                 return Err(bad(format!("{p} is a port of another master already")));
             }
             if let Some(to) = spec.naming.member(spec.name, k)?.filter(|to| to != p) {
-                if stack.interface(to.as_str()).is_ok() || ports.contains(&to) {
+                if find(to).is_some() || ports.contains(&to) {
                     return Err(bad(format!("{p} is to be named {to}, which is taken")));
                 }
                 renames.push((*p, to));

@@ -367,7 +367,11 @@ impl Supervisor {
     }
 
     fn kind_name(&self) -> KindName {
-        self.spec.request(self.spec.name).kind.kind()
+        match self.spec.kind {
+            DependentKind::Macvtap { .. } => KindName::Macvtap,
+            DependentKind::Macvlan { .. } => KindName::Macvlan,
+            DependentKind::Vlan { .. } => KindName::Vlan,
+        }
     }
 
     fn find_lower(&self) -> Option<Interface> {
@@ -527,9 +531,12 @@ impl Supervisor {
                 && iface.index == c.lower_index
             {
                 let home = self.home();
-                let down = home
-                    .interface_by_index(c.iface_index)
-                    .is_ok_and(|d| !d.up && d.name == self.spec.name);
+                // The watcher's view is current up to this event: no request needed.
+                let down = self
+                    .watcher
+                    .interfaces(home.name())
+                    .into_iter()
+                    .any(|d| d.index == c.iface_index && !d.up && d.name == self.spec.name);
                 if down {
                     if let Err(error) = home.set_up(self.spec.name.as_str(), true) {
                         self.queue.push_back(Supervised::Failed { error });

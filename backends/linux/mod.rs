@@ -813,6 +813,9 @@ impl Stacks for System {
 }
 
 impl Links for System {
+    /// Bonding watches no link unless told to (miimon 0): a failover group gets 100 ms.
+    const FAILOVER_MIIMON: Option<u32> = Some(100);
+
     fn cloners(&self, s: &SysStack) -> Result<Vec<KindName>> {
         let mut out = Vec::new();
         for k in KindName::ALL {
@@ -1027,10 +1030,10 @@ impl Links for System {
             PortOp::Leave(_) => ("remove port", 0),
         };
         // The bonding driver refuses a port that is up ("Device can not be enslaved while up",
-        // EPERM); it opens the port itself once enslaved. So a port that is up (as the kernel
-        // has it now) is taken down first, and brought back up if the join fails.
+        // EPERM); it opens the port itself once enslaved. So a port that is up (as the caller
+        // just read it) is taken down first, and brought back up if the join fails.
         let bond_join = matches!(op, PortOp::Join(m) if m.kind.kind() == Some(KindName::Bond));
-        let was_up = bond_join && self.get_in(s, IfSel::Index(port.index))?.up;
+        let was_up = bond_join && port.up;
         if was_up {
             self.apply(
                 s,

@@ -119,6 +119,9 @@ pub struct Watcher {
     queue: VecDeque<Event>,
     joined: Option<OwnedFd>,
     resyncs: u64,
+    /// Where the stack ids seen in this batch's departures lead, by (stack position, id):
+    /// each is resolved once per batch (an id of an unwatched stack may be reused later).
+    dests: HashMap<(usize, i32), Destination>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -212,6 +215,7 @@ impl Watcher {
             queue: VecDeque::new(),
             joined: None,
             resyncs: 0,
+            dests: HashMap::new(),
         };
         for i in 0..w.watched.len() {
             w.watched[i].view = w.relist(i)?;
@@ -366,14 +370,14 @@ impl Watcher {
                 if !w.feed.read(&mut raws, BATCH)? {
                     break;
                 }
-                for r in raws.drain(..) {
-                    match resolve(sys, h, r)? {
-                        Some(Raw::Lost) => continue 'again,
-                        Some(Raw::Link(l)) => view.put(l, &mut sink),
-                        Some(Raw::Gone { index, .. }) => {
+                for r in resolve(sys, h, std::mem::take(&mut raws))? {
+                    match r {
+                        Raw::Lost => continue 'again,
+                        Raw::Link(l) => view.put(l, &mut sink),
+                        Raw::Gone { index, .. } => {
                             view.remove(index);
                         }
-                        Some(Raw::Addr { index, addr, added }) => {
+                        Raw::Addr { index, addr, added } => {
                             view.addr(&w.name, index, addr, added);
                         }
                         _ => {}
@@ -404,7 +408,8 @@ impl Watcher {
         Ok(())
     }
 
-    /// The watched stack a stack id seen in stack `i` names, if any.
+    /// Where a stack id seen in stack `i` leads: a watched stack, another stack ifclone can
+    /// name, or nowhere known.
     fn target(&mut self, i: usize, id: Option<i32>) -> Result<Destination> {
         let Some(id) = id else {
             return Ok(Destination {
@@ -412,6 +417,16 @@ impl Watcher {
                 index: None,
             });
         };
+        if let Some(d) = self.dests.get(&(i, id)) {
+            return Ok(d.clone());
+        }
+        let d = self.lookup(i, id)?;
+        self.dests.insert((i, id), d.clone());
+        Ok(d)
+    }
+
+    /// [`Watcher::target`] without the batch's memo.
+    fn lookup(&mut self, i: usize, id: i32) -> Result<Destination> {
         if let Some(&j) = self.watched[i].ids.get(&id) {
             return Ok(Destination {
                 stack: Some(self.watched[j].name.clone()),
@@ -444,6 +459,7 @@ impl Watcher {
     /// Reads one batch from every feed and turns it into queued events.
     fn pump(&mut self) -> Result<()> {
         self.pump_stacks()?;
+        self.dests.clear();
         let n = self.watched.len();
         let mut batch: Vec<Vec<Raw>> = (0..n).map(|_| Vec::new()).collect();
         // Read until one round over all feeds reads nothing: a notification another stack
@@ -466,15 +482,10 @@ impl Watcher {
         if total == 0 {
             return Ok(());
         }
-        // FreeBSD's notifications say only which interface; read it now.
+        // FreeBSD's notifications say only which interface; read them now.
         let sys = self.host.backend();
         for (i, raws) in batch.iter_mut().enumerate() {
-            let h = self.watched[i].stack.handle();
-            let mut out = Vec::with_capacity(raws.len());
-            for r in raws.drain(..) {
-                out.extend(resolve(sys, h, r)?);
-            }
-            *raws = out;
+            *raws = resolve(sys, self.watched[i].stack.handle(), std::mem::take(raws))?;
         }
         self.await_arrivals(&mut batch)?;
         for (i, raws) in batch.iter_mut().enumerate() {
@@ -623,9 +634,7 @@ impl Watcher {
                     }
                     let mut more = Vec::new();
                     w.feed.read(&mut more, BATCH)?;
-                    for r in more {
-                        batch[j].extend(resolve(sys, w.stack.handle(), r)?);
-                    }
+                    batch[j].extend(resolve(sys, w.stack.handle(), more)?);
                 }
             }
         }
@@ -747,15 +756,41 @@ struct Pair {
     link: (usize, usize),
 }
 
-/// A notification that only names an interface, read: its state, or nothing when it is gone
-/// already (its departure follows).
-fn resolve(sys: &crate::System, h: &crate::SysStack, r: Raw) -> Result<Option<Raw>> {
-    match r {
-        Raw::Touched { index, .. } => match sys.get(h, IfSel::Index(index)) {
-            Ok(i) => Ok(Some(Raw::Link(i))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.during("watch", h.name())),
-        },
-        r => Ok(Some(r)),
+/// The notifications of one stack with those that only name an interface (FreeBSD's) read:
+/// each becomes its state, or nothing when it is gone already (its departure follows). An
+/// interface named several times is read once; several are read with one listing.
+fn resolve(sys: &crate::System, h: &crate::SysStack, raws: Vec<Raw>) -> Result<Vec<Raw>> {
+    let mut touched: Vec<u32> = raws
+        .iter()
+        .filter_map(|r| match r {
+            Raw::Touched { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    if touched.is_empty() {
+        return Ok(raws);
     }
+    touched.sort_unstable();
+    touched.dedup();
+    let err = |e: Error| e.during("watch", h.name());
+    let now: HashMap<u32, Interface> = match touched[..] {
+        [one] => match sys.get(h, IfSel::Index(one)) {
+            Ok(i) => HashMap::from([(one, i)]),
+            Err(e) if e.is_not_found() => HashMap::new(),
+            Err(e) => return Err(err(e)),
+        },
+        _ => sys
+            .list(h)
+            .map_err(err)?
+            .into_iter()
+            .map(|i| (i.index, i))
+            .collect(),
+    };
+    Ok(raws
+        .into_iter()
+        .filter_map(|r| match r {
+            Raw::Touched { index, .. } => now.get(&index).cloned().map(Raw::Link),
+            r => Some(r),
+        })
+        .collect())
 }
