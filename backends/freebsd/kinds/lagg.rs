@@ -74,25 +74,35 @@ pub fn observe(o: &super::Observe<'_>) -> Result<KindInfo> {
     })
 }
 
-/// Makes `port` the failover port of `lagg`: lagg(4) uses its first port, so every port before
-/// it leaves and joins again (after it), in order. A port that cannot join again is put back
+/// Makes `port` the failover port of `lagg`. lagg(4)'s preferred port (`sc_primary`,
+/// LAGG_PORT_MASTER) is the one that joined an empty lagg, or after the preferred one leaves,
+/// the first of the list — which the kernel keeps sorted by interface index, whatever the
+/// order of joining. So every other port leaves (then `port` is the only one, and preferred)
+/// and joins again, in order. The kernel gives the lagg the new preferred port's own MAC on the
+/// way; the lagg's MAC is put back (ports follow it when the lagg is next brought up), so the
+/// group keeps its address as a Linux bond does. A port that cannot join again is put back
 /// with the others before the error is returned.
 pub fn set_first(on: &super::On<'_>, lagg: &str, port: &str) -> Result<()> {
     let op = "set active port of";
     let (_, ports) = sys::lagg_status(on.fd, lagg).map_err(|e| on.err(op, lagg, e))?;
-    if !ports.iter().any(|(p, _)| p == port) {
+    let Some((_, flags)) = ports.iter().find(|(p, _)| p == port) else {
         return Err(Error::not_found(op, port.to_string())
             .in_stack(on.stack)
             .with_detail(format_args!("{port} is not a port of {lagg}")));
+    };
+    if flags & LAGG_PORT_MASTER != 0 {
+        return Ok(());
     }
-    let before: Vec<&str> = ports
+    let name = IfName::new(lagg).map_err(|e| e.in_stack(on.stack))?;
+    let mac = on.link(crate::model::IfSel::Name(name))?.mac;
+    let others: Vec<&str> = ports
         .iter()
         .map(|(p, _)| p.as_str())
-        .take_while(|p| *p != port)
+        .filter(|p| *p != port)
         .collect();
     let mut out: Vec<&str> = Vec::new();
     let mut failed = None;
-    for p in &before {
+    for p in &others {
         match sys::lagg_del_port(on.fd, lagg, p) {
             Ok(()) => out.push(p),
             Err(e) => {
@@ -110,6 +120,16 @@ pub fn set_first(on: &super::On<'_>, lagg: &str, port: &str) -> Result<()> {
                 on.err(op, lagg, e)
                     .with_detail(format_args!("adding back {p}")),
             );
+        }
+    }
+    let now = on.link(crate::model::IfSel::Name(name))?.mac;
+    if mac.is_some() && now != mac {
+        let c = crate::model::Change {
+            mac,
+            ..crate::model::Change::default()
+        };
+        if let Err(e) = on.apply(name, &c) {
+            failed.get_or_insert(e.with_detail("putting back the lagg's MAC"));
         }
     }
     failed.map_or(Ok(()), Err)
