@@ -329,6 +329,17 @@ pub trait Links: Stacks {
         let _ = (stack, master, port);
         Err(missing(self.os(), "set_active_port"))
     }
+    /// Makes `port` (a port of the failover-mode bond/lagg `master`) the preferred one without
+    /// forcing a switch: the kernel makes it active when its link is up. Linux:
+    /// IFLA_BOND_PRIMARY; FreeBSD: lagg's preferred port is its first (as `set_active_port`).
+    fn set_primary_port(
+        &self,
+        stack: &Self::Stack,
+        master: &Interface,
+        port: &Interface,
+    ) -> Result<()> {
+        self.set_active_port(stack, master, port)
+    }
     /// Opens `queues` descriptors of an existing interface that hands out descriptors (a
     /// macvtap's character device), each checked to serve exactly `iface` — its name *and*
     /// index — so a descriptor never reaches a consumer for a device that was destroyed and

@@ -56,6 +56,10 @@ pub struct Item {
     pub carry_addresses: bool,
     /// The identity mark the interface gets in the target, when it becomes a loan there.
     pub mark: String,
+    /// A group (bond/lagg) that moves with its ports: their names, in the order they join
+    /// (the primary first). Each is an item of the same intent, before this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<IfName>,
 }
 
 /// What a move saves of one interface before changing anything.
@@ -78,6 +82,9 @@ pub struct Saved {
     /// written before ports were saved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<IfName>,
+    /// A failover group's preferred port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<IfName>,
 }
 
 impl Saved {
@@ -99,6 +106,7 @@ impl Saved {
             addresses,
             loan,
             master: None,
+            primary: None,
         }
     }
 

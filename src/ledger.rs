@@ -77,7 +77,12 @@ impl Loan {
         }
         match &self.mark {
             Some(m) => i.mark.as_deref() == Some(m.as_str()),
-            None => i.index == self.index && i.mac == self.mac && i.name == self.name,
+            // No MAC recorded: a bond/lagg port, whose MAC is its master's and changes with it.
+            None => {
+                i.index == self.index
+                    && (self.mac.is_none() || i.mac == self.mac)
+                    && i.name == self.name
+            }
         }
     }
 

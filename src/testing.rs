@@ -17,8 +17,8 @@ use crate::model::{
 pub type After = Option<(usize, Box<dyn Fn() + Send + Sync>)>;
 
 /// A backend that delegates to `inner` but fails its `fail_at`-th mutating call (create,
-/// destroy, destroy_many, apply, set_master, add_address, del_address, move_native, add_mark,
-/// del_mark),
+/// destroy, destroy_many, apply, set_master, set_active_port, set_primary_port, add_address,
+/// del_address, move_native, add_mark, del_mark),
 /// counting from 1, with `Error::Kernel` "injected failure at mutating call N". `after` runs a
 /// hook right after the given mutating call succeeded (to break the system mid-move). The
 /// derived operations (`create_pair`, `apply_at_once`, `move_native_known`, …) use the
@@ -131,6 +131,13 @@ impl<B: Backend + 'static> Links for Faulty<B> {
     }
     fn set_master(&self, s: &B::Stack, port: &Interface, op: PortOp<'_>) -> Result<()> {
         self.tick("set_master", || self.inner.set_master(s, port, op))
+    }
+    const FAILOVER_MIIMON: Option<u32> = B::FAILOVER_MIIMON;
+    fn set_active_port(&self, s: &B::Stack, m: &Interface, p: &Interface) -> Result<()> {
+        self.tick("set_active_port", || self.inner.set_active_port(s, m, p))
+    }
+    fn set_primary_port(&self, s: &B::Stack, m: &Interface, p: &Interface) -> Result<()> {
+        self.tick("set_primary_port", || self.inner.set_primary_port(s, m, p))
     }
 }
 

@@ -1067,27 +1067,13 @@ impl Links for System {
     }
 
     fn set_active_port(&self, s: &SysStack, master: &Interface, port: &Interface) -> Result<()> {
-        use netlink_packet_route::link::{InfoBond, InfoData};
-        let op = "set active port of";
-        let set = |attr: InfoBond| {
-            let mut m = sel_msg(IfSel::Index(master.index));
-            m.attributes.push(LinkAttribute::LinkInfo(vec![
-                LinkInfo::Kind(InfoKind::Bond),
-                LinkInfo::Data(InfoData::Bond(vec![attr])),
-            ]));
-            // A kind's own attributes change through RTM_NEWLINK on the existing device
-            // (rtnl_newlink → changelink); RTM_SETLINK ignores IFLA_LINKINFO.
-            s.nl()
-                .ack(RouteNetlinkMessage::NewLink(m), 0)
-                .map_err(|e| kerr(e, op, master.name.as_str(), s))
-                .map_err(|e| e.with_detail(format_args!("port {}", port.name)))
-        };
+        use netlink_packet_route::link::InfoBond;
         let active_now = || {
             matches!(self.get_in(s, IfSel::Index(master.index)),
                 Ok(Interface { kind: KindInfo::Bond { active: Some(a), .. }, .. }) if a == port.index)
         };
         // The primary first: the bond returns to it by itself whenever its link is up.
-        set(InfoBond::Primary(port.index))?;
+        self.set_primary_port(s, master, port)?;
         if active_now() {
             return Ok(());
         }
@@ -1096,7 +1082,7 @@ impl Links for System {
         // primary itself at its next check: wait for that, a bounded time.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         loop {
-            match set(InfoBond::ActivePort(port.index)) {
+            match bond_option(s, master, port, InfoBond::ActivePort(port.index)) {
                 Ok(()) => return Ok(()),
                 Err(_) if active_now() => return Ok(()),
                 Err(e)
@@ -1107,6 +1093,17 @@ impl Links for System {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// IFLA_BOND_PRIMARY alone: the kernel makes the primary active at once if its link is up
+    /// (primary_reselect "always", the default), else keeps the port it has.
+    fn set_primary_port(&self, s: &SysStack, master: &Interface, port: &Interface) -> Result<()> {
+        bond_option(
+            s,
+            master,
+            port,
+            netlink_packet_route::link::InfoBond::Primary(port.index),
+        )
     }
 
     fn open_fds(&self, s: &SysStack, iface: &Interface, queues: u16) -> Result<Queues> {
@@ -1356,6 +1353,27 @@ impl Watch for System {
 }
 
 impl crate::backend::Sealed for System {}
+
+/// One bond option set on an existing bond: a kind's own attributes change through
+/// RTM_NEWLINK on the existing device (rtnl_newlink → changelink); RTM_SETLINK ignores
+/// IFLA_LINKINFO. Errors name the master and the port.
+fn bond_option(
+    s: &SysStack,
+    master: &Interface,
+    port: &Interface,
+    attr: netlink_packet_route::link::InfoBond,
+) -> Result<()> {
+    use netlink_packet_route::link::InfoData;
+    let mut m = sel_msg(IfSel::Index(master.index));
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Bond),
+        LinkInfo::Data(InfoData::Bond(vec![attr])),
+    ]));
+    s.nl()
+        .ack(RouteNetlinkMessage::NewLink(m), 0)
+        .map_err(|e| kerr(e, "set active port of", master.name.as_str(), s))
+        .map_err(|e| e.with_detail(format_args!("port {}", port.name)))
+}
 
 #[cfg(test)]
 mod tests {

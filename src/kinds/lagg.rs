@@ -1,7 +1,7 @@
 //! lagg: a failover group (Linux bond) over member ports, with a mode (`laggproto`) and, on
 //! Linux, link monitoring (`miimon`).
 
-use super::{no_link, no_name, no_parent, recreate_only, Keyword, KindDesc};
+use super::{group, no_link, no_name, no_parent, Keyword, KindDesc};
 use crate::model::{KindInfo, KindName, KindSpec};
 
 static KEYWORDS: &[Keyword] = &[
@@ -22,7 +22,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     name: "lagg",
     aliases: &["bond"],
     summary: "a failover group (Linux bond) over member ports",
-    moves: recreate_only(KindName::Bond),
+    moves: group(KindName::Bond),
     ports: true,
     on_parent: false,
     fds: false,

@@ -90,6 +90,9 @@ pub struct MoveDriver {
     /// An identical twin cannot exist while the source does (a vlan id is unique per parent), so
     /// Recreate destroys the source before creating the copy.
     pub exclusive: bool,
+    /// A move takes its ports along (a bond/lagg: a failover group moves as one). The ports
+    /// move natively first; the copy is made in the target and they join it there.
+    pub takes_ports: bool,
 }
 
 /// The driver of devices ifclone does not model (physical ones): the kernel's move only.
@@ -98,6 +101,7 @@ pub static PHYSICAL: MoveDriver = MoveDriver {
     default: Strategy::Native,
     allowed: &[Strategy::Native],
     exclusive: false,
+    takes_ports: false,
 };
 
 impl MoveDriver {
@@ -139,7 +143,8 @@ pub struct KindDesc {
     pub summary: &'static str,
     /// How it moves between stacks.
     pub moves: MoveDriver,
-    /// It has member ports (bridge, lagg): a move detaches them (docs/vmove.md).
+    /// It has member ports (bridge, lagg). A bridge's stay behind in a move, detached; a
+    /// lagg's move with it ([`MoveDriver::takes_ports`], docs/vmove.md).
     pub ports: bool,
     /// It sits on a parent interface (its [`KindDesc::link`]), which stays behind in a move.
     pub on_parent: bool,
@@ -195,6 +200,7 @@ pub(crate) const fn native_or_recreate(kind: KindName, exclusive: bool) -> MoveD
         default: Strategy::Native,
         allowed: &[Strategy::Native, Strategy::Recreate],
         exclusive,
+        takes_ports: false,
     }
 }
 
@@ -205,6 +211,16 @@ pub(crate) const fn recreate_only(kind: KindName) -> MoveDriver {
         default: Strategy::Recreate,
         allowed: &[Strategy::Recreate],
         exclusive: false,
+        takes_ports: false,
+    }
+}
+
+/// The move driver of a master that moves with its ports (a bond/lagg): re-created in the
+/// target (Linux cannot move a bond), its ports moved natively and joined to the copy.
+pub(crate) const fn group(kind: KindName) -> MoveDriver {
+    MoveDriver {
+        takes_ports: true,
+        ..recreate_only(kind)
     }
 }
 

@@ -25,6 +25,9 @@ pub struct VParams {
     /// The bridge/lagg it is a port of, in the source stack: the kernel detaches a port that
     /// leaves; a move that is undone makes it a port again.
     pub master: Option<crate::model::IfName>,
+    /// A failover group's preferred port, and the one active when the move began.
+    pub primary: Option<crate::model::IfName>,
+    pub active: Option<crate::model::IfName>,
 }
 
 /// `ifc_save_vparams`: what must survive the move.
@@ -33,6 +36,8 @@ pub fn save_vparams(iface: &Interface, addresses: Vec<crate::model::IfAddr>) -> 
         iface: iface.clone(),
         spec: KindSpec::from_info(&iface.kind),
         master: None,
+        primary: None,
+        active: None,
         addresses: addresses
             .into_iter()
             .filter(|a| !is_link_local(a))
@@ -111,6 +116,13 @@ pub fn differences(saved: &Interface, now: &Interface, expect_name: &str) -> Vec
         )),
         (KindInfo::Epair { peer: Some(_) }, KindInfo::Epair { peer: None }) => {
             d.push("epair lost its peer".into())
+        }
+        (KindInfo::Bond { mode, .. }, KindInfo::Bond { mode: m2, .. }) if mode != m2 => {
+            d.push(format!(
+                "mode is {} (expected {})",
+                m2.map(|m| m.to_string()).unwrap_or_default(),
+                mode.map(|m| m.to_string()).unwrap_or_default()
+            ))
         }
         (a, b) if a.kind() != b.kind() => {
             d.push(format!("kind is {} (expected {})", b.name(), a.name()))

@@ -44,6 +44,12 @@ struct Item {
     cur_peer_index: Option<u32>,
     /// Bridge ports attached to it (for the receipt).
     ports: usize,
+    /// A group that moves with its ports: their items, in joining order (the primary first).
+    members: Vec<usize>,
+    /// Its place in the caller's list (`None`: a port its group took along).
+    asked: Option<usize>,
+    /// A port of a group in the same move: it joins the group's copy in the target.
+    joins_group: bool,
     /// Its loan record in the source stack (it is on loan there), and the peer's in its stack.
     prior: Option<Loan>,
     peer_prior: Option<Loan>,
@@ -57,6 +63,8 @@ struct Item {
 enum Done {
     /// The old identity mark was taken off the source.
     Unmarked(usize),
+    /// The port left its bridge/lagg in the source.
+    Left(usize),
     Moved(usize),
     Created(usize),
     DestroyedSource(usize),
@@ -100,6 +108,8 @@ pub fn run<B: Backend>(
             None => groups.push((it.plan.clone(), vec![i])),
         }
     }
+    // A bond/lagg's ports move before it: the groups with such a master run last.
+    groups.sort_by_key(|(_, v)| v.iter().any(|&i| !items[i].members.is_empty()));
 
     let mut run = Run {
         b,
@@ -132,7 +142,15 @@ pub fn run<B: Backend>(
                 p.finish()?;
             }
             testing::boundary("finished");
-            Ok(run.items.into_iter().map(|it| it.receipt).collect())
+            // One receipt per interface asked for, in the caller's order (a group's receipt
+            // names the ports that moved with it).
+            let mut out: Vec<(usize, Receipt)> = run
+                .items
+                .into_iter()
+                .filter_map(|it| it.asked.map(|k| (k, it.receipt)))
+                .collect();
+            out.sort_by_key(|(k, _)| *k);
+            Ok(out.into_iter().map(|(_, r)| r).collect())
         }
         Err(e) => {
             let problems = run.rollback();
@@ -318,13 +336,14 @@ fn precheck_and_save<B: Backend>(
         )));
     }
     let view = View::new(b, from, to, moves.len())?;
+    let (order, groups) = with_group_ports(b, from, &view, moves)?;
     let src_loans = ledger.loans(&from.key()?)?;
     let mut tgt_loans: Option<Vec<Loan>> = None;
-    let moving: HashSet<IfName> = moves.iter().map(|m| m.0).collect();
+    let moving: HashSet<IfName> = order.iter().map(|m| m.0).collect();
     let mut finals = HashSet::new();
-    let mut items = Vec::with_capacity(moves.len());
+    let mut items = Vec::with_capacity(order.len());
 
-    for (name, new_name) in moves {
+    for (name, new_name, asked) in &order {
         let iface = view.src(IfSel::Name(*name))?.ok_or_else(|| {
             Error::NotFound(Box::new(
                 ctx("move", name.as_str(), from.name())
@@ -333,11 +352,35 @@ fn precheck_and_save<B: Backend>(
         })?;
         let iface = &iface;
         let kind = iface.kind.kind();
-        let plan = plan(kind, opts).map_err(|why| {
+        // A port its group takes along moves natively (its peer or wire stays connected).
+        let group = groups.iter().find(|(_, ports)| ports.contains(name));
+        let port_opts;
+        let opts_here = match group {
+            Some(_) => {
+                port_opts = MoveOptions {
+                    strategy: Some(Strategy::Native),
+                    epair_fast_path: false,
+                    ..opts.clone()
+                };
+                &port_opts
+            }
+            None => opts,
+        };
+        let plan = plan(kind, opts_here).map_err(|why| {
+            let why = match group {
+                Some((m, _)) => format!("a port of {m}, which moves with it natively: {why}"),
+                None => why,
+            };
             Error::Unsupported(Box::new(
                 ctx("move", name.as_str(), from.name()).detail(why),
             ))
         })?;
+        if let (Some((m, _)), true) = (group, driver(kind).takes_ports) {
+            return Err(Error::Unsupported(Box::new(
+                ctx("move", name.as_str(), from.name())
+                    .detail(format!("a group nested in group {m} cannot move")),
+            )));
+        }
         let final_name = new_name.unwrap_or(*name);
         if !finals.insert(final_name) {
             return Err(Error::InvalidArgument(Box::new(
@@ -363,7 +406,27 @@ fn precheck_and_save<B: Backend>(
         let addresses = view.addresses(iface.index)?;
         let mut saved = save_vparams(iface, addresses);
         if let Some(m) = iface.master {
-            saved.master = view.src(IfSel::Index(m))?.map(|m| m.name);
+            let master = view.src(IfSel::Index(m))?;
+            saved.master = master.as_ref().map(|m| m.name);
+            // A bond/lagg port carries its master's MAC, not its own: the move neither restores
+            // nor checks it, and tells the device by name and kind (its MAC changes when it
+            // leaves, and again when it joins).
+            if master.is_some_and(|m| driver(m.kind.kind()).takes_ports) {
+                saved.iface.mac = None;
+            }
+        }
+        if let KindInfo::Bond {
+            primary, active, ..
+        } = &iface.kind
+        {
+            let name_of = |x: &Option<u32>| -> Result<Option<IfName>> {
+                Ok(match x {
+                    Some(x) => view.src(IfSel::Index(*x))?.map(|p| p.name),
+                    None => None,
+                })
+            };
+            saved.primary = name_of(primary)?;
+            saved.active = name_of(active)?;
         }
         let mut peer = None;
         let mut peer_tmp = None;
@@ -482,10 +545,74 @@ fn precheck_and_save<B: Backend>(
             created_up: false,
             seen: None,
             ports,
+            members: Vec::new(),
+            asked: *asked,
+            joins_group: group.is_some(),
             receipt,
         });
     }
+    for (m, ports) in &groups {
+        let at = |n: &IfName| items.iter().position(|it| it.src_name == *n);
+        let members: Vec<usize> = ports.iter().filter_map(at).collect();
+        if let Some(mi) = at(m) {
+            items[mi].members = members;
+        }
+    }
     Ok(items)
+}
+
+/// A move's list with the ports of every group (bond/lagg) in it, each just before its group,
+/// in joining order (the primary first, then the active one, then as the kernel lists them):
+/// (name, new name, place in the caller's list). Also each group's ports, by group.
+type Order = Vec<(IfName, Option<IfName>, Option<usize>)>;
+
+#[allow(clippy::type_complexity)]
+fn with_group_ports<B: Backend>(
+    b: &B,
+    from: &B::Stack,
+    view: &View<'_, B>,
+    moves: &[(IfName, Option<IfName>)],
+) -> Result<(Order, Vec<(IfName, Vec<IfName>)>)> {
+    let mut order: Order = Vec::with_capacity(moves.len());
+    let mut groups = Vec::new();
+    let mut listing: Option<Vec<Interface>> = None;
+    for (k, (name, new_name)) in moves.iter().enumerate() {
+        if order.iter().any(|(n, _, _)| n == name) {
+            continue; // a port its group took along already
+        }
+        let master = match view.src(IfSel::Name(*name))? {
+            Some(m) if driver(m.kind.kind()).takes_ports => m,
+            _ => {
+                order.push((*name, *new_name, Some(k)));
+                continue;
+            }
+        };
+        let all = match &listing {
+            Some(l) => l,
+            None => listing.insert(b.list(from)?),
+        };
+        let first = match &master.kind {
+            KindInfo::Bond {
+                primary, active, ..
+            } => primary.or(*active),
+            _ => None,
+        };
+        let mut ports: Vec<&Interface> = all
+            .iter()
+            .filter(|i| i.master == Some(master.index))
+            .collect();
+        ports.sort_by_key(|i| Some(i.index) != first);
+        let names: Vec<IfName> = ports.iter().map(|i| i.name).collect();
+        for p in &names {
+            if !order.iter().any(|(n, _, _)| n == p) {
+                let asked = moves.iter().position(|(x, _)| x == p);
+                order.push((*p, asked.and_then(|a| moves[a].1), asked));
+            }
+        }
+        groups.push((*name, names));
+        order.push((*name, *new_name, Some(k)));
+    }
+    Ok((order, groups))
 }
 
 pub(crate) fn create_request(
@@ -547,6 +674,7 @@ impl<B: Backend> Run<'_, B> {
                 Ok(())
             }
             Step::RecordLoan => self.record_loans(group),
+            Step::JoinPorts => self.join_ports(group),
             // Many interfaces: the target is read once for the whole group, not once each.
             // (Unless each was seen by the move and not changed since.)
             Step::RestoreParams | Step::Verify
@@ -588,6 +716,33 @@ impl<B: Backend> Run<'_, B> {
                 Ok(())
             }
         }
+    }
+
+    /// Each group master's moved ports join its copy in the target.
+    fn join_ports(&mut self, group: &[usize]) -> Result<()> {
+        let (b, to) = (self.b, self.to);
+        for &i in group {
+            if self.items[i].members.is_empty() {
+                continue;
+            }
+            let idx = self.items[i].tgt_index.expect("in target");
+            let ports: Vec<u32> = self.items[i]
+                .members
+                .iter()
+                .map(|&p| self.items[p].tgt_index.expect("moved"))
+                .collect();
+            let names: Vec<IfName> = self.items[i]
+                .members
+                .iter()
+                .map(|&p| self.items[p].final_name)
+                .collect();
+            self.items[i].seen = None;
+            join_group(b, to, idx, &ports, &saved_of(&self.items[i].saved, None))?;
+            let it = &mut self.items[i];
+            it.receipt.ports = names;
+            it.receipt.restored.push("ports".into());
+        }
+        Ok(())
     }
 
     /// Records the group's loans: their prior records leave the source's ledger in one write,
@@ -824,13 +979,34 @@ impl<B: Backend> Run<'_, B> {
                 };
                 verify(b, to, it, &now, opts)?;
             }
+            Step::LeaveMaster => {
+                if let Some(m) = it.saved.iface.master {
+                    let master = b.get(from, IfSel::Index(m))?;
+                    let mut port = it.saved.iface.clone();
+                    port.index = it.src_index;
+                    b.set_master(from, &port, PortOp::Leave(&master))?;
+                    journal.push(Done::Left(i));
+                }
+            }
+            Step::RestoreActive => {
+                let idx = it.tgt_index.expect("in target");
+                if it.saved.primary.is_some() || it.saved.active.is_some() {
+                    restore_active(b, to, idx, it.saved.primary, it.saved.active)?;
+                    it.receipt.restored.push("active port".into());
+                }
+            }
             Step::Unmark => {
                 if let Some(m) = it.old_mark.clone() {
                     b.del_mark(from, it.src_index, &m)?;
                     journal.push(Done::Unmarked(i));
                 }
             }
-            Step::PreCheck | Step::Save | Step::Intent | Step::DestroySource | Step::RecordLoan => {
+            Step::PreCheck
+            | Step::Save
+            | Step::Intent
+            | Step::DestroySource
+            | Step::JoinPorts
+            | Step::RecordLoan => {
                 unreachable!("group steps")
             }
         }
@@ -922,13 +1098,108 @@ pub(crate) fn restore_saved<B: Backend>(
             },
         )?;
     }
+    if let (Some(p), KindInfo::Bond { primary, .. }) = (saved.primary, &now.kind) {
+        // A group whose ports are back: its preferred port again (the kernel makes it active
+        // when its link is up).
+        if let Ok(port) = b.get(s, IfSel::Name(p)) {
+            if port.master == Some(index) && *primary != Some(port.index) {
+                b.set_primary_port(s, &now, &port)?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// Makes `ports` (indexes in `s`, the primary first) ports of the group master at
+/// `master_index`, then gives the master its saved MTU, MAC and description where the kernel
+/// gave it the first port's (FreeBSD's lagg takes both from its first port).
+pub(crate) fn join_group<B: Backend>(
+    b: &B,
+    s: &B::Stack,
+    master_index: u32,
+    ports: &[u32],
+    saved: &Saved,
+) -> Result<()> {
+    let master = b.get(s, IfSel::Index(master_index))?;
+    for &p in ports {
+        let port = b.get(s, IfSel::Index(p))?;
+        if port.master != Some(master_index) {
+            b.set_master(s, &port, PortOp::Join(&master))?;
+        }
+    }
+    let now = b.get(s, IfSel::Index(master_index))?;
+    set(
+        b,
+        s,
+        master_index,
+        generic_change(saved.mtu, saved.mac, saved.description.as_deref(), &now),
+    )
+}
+
+/// How long a moved group's kernel may take to make the saved port active again (its link
+/// monitor's next check).
+const ACTIVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A moved group's saved primary port again, then the saved active port active: forced when it
+/// is the primary (the kernel switches to it once its link is seen), else waited for (the
+/// kernel picks a standby by the links' state) a bounded time. `Kernel` when another port
+/// stays active.
+fn restore_active<B: Backend>(
+    b: &B,
+    s: &B::Stack,
+    index: u32,
+    primary: Option<IfName>,
+    active: Option<IfName>,
+) -> Result<()> {
+    let bond = |i: &Interface| match i.kind {
+        KindInfo::Bond {
+            primary, active, ..
+        } => (primary, active),
+        _ => (None, None),
+    };
+    let master = b.get(s, IfSel::Index(index))?;
+    if let Some(p) = primary {
+        let port = b.get(s, IfSel::Name(p))?;
+        if Some(p) == active {
+            if bond(&master) != (Some(port.index), Some(port.index)) {
+                b.set_active_port(s, &master, &port)?;
+            }
+            return Ok(());
+        }
+        if bond(&master).0 != Some(port.index) {
+            b.set_primary_port(s, &master, &port)?;
+        }
+    }
+    let Some(a) = active else { return Ok(()) };
+    let port = b.get(s, IfSel::Name(a))?;
+    let deadline = std::time::Instant::now() + ACTIVE_WAIT;
+    loop {
+        let now = b.get(s, IfSel::Index(index))?;
+        let cur = bond(&now).1;
+        if cur == Some(port.index) {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            let cur = cur
+                .and_then(|c| b.get(s, IfSel::Index(c)).ok())
+                .map(|c| c.name.to_string())
+                .unwrap_or_else(|| "no port".into());
+            return Err(Error::Kernel(Box::new(
+                ctx("restore active port of", now.name.as_str(), s.name()).detail(format!(
+                    "{cur} is active, not {a}, {} ms after the move",
+                    ACTIVE_WAIT.as_millis()
+                )),
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
     let mut v = Vec::new();
     let i = &it.saved.iface;
-    if let Some(m) = i.master {
+    // A port whose group moved with it is a port there again.
+    if let Some(m) = i.master.filter(|_| !it.joins_group) {
         let name = it
             .saved
             .master
@@ -971,10 +1242,12 @@ fn not_carried(it: &Item, opts: &MoveOptions) -> Vec<String> {
             _ if desc.is_some_and(|d| d.fds) => {
                 v.push("open queue file descriptors (they refer to the destroyed device)".into())
             }
-            _ if desc.is_some_and(|d| d.ports) && it.ports > 0 => v.push(format!(
-                "{} member port(s) (they stay in the source stack, detached)",
-                it.ports
-            )),
+            _ if desc.is_some_and(|d| d.ports && !d.moves.takes_ports) && it.ports > 0 => {
+                v.push(format!(
+                    "{} member port(s) (they stay in the source stack, detached)",
+                    it.ports
+                ))
+            }
             KindInfo::Epair { .. } => v.push(format!(
                 "peer {} re-created: new index {}",
                 it.peer
@@ -1093,7 +1366,7 @@ impl<B: Backend> Run<'_, B> {
                     ));
                 }
             }
-            if let Done::Recorded(i, _) | Done::Unmarked(i) = d {
+            if let Done::Recorded(i, _) | Done::Unmarked(i) | Done::Left(i) = d {
                 touched.push(*i);
             }
         }
@@ -1226,6 +1499,11 @@ impl<B: Backend> Run<'_, B> {
                 }),
                 carry_addresses: self.opts.carry_addresses,
                 mark: it.mark.clone(),
+                ports: it
+                    .members
+                    .iter()
+                    .map(|&p| self.items[p].final_name)
+                    .collect(),
             })
             .collect();
         Intent::new(self.from_ref.clone(), self.to_ref.clone(), items)
@@ -1262,6 +1540,7 @@ impl<B: Backend> Run<'_, B> {
 fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
     Saved {
         master: v.master,
+        primary: v.primary,
         ..Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
     }
 }

@@ -62,6 +62,8 @@ pub struct Receipt {
     pub not_carried: Vec<String>,
     /// Addresses re-added in the target.
     pub addresses: Vec<IfAddr>,
+    /// A group (bond/lagg): the ports that moved with it and joined it again, in joining order.
+    pub ports: Vec<IfName>,
 }
 
 impl fmt::Display for Receipt {
@@ -75,6 +77,10 @@ impl fmt::Display for Receipt {
             self.index,
             self.strategy.map(|s| s.to_string()).unwrap_or_default()
         )?;
+        if !self.ports.is_empty() {
+            let p: Vec<String> = self.ports.iter().map(|p| p.to_string()).collect();
+            write!(f, "\n  ports moved with it: {}", p.join(", "))?;
+        }
         if !self.restored.is_empty() {
             write!(f, "\n  restored: {}", self.restored.join(", "))?;
         }
@@ -282,9 +288,24 @@ pub fn return_loans<B: Backend>(
             }
         }
     }
-    order.sort_by_key(|(_, i)| parent_here(i).is_none());
+    // A group (bond/lagg) goes before its ports: it takes them along, and they stay its ports.
+    order.sort_by_key(|(_, i)| {
+        (
+            parent_here(i).is_none(),
+            !drivers::driver(i.kind.kind()).takes_ports,
+        )
+    });
+    let mut carried: Vec<(IfName, String)> = Vec::new();
     for (loan, iface) in order {
         testing::boundary("return");
+        if let Some(at) = carried.iter().position(|(n, _)| *n == iface.name) {
+            if loan.find(&here).is_none() {
+                // Home with its group.
+                let (n, home) = carried.remove(at);
+                report.returned.push((n, home));
+                continue;
+            }
+        }
         let home = match recover::open_ref(b, &loan.home) {
             Ok(Some(h)) => h,
             Ok(None) => {
@@ -333,7 +354,12 @@ pub fn return_loans<B: Backend>(
             &home,
             &MoveOptions::default(),
         ) {
-            Ok(_) => report.returned.push((iface.name, home.name().to_string())),
+            Ok(rs) => {
+                for p in rs.iter().flat_map(|r| r.ports.iter()) {
+                    carried.push((*p, home.name().to_string()));
+                }
+                report.returned.push((iface.name, home.name().to_string()))
+            }
             Err(e) => stranded.push((iface.name, e.to_string())),
         }
         here = b.list(stack)?;

@@ -17,6 +17,10 @@ pub enum Step {
     /// Write the move's intent durably (identities, stacks, saved parameters, plan), so that a
     /// crash at any later point can be finished or undone by `recover`.
     Intent,
+    /// A port of a bridge/lagg leaves it in the source, before the kernel's move would detach
+    /// it: both kernels then give a lagg port its own MAC back (FreeBSD keeps the lagg's on a
+    /// move). Nothing to do for an interface that is no port.
+    LeaveMaster,
     /// Take the interface's old identity mark off in the source (it gets a new one in the target).
     Unmark,
     /// The kernel's own move, with the final name in the same request.
@@ -35,10 +39,17 @@ pub enum Step {
     /// epair: rename the new peer to the old peer's name and re-apply its parameters, addresses
     /// and UP state.
     RestorePeer,
+    /// A group (bond/lagg): its ports, moved before it, join the copy in the target — the
+    /// primary first — and the copy gets its saved MTU and MAC back where the kernel gave it the
+    /// first port's.
+    JoinPorts,
     /// Re-add the saved addresses (only with `carry_addresses`).
     RestoreAddresses,
     /// Bring it up, last, if it was up before.
     Up,
+    /// A group: its saved primary port again, and the port the kernel makes active is the one
+    /// that was (waited for a bounded time).
+    RestoreActive,
     /// Compare the target with the saved record; check the target stack is still alive.
     Verify,
     /// Mark the device and record the loan in the ledger, so the interface goes home when the
@@ -57,6 +68,7 @@ impl Step {
             Step::PreCheck => "pre-check: source exists, target alive and held open, names free, kind movable",
             Step::Save => "save parameters (generic + kind's own), addresses, memberships",
             Step::Intent => "write the intent durably (identities, stacks, saved parameters, plan)",
+            Step::LeaveMaster => "a port leaves its bridge/lagg in the source (own MAC back)",
             Step::Unmark => "take the old identity mark off the source",
             Step::MoveNative => "kernel move into the target, final name in the same request",
             Step::CreateInTarget => "create the same kind in the target under a temporary name",
@@ -65,8 +77,10 @@ impl Step {
             Step::DestroySource => "destroy the source (many: one bulk delete)",
             Step::RenameInTarget => "rename temporary -> final name in the target",
             Step::RestorePeer => "rename the new peer to the old peer's name, re-apply its parameters and UP (one request)",
+            Step::JoinPorts => "the moved ports join the copy, primary first; MTU and MAC again",
             Step::RestoreAddresses => "re-add the saved addresses",
             Step::Up => "bring it up if it was up",
+            Step::RestoreActive => "the saved primary again; the same port active (bounded wait)",
             Step::Verify => "verify every saved property in the target; target still alive",
             Step::RecordLoan => "mark the device, record the loan (home stack) in the ledger",
         }
@@ -115,7 +129,7 @@ pub fn plan(kind: Option<KindName>, opts: &MoveOptions) -> Result<Plan, String> 
     use Step::*;
     let mut steps = vec![PreCheck, Save, Intent];
     match strategy {
-        Strategy::Native => steps.extend([Unmark, MoveNative, RestoreParams]),
+        Strategy::Native => steps.extend([LeaveMaster, Unmark, MoveNative, RestoreParams]),
         Strategy::Recreate if kind == Some(KindName::Epair) => {
             steps.extend([CreatePairAcross, RestoreParams, DestroySource, RestorePeer])
         }
@@ -127,10 +141,17 @@ pub fn plan(kind: Option<KindName>, opts: &MoveOptions) -> Result<Plan, String> 
         }
         Strategy::NoMove => unreachable!("choose() refuses NoMove"),
     }
+    if d.takes_ports {
+        steps.push(JoinPorts);
+    }
     if opts.carry_addresses {
         steps.push(RestoreAddresses);
     }
-    steps.extend([Up, Verify, RecordLoan]);
+    steps.push(Up);
+    if d.takes_ports {
+        steps.push(RestoreActive);
+    }
+    steps.extend([Verify, RecordLoan]);
     Ok(Plan {
         kind,
         strategy,

@@ -25,7 +25,7 @@ use crate::intent::{Intent, Intents, Item, Peer, Saved};
 use crate::ledger::{Ledger, Loan, StackRef};
 use crate::model::{Change, IfName, IfSel, Interface};
 use crate::state::StackLocks;
-use crate::vmove::exec::{add_missing, create_request, relend, restore_saved, set};
+use crate::vmove::exec::{add_missing, create_request, join_group, relend, restore_saved, set};
 use crate::vmove::Strategy;
 
 /// What recovery did with one interface of an unfinished move.
@@ -174,8 +174,17 @@ pub(crate) fn open_ref<B: Backend>(b: &B, r: &StackRef) -> Result<Option<Arc<B::
 fn one<B: Backend>(b: &B, ledger: &Ledger, intent: &Intent) -> Result<Vec<Recovered>> {
     let from = open_ref(b, &intent.from)?;
     let to = open_ref(b, &intent.to)?;
+    let items = &intent.items;
+    // A group (bond/lagg) moves as one: its ports follow it — into the target when the group
+    // was rolled forward, back into the source otherwise.
+    let group_of = |it: &Item| items.iter().position(|m| m.ports.contains(&it.final_name));
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
     let mut out = Vec::new();
-    for it in &intent.items {
+    let order = (0..items.len())
+        .filter(|&k| group_of(&items[k]).is_none())
+        .chain((0..items.len()).filter(|&k| group_of(&items[k]).is_some()));
+    for k in order {
+        let it = &items[k];
         let r = Recovery {
             b,
             ledger,
@@ -184,12 +193,18 @@ fn one<B: Backend>(b: &B, ledger: &Ledger, intent: &Intent) -> Result<Vec<Recove
             from: from.as_deref(),
             to: to.as_deref(),
         };
-        let (name, stack, outcome) = r.run().map_err(|e| {
+        let toward = group_of(it).map(|m| outcomes[m] == Some(Outcome::RolledForward));
+        let (name, stack, outcome) = match toward {
+            None => r.run(),
+            Some(forward) => r.run_toward(forward),
+        }
+        .map_err(|e| {
             e.with_detail(format!(
                 "recovering the move of {} (txn {}); the intent is kept",
                 it.src_name, intent.txn
             ))
         })?;
+        outcomes[k] = Some(outcome.clone());
         out.push(Recovered {
             txn: intent.txn.clone(),
             name,
@@ -197,7 +212,63 @@ fn one<B: Backend>(b: &B, ledger: &Ledger, intent: &Intent) -> Result<Vec<Recove
             outcome,
         });
     }
+    for (k, m) in items
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.ports.is_empty())
+    {
+        regroup(
+            b,
+            intent,
+            m,
+            outcomes[k].as_ref(),
+            from.as_deref(),
+            to.as_deref(),
+        )
+        .map_err(|e| {
+            e.with_detail(format!(
+                "recovering the ports of {} (txn {}); the intent is kept",
+                m.src_name, intent.txn
+            ))
+        })?;
+    }
     Ok(out)
+}
+
+/// A recovered group with its ports where it is: joined again (in the target, after a roll
+/// forward; in the source the ports' own recovery joins them) and its primary port again.
+fn regroup<B: Backend>(
+    b: &B,
+    intent: &Intent,
+    m: &Item,
+    outcome: Option<&Outcome>,
+    from: Option<&B::Stack>,
+    to: Option<&B::Stack>,
+) -> Result<()> {
+    let (forward, s, name) = match outcome {
+        Some(Outcome::RolledForward) => (true, to, m.final_name),
+        Some(Outcome::RolledBack | Outcome::Recreated) => (false, from, m.src_name),
+        _ => return Ok(()),
+    };
+    let Some(s) = s.filter(|s| b.stack_alive(s)) else {
+        return Ok(());
+    };
+    let list = b.list(s)?;
+    let Some(master) = find(&list, &m.saved, &[name]) else {
+        return Ok(());
+    };
+    if forward {
+        let ports: Vec<u32> = m
+            .ports
+            .iter()
+            .filter_map(|p| {
+                let port = intent.items.iter().find(|it| it.final_name == *p)?;
+                find(&list, &port.saved, &[*p]).map(|i| i.index)
+            })
+            .collect();
+        join_group(b, s, master.index, &ports, &m.saved)?;
+    }
+    restore_saved(b, s, master.index, &m.saved, !forward || m.carry_addresses)
 }
 
 struct Recovery<'a, B: Backend> {
@@ -266,6 +337,65 @@ impl<B: Backend> Recovery<'_, B> {
             )),
             (_, None, None) => self.recreate_source(),
         }
+    }
+
+    /// A port of a group, recovered toward where its group went: into the target (`forward`)
+    /// or back into the source, moved by the kernel if it is on the other side.
+    fn run_toward(&self, forward: bool) -> Result<(IfName, String, Outcome)> {
+        let (b, it) = (self.b, self.it);
+        let src = self.list(self.from)?;
+        let tgt = self.list(self.to)?;
+        let in_src = find(&src, &it.saved, &[it.src_name]).map(|i| i.index);
+        let in_tgt = find(&tgt, &it.saved, &[it.final_name, it.src_name]).map(|i| i.index);
+        let missing = || {
+            Ok((
+                it.src_name,
+                String::new(),
+                Outcome::Missing(format!(
+                    "in neither {} nor {}: something else destroyed it",
+                    self.intent.from.name, self.intent.to.name
+                )),
+            ))
+        };
+        let from_alive = self.from.filter(|s| b.stack_alive(s));
+        let to_alive = self.to.filter(|s| b.stack_alive(s));
+        if forward {
+            let (Some(to), Some(t)) = (to_alive, in_tgt.or(in_src)) else {
+                return missing();
+            };
+            let index = match (in_tgt, from_alive) {
+                (Some(t), _) => t,
+                (None, Some(from)) => {
+                    let rename = (it.final_name != it.src_name).then_some(it.final_name);
+                    b.move_native(from, IfSel::Index(t), to, rename)?
+                }
+                (None, None) => return missing(),
+            };
+            let t = b.get(to, IfSel::Index(index))?;
+            self.forward(&t)?;
+            return Ok((
+                it.final_name,
+                self.intent.to.name.clone(),
+                Outcome::RolledForward,
+            ));
+        }
+        let Some(from) = from_alive else {
+            return missing();
+        };
+        let index = match (in_src, in_tgt, to_alive) {
+            (Some(s), _, _) => s,
+            (None, Some(t), Some(to)) => {
+                let rename = (it.final_name != it.src_name).then_some(it.src_name);
+                b.move_native(to, IfSel::Index(t), from, rename)?
+            }
+            _ => return missing(),
+        };
+        self.back(index)?;
+        Ok((
+            it.src_name,
+            self.intent.from.name.clone(),
+            Outcome::RolledBack,
+        ))
     }
 
     fn destroy(&self, s: Option<&B::Stack>, index: u32) -> Result<()> {
