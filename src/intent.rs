@@ -85,6 +85,11 @@ pub struct Saved {
     /// A failover group's preferred port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<IfName>,
+    /// Its MAC changes with its ports (a group master: a Linux bond that loses its last port
+    /// takes a random MAC, a FreeBSD lagg none): it is told by name and kind, and the saved MAC
+    /// is only what it gets back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mac_varies: bool,
 }
 
 impl Saved {
@@ -107,12 +112,18 @@ impl Saved {
             loan,
             master: None,
             primary: None,
+            mac_varies: false,
         }
     }
 
     /// Whether `i` is this device (or its copy): the given name, the same kind and MAC.
     pub fn is(&self, i: &Interface, name: IfName) -> bool {
-        is_device(i, name, self.kind, self.mac)
+        is_device(i, name, self.kind, self.identity_mac())
+    }
+
+    /// The MAC that tells the device (`None`: told by name and kind).
+    pub fn identity_mac(&self) -> Option<Mac> {
+        self.mac.filter(|_| !self.mac_varies)
     }
 }
 

@@ -981,11 +981,15 @@ impl<B: Backend> Run<'_, B> {
             }
             Step::LeaveMaster => {
                 if let Some(m) = it.saved.iface.master {
+                    // Only a master ifclone models takes it out (a kernel failover, a team or
+                    // a vrf lets go of a port that leaves the stack by itself).
                     let master = b.get(from, IfSel::Index(m))?;
-                    let mut port = it.saved.iface.clone();
-                    port.index = it.src_index;
-                    b.set_master(from, &port, PortOp::Leave(&master))?;
-                    journal.push(Done::Left(i));
+                    if master.kind.kind().is_some_and(|k| k.desc().ports) {
+                        let mut port = it.saved.iface.clone();
+                        port.index = it.src_index;
+                        b.set_master(from, &port, PortOp::Leave(&master))?;
+                        journal.push(Done::Left(i));
+                    }
                 }
             }
             Step::RestoreActive => {
@@ -1365,6 +1369,18 @@ impl<B: Backend> Run<'_, B> {
                         it.final_name
                     ));
                 }
+                // The mark goes with the record (a device that moves back must not carry it
+                // home); a copy that is destroyed below takes its mark along anyway.
+                if let Some(t) = t {
+                    if let Err(e) = b.del_mark(to, t, mark) {
+                        if !e.is_not_found() {
+                            problems.push(format!(
+                                "could not take the mark off {}: {e}",
+                                it.final_name
+                            ));
+                        }
+                    }
+                }
             }
             if let Done::Recorded(i, _) | Done::Unmarked(i) | Done::Left(i) = d {
                 touched.push(*i);
@@ -1541,6 +1557,7 @@ fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
     Saved {
         master: v.master,
         primary: v.primary,
+        mac_varies: driver(v.iface.kind.kind()).takes_ports,
         ..Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
     }
 }
@@ -1549,6 +1566,7 @@ impl Item {
     /// Whether `i` is this item's device (or its copy) under the name `n`.
     fn saved_is(&self, i: &Interface, n: IfName) -> bool {
         let saved = &self.saved.iface;
-        intent::is_device(i, n, saved.kind.kind(), saved.mac)
+        let mac = saved.mac.filter(|_| !driver(saved.kind.kind()).takes_ports);
+        intent::is_device(i, n, saved.kind.kind(), mac)
     }
 }

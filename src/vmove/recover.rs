@@ -385,6 +385,8 @@ impl<B: Backend> Recovery<'_, B> {
         let index = match (in_src, in_tgt, to_alive) {
             (Some(s), _, _) => s,
             (None, Some(t), Some(to)) => {
+                // Its loan in the target may have been recorded, its mark put on: both go.
+                b.del_mark(to, t, &it.mark)?;
                 let rename = (it.final_name != it.src_name).then_some(it.src_name);
                 b.move_native(to, IfSel::Index(t), from, rename)?
             }
