@@ -18,6 +18,12 @@
 //! - **failover**: the active port set down (the request returning) → the watcher's `Changed
 //!   [active-port]` event; and → the first ping through the bond that succeeds (one `ping -c 1
 //!   -W 1` after another).
+//! - **move the 2-port group to another stack** (its address carried): ifclone's `vmove` of the
+//!   bond (one transaction: ports moved natively, the bond re-created, the ports joined, primary
+//!   and active port restored, verified, recorded) against two `ip -batch` runs by hand (in the
+//!   source: each port into the target, the bond deleted; in the target: the bond made again
+//!   with its MAC, the ports joined, the primary, the address, up). Then the first ping in the
+//!   target, for ifclone's.
 
 #[cfg(target_os = "linux")]
 fn main() -> std::process::ExitCode {
@@ -134,6 +140,7 @@ mod linux {
             .and_then(|v| v.parse().ok())
             .unwrap_or(10usize);
         let (mut ours, mut theirs, mut event, mut traffic) = (vec![], vec![], vec![], vec![]);
+        let (mut moved, mut moved_ip, mut moved_ping) = (vec![], vec![], vec![]);
         // What starting `ip` costs by itself, to read its row against.
         let mut empty = vec![];
         let nothing = std::env::temp_dir().join(format!("ifcbenchf-{}.empty", std::process::id()));
@@ -211,7 +218,71 @@ mod linux {
                 );
             }
             traffic.push(t.elapsed());
-            drop((g, net));
+            // The group moves (pa back up first: both ports with link, pa active again).
+            s.set_up(active.name.as_str(), true).unwrap();
+            group.set_active("pa").unwrap();
+            let h = Ns::new();
+            let hs = h.stack();
+            let carry = ifclone::vmove::MoveOptions {
+                carry_addresses: true,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            ifclone::vmove::vmove(&s, "bo0", &hs, &carry).expect("move the group");
+            moved.push(t.elapsed());
+            while !ping(&h.0) {
+                assert!(
+                    t.elapsed() < Duration::from_secs(20),
+                    "no traffic after the move"
+                );
+            }
+            moved_ping.push(t.elapsed());
+            drop((g, net, h));
+            // The same by hand.
+            let (g, _net) = wired();
+            let h = Ns::new();
+            let by_hand = |ns: &str, lines: String| {
+                let batch =
+                    std::env::temp_dir().join(format!("ifcbenchf-{}.mv", std::process::id()));
+                std::fs::write(&batch, lines).unwrap();
+                let ok = Command::new("ip")
+                    .args(["-n", ns, "-batch"])
+                    .arg(&batch)
+                    .status()
+                    .expect("ip -batch");
+                let _ = std::fs::remove_file(&batch);
+                assert!(ok.success(), "ip -batch failed");
+            };
+            by_hand(
+                &g.0,
+                "link add bo0 type bond mode active-backup miimon 100\n\
+                 link set pa down\nlink set pa master bo0\n\
+                 link set pb down\nlink set pb master bo0\n\
+                 link set bo0 type bond primary pa\nlink set bo0 up\n\
+                 addr add 10.78.0.1/24 dev bo0\n"
+                    .into(),
+            );
+            let mac = g.stack().interface("bo0").unwrap().mac.unwrap();
+            let t = Instant::now();
+            by_hand(
+                &g.0,
+                format!(
+                    "link set pa netns {h}\nlink set pb netns {h}\nlink del bo0\n",
+                    h = h.0
+                ),
+            );
+            by_hand(
+                &h.0,
+                format!(
+                    "link add bo0 type bond mode active-backup miimon 100\n\
+                     link set bo0 address {mac}\n\
+                     link set pa master bo0\nlink set pb master bo0\n\
+                     link set bo0 type bond primary pa\nlink set pa up\nlink set pb up\n\
+                     addr add 10.78.0.1/24 dev bo0\nlink set bo0 up\n"
+                ),
+            );
+            moved_ip.push(t.elapsed());
+            drop((g, h));
         }
         println!("| row ({reps} samples) | ifclone | ip -batch by hand |");
         println!("|---|---|---|");
@@ -232,6 +303,15 @@ mod linux {
         println!(
             "| failover: active port down → first ping through the other port | median {:.1} ms | (the kernel's, the same) |",
             ms(median(&mut traffic))
+        );
+        println!(
+            "| move the 2-port group to another stack, address carried | median {:.1} ms | median {:.1} ms (two ip runs) |",
+            ms(median(&mut moved)),
+            ms(median(&mut moved_ip))
+        );
+        println!(
+            "| move the group → first ping in the target | median {:.1} ms | |",
+            ms(median(&mut moved_ping))
         );
         ExitCode::SUCCESS
     }
