@@ -35,6 +35,12 @@
 #   VMTEST_KERNEL   kernel version to use (default: newest with modules)
 #   VMTEST_CACHE    cache dir (default /var/tmp/vmtest-cache)
 #   VMTEST_QEMU_OPTS extra QEMU arguments (word-split)
+#   VMTEST_FAILOVER_NIC 0 = no failover NIC. By default the guest has one
+#                   virtio-net NIC offered with failover=on (the kernel's
+#                   net_failover makes a master and its standby of it),
+#                   on a QEMU hub port that leads nowhere: no traffic leaves
+#                   the VM (QEMU warns "hub 0 is not connected to host
+#                   network"). virtio_net is loaded for it.
 #
 # Requirements: ci/install-vm-deps.sh (qemu-system-x86 linux-image-amd64
 # busybox-static cpio kmod xz-utils). Run as root (reads /boot, writes the cache).
@@ -353,7 +359,9 @@ qrw=()
     if [ $STDIN_TTY = 1 ] && size=$(stty size 2>/dev/null) && [ -n "$size" ]; then
         echo "TTY_ROWS=${size% *} TTY_COLS=${size#* }"
     fi
-    printf 'MODULES=%q\n' "$(echo "${VMTEST_MODULES:-}" | tr ',' ' ')"
+    mods=$(echo "${VMTEST_MODULES:-}" | tr ',' ' ')
+    [ "${VMTEST_FAILOVER_NIC:-1}" = 0 ] || mods="virtio_net $mods"
+    printf 'MODULES=%q\n' "$mods"
     rw=
     i=0
     IFS=: read -r -a dirs <<<"${VMTEST_RW_DIRS:-}"
@@ -398,6 +406,10 @@ QARGS=(
     -pidfile "$RUNDIR/qemu.pid"
     ${VMTEST_QEMU_OPTS:-}
 )
+if [ "${VMTEST_FAILOVER_NIC:-1}" != 0 ]; then
+    QARGS+=(-netdev hubport,id=nfo,hubid=0
+        -device virtio-net-pci,netdev=nfo,failover=on,mac=52:54:00:fa:11:00)
+fi
 vlog "kernel $KERNEL, initramfs $INITRD"
 vlog "$QEMU ${QARGS[*]}"
 

@@ -14,7 +14,12 @@
 //!
 //! What each kernel needs is handled inside: a Linux port that is up is taken down before it
 //! joins (the bonding driver refuses it) and the bond brings it up; a FreeBSD lagg's failover
-//! port is its first, so making another active re-orders the ports.
+//! port is the one that joined it empty, so making another active takes the others out and in
+//! again (and gives the lagg its MAC back).
+//!
+//! A group moves as one: [`vmove`](crate::vmove::vmove) of its master takes the ports along
+//! (`docs/vmove.md`, group moves). The kernel's own failover of a paravirtual NIC (Linux
+//! net_failover) is recognised by [`kernel_failovers`], never changed.
 
 use crate::error::{Context, Error, Result};
 use crate::model::{CreateRequest, GroupMode, IfName, Interface, KindInfo, KindSpec};
@@ -328,6 +333,49 @@ impl FailoverGroup {
     }
 }
 
+/// The kernel's own failover of a paravirtual NIC — Linux's net_failover, the "3-netdev model":
+/// a virtio-net device offered with a standby feature becomes a master (which carries the
+/// addresses) and its standby port, and a passthrough VF with the same MAC joins as the primary
+/// when it appears. The kernel enslaves and opens the VF itself, so its members may be renamed
+/// while UP ([`Stack::rename`] works natively there). ifclone recognises it and reports it; it
+/// never creates, changes or moves one (the master cannot leave its netns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelFailover {
+    /// The master: the interface the system uses.
+    pub master: Interface,
+    /// The paravirtual port (same hardware device as the master), if registered.
+    pub standby: Option<Interface>,
+    /// The passthrough port (a VF), while one is there.
+    pub primary: Option<Interface>,
+}
+
+/// The kernel failovers of `stack`, from one listing: a master ifclone does not model that
+/// shares its hardware device ([`Interface::parent_dev`]) with one of its ports — that port is
+/// the standby, another port the primary. None on FreeBSD, which has no such driver.
+pub fn kernel_failovers(stack: &Stack) -> Result<Vec<KernelFailover>> {
+    let all = stack.interfaces()?;
+    Ok(kernel_failovers_in(&all))
+}
+
+fn kernel_failovers_in(all: &[Interface]) -> Vec<KernelFailover> {
+    all.iter().filter_map(|m| kernel_failover(m, all)).collect()
+}
+
+/// `m` as a kernel failover master, with its ports among `all` (one listing of its stack).
+pub fn kernel_failover(m: &Interface, all: &[Interface]) -> Option<KernelFailover> {
+    let (KindInfo::Other(_), Some(dev)) = (&m.kind, &m.parent_dev) else {
+        return None;
+    };
+    let ports: Vec<&Interface> = all.iter().filter(|p| p.master == Some(m.index)).collect();
+    let standby = ports.iter().find(|p| p.parent_dev.as_ref() == Some(dev))?;
+    let primary = ports.iter().find(|p| p.index != standby.index);
+    Some(KernelFailover {
+        master: m.clone(),
+        standby: Some((*standby).clone()),
+        primary: primary.map(|p| (*p).clone()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +401,36 @@ mod tests {
             Naming::AfterMaster.member(long, 2).is_err(),
             "nsby1: 16 bytes"
         );
+    }
+
+    #[test]
+    fn a_kernel_failover_is_a_master_sharing_its_device_with_a_port() {
+        let nic = |i: u32, name: &str, dev: Option<&str>, master: Option<u32>| {
+            let mut x = Interface::new(i, IfName::new(name).unwrap(), KindInfo::Other(None), "s");
+            x.parent_dev = dev.map(Into::into);
+            x.master = master;
+            x
+        };
+        // As the VM suite's virtio-net with failover=on shows it, plus a VF.
+        let all = [
+            nic(2, "eth0", Some("virtio2"), None),
+            nic(3, "eth0nsby", Some("virtio2"), Some(2)),
+            nic(4, "eth0npri", Some("0000:00:05.0"), Some(2)),
+            nic(5, "eth9", Some("virtio3"), None),
+        ];
+        let f = kernel_failovers_in(&all);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].master.name, "eth0");
+        assert_eq!(f[0].standby.as_ref().unwrap().name, "eth0nsby");
+        assert_eq!(f[0].primary.as_ref().unwrap().name, "eth0npri");
+        // A bond is no kernel failover, even over two ports of one NIC.
+        let mut bond = all.clone();
+        bond[0].kind = KindInfo::Bond {
+            mode: Some(GroupMode::Failover),
+            miimon: None,
+            active: None,
+            primary: None,
+        };
+        assert!(kernel_failovers_in(&bond).is_empty());
     }
 }

@@ -501,6 +501,7 @@ mod tests {
             mtu: 1500,
             min_mtu: None,
             max_mtu: None,
+            parent_dev: None,
             mac: l.mac,
             description: None,
             up: false,

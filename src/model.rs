@@ -503,6 +503,11 @@ pub struct Interface {
     /// The largest MTU the device takes (Linux IFLA_MAX_MTU; `None` when the kernel reports
     /// none or no limit, and on FreeBSD).
     pub max_mtu: Option<u32>,
+    /// The hardware device it is a network interface of, as the kernel names it (Linux
+    /// IFLA_PARENT_DEV_NAME: `virtio2`, `0000:00:03.0`). Two interfaces of one device are one
+    /// NIC's: Linux's net_failover master and its standby ([`crate::failover::kernel_failovers`]).
+    /// `None` for virtual interfaces, and on FreeBSD.
+    pub parent_dev: Option<Box<str>>,
 }
 
 /// Interface flags, the same on every OS: each backend maps its kernel's `IFF_*` bits (whose
@@ -629,6 +634,7 @@ impl Interface {
             mark: None,
             min_mtu: None,
             max_mtu: None,
+            parent_dev: None,
         }
     }
 

@@ -415,3 +415,48 @@ fn removing_the_target_sends_the_group_home_whole() {
     wait_active(g.name(), "pa");
     assert_eq!(group_state(g.name()), before);
 }
+
+/// The kernel's own failover (net_failover): the VM suite boots its guest with a virtio-net NIC
+/// offered with `failover=on` (`ci/run-in-vm.sh`), which the guest kernel makes a master and
+/// its standby port (phys_port_name "sby"). ifclone recognises the pair from one listing, as
+/// `ip` shows it, and renames the standby while it is UP — natively: the kernel allows it for
+/// failover slaves, which it opens itself.
+#[test]
+#[ignore = "needs a net_failover NIC: the VM suite's guest has one (ci/run-in-vm.sh)"]
+fn the_kernels_net_failover_is_recognised() {
+    use ifclone::failover::kernel_failovers;
+    require_root();
+    let host = Stack::host().unwrap();
+    let found = kernel_failovers(&host).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let master = found[0].master.name.to_string();
+    let standby = found[0].standby.as_ref().unwrap().name.to_string();
+    assert!(found[0].primary.is_none(), "no VF in the guest: {found:?}");
+    let v = ip_link("host", &standby).expect("the standby, by ip");
+    assert_eq!(v["master"], master.as_str(), "{v}");
+    assert_eq!(v["phys_port_name"], "sby", "{v}");
+    assert_eq!(
+        v["parentdev"],
+        ip_link("host", &master).unwrap()["parentdev"],
+        "one device"
+    );
+    // The master up opens its standby; the standby is then renamed while UP, in one request.
+    host.set_up(&master, true).unwrap();
+    let is_up = |n: &str| {
+        ip_link("host", n).is_some_and(|v| v["flags"].as_array().unwrap().iter().any(|f| f == "UP"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !is_up(&standby) {
+        assert!(Instant::now() < deadline, "the standby never came up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let to = format!("{master}nsby");
+    host.rename(&standby, &to)
+        .expect("the kernel renames an UP failover slave");
+    assert!(is_up(&to), "renamed, and still UP");
+    assert_eq!(ip_link("host", &to).unwrap()["master"], master.as_str());
+    let again = kernel_failovers(&host).unwrap();
+    assert_eq!(again[0].standby.as_ref().unwrap().name, to.as_str());
+    host.rename(&to, &standby).unwrap();
+    host.set_up(&master, false).unwrap();
+}

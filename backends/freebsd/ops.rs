@@ -316,6 +316,7 @@ impl<'a> On<'a> {
             // One limit for every interface (IF_MINMTU/IF_MAXMTU), checked in `set_mtu`.
             min_mtu: None,
             max_mtu: None,
+            parent_dev: None,
         })
     }
 

@@ -23,6 +23,7 @@ const IFLA_MIN_MTU: u16 = 50;
 const IFLA_MAX_MTU: u16 = 51;
 const IFLA_PROP_LIST: u16 = 52;
 const IFLA_ALT_IFNAME: u16 = 53;
+const IFLA_PARENT_DEV_NAME: u16 = 56;
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_DATA: u16 = 2;
 
@@ -59,7 +60,7 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
     let flags = u32_of(&payload[8..12])?;
     let (mut name, mut mtu, mut mac, mut desc) = (None, 0, None, None);
     let (mut oper, mut master, mut group) = (OperState::Unknown, None, 0);
-    let (mut min_mtu, mut max_mtu, mut mark) = (None, None, None);
+    let (mut min_mtu, mut max_mtu, mut mark, mut parent_dev) = (None, None, None, None);
     let mut ctx = LinkCtx::default();
     let (mut kind, mut data): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     for a in nlas(&payload[16..]) {
@@ -79,6 +80,12 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
             IFLA_MASTER => master = u32_of(v).filter(|&m| m != 0),
             IFLA_GROUP => group = u32_of(v).unwrap_or(0),
             IFLA_MIN_MTU => min_mtu = u32_of(v),
+            IFLA_PARENT_DEV_NAME => {
+                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                if end > 0 {
+                    parent_dev = Some(String::from_utf8_lossy(&v[..end]).into());
+                }
+            }
             // 0 is the kernel's "no maximum" (dev_validate_mtu only checks a nonzero max_mtu).
             IFLA_MAX_MTU => max_mtu = u32_of(v).filter(|&m| m != 0),
             // The kernel puts every alternative name in IFLA_PROP_LIST of each RTM_NEWLINK
@@ -128,6 +135,7 @@ pub fn parse(payload: &[u8], stack: &std::sync::Arc<str>) -> Option<Interface> {
         mark,
         min_mtu,
         max_mtu,
+        parent_dev,
     })
 }
 
@@ -193,6 +201,7 @@ mod tests {
             LinkAttribute::Mtu(1500),
             LinkAttribute::MinMtu(68),
             LinkAttribute::MaxMtu(65535),
+            LinkAttribute::ParentDevName("virtio2".into()),
             LinkAttribute::PropList(vec![
                 Prop::AltIfName("some-other-name".into()),
                 Prop::AltIfName("ifclone.00ab".into()),
@@ -204,6 +213,7 @@ mod tests {
         assert_eq!(i.name, "ve0");
         assert_eq!(i.mark.as_deref(), Some("ifclone.00ab"));
         assert_eq!((i.min_mtu, i.max_mtu), (Some(68), Some(65535)));
+        assert_eq!(i.parent_dev.as_deref(), Some("virtio2"));
         assert!(has_alt_name(&p, "ifclone.second"));
         assert!(has_alt_name(&p, "some-other-name"));
         assert!(!has_alt_name(&p, "ve0"));
@@ -225,5 +235,6 @@ mod tests {
         let p = payload(vec![LinkAttribute::IfName("x".into())]);
         let i = parse(&p, &stack).expect("parsed");
         assert_eq!((i.mark, i.min_mtu, i.max_mtu), (None, None, None));
+        assert_eq!(i.parent_dev, None);
     }
 }

@@ -111,6 +111,17 @@ pub fn kind_line(i: &Interface, all: &[Interface], resolved: Option<&Resolved>) 
         }
         KindInfo::Tap { queues } => format!("tap queues {queues}"),
         KindInfo::Tun { queues } => format!("tun queues {queues}"),
+        KindInfo::Other(_) => {
+            // The kernel's own failover (Linux net_failover): shown, never changed.
+            let f = ifclone::failover::kernel_failover(i, all)?;
+            let mut s = String::from("failover (kernel net_failover)");
+            for (role, p) in [("standby", &f.standby), ("primary", &f.primary)] {
+                if let Some(p) = p {
+                    write!(s, " {role} {}", p.name).unwrap();
+                }
+            }
+            s
+        }
         _ => return None,
     })
 }
@@ -212,6 +223,10 @@ pub fn receipt(r: &Receipt) -> String {
         r.from, r.to, r.index
     )
     .unwrap();
+    if !r.ports.is_empty() {
+        let p: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
+        writeln!(s, "\tports moved with it: {}", p.join(" ")).unwrap();
+    }
     if !r.restored.is_empty() {
         writeln!(s, "\trestored: {}", r.restored.join(", ")).unwrap();
     }
@@ -310,5 +325,25 @@ epair0a: flags=<UP,BROADCAST,MULTICAST> metric 0 mtu 1500
             .contains("\tvlan: 100 vlanproto 802.1q parent interface: eth0\n"));
         assert_eq!(netmask(0), 0);
         assert_eq!(netmask(32), 0xffff_ffff);
+    }
+
+    /// A net_failover master (as the VM suite's guest has one) shows its standby; a plain
+    /// NIC shows no kind line.
+    #[test]
+    fn a_kernel_failover_shows_its_standby() {
+        let nic = |index, name: &str, master| {
+            let mut i = Interface::new(index, n(name), KindInfo::Other(None), "host");
+            i.parent_dev = Some("virtio2".into());
+            i.master = master;
+            i
+        };
+        let all = [nic(2, "eth0", None), nic(3, "eth1", Some(2))];
+        let out = render(&all[0], &[], &all, None);
+        assert!(
+            out.contains("\tfailover (kernel net_failover) standby eth1\n"),
+            "{out}"
+        );
+        assert!(render(&all[1], &[], &all, None).contains("\tmember of: eth0\n"));
+        assert!(!render(&nic(4, "eth9", None), &[], &all, None).contains("failover"));
     }
 }
