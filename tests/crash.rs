@@ -206,6 +206,7 @@ impl Spec {
     }
 
     /// A port of the failover group `m`.
+    #[cfg(target_os = "linux")]
     fn in_group(mut self, m: &'static str) -> Spec {
         self.master = Some(m);
         self.group = true;
@@ -213,6 +214,7 @@ impl Spec {
     }
 
     /// The master of a failover group.
+    #[cfg(target_os = "linux")]
     fn group(mut self) -> Spec {
         self.group = true;
         self
