@@ -65,7 +65,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::model::{
     Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, Mac, Queues,
-    StackInfo, StackSel,
+    StackInfo, StackSel, TapOptions,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -347,6 +347,51 @@ pub trait Links: Stacks {
     fn open_fds(&self, stack: &Self::Stack, iface: &Interface, queues: u16) -> Result<Queues> {
         let _ = (stack, iface, queues);
         Err(missing(self.os(), "open_fds"))
+    }
+    /// Creates a tap (`req.kind` is `KindSpec::Tap`) with these options and hands back its
+    /// queue fds. The default makes only what [`Links::create`] makes (the default options)
+    /// and answers `Unsupported` for others.
+    fn create_tap(
+        &self,
+        stack: &Self::Stack,
+        req: &CreateRequest,
+        place: Placement<'_, Self::Stack>,
+        opts: &TapOptions,
+    ) -> Result<Created> {
+        if *opts == TapOptions::default() {
+            return self.create(stack, req, place);
+        }
+        Err(missing(self.os(), "tap options"))
+    }
+    /// Attaches (`true`) or detaches one queue fd of a multiqueue tap: a detached queue stays
+    /// open and gets no frames (Linux TUNSETQUEUE).
+    fn set_queue_attached(&self, fd: std::os::fd::BorrowedFd<'_>, attached: bool) -> Result<()> {
+        let _ = (fd, attached);
+        Err(missing(self.os(), "attaching and detaching queues"))
+    }
+    /// Whether [`Links::redirect_pair`] can be done at all (Linux tc: yes; FreeBSD: no), so an
+    /// attach that needs it is refused before anything changes.
+    const REDIRECTS: bool = false;
+    /// Every frame that arrives on `a` leaves through `b`, and every frame that arrives on `b`
+    /// leaves through `a` — the tc-filter interworking model, both in `stack`. Linux: an
+    /// ingress qdisc on each and a u32 match-all filter whose mirred action redirects. On a
+    /// failure half-way, what was added is taken off.
+    fn redirect_pair(&self, stack: &Self::Stack, a: &Interface, b: &Interface) -> Result<()> {
+        let _ = (stack, a, b);
+        Err(missing(self.os(), "redirect_pair"))
+    }
+    /// Takes a redirect off `iface` ([`Links::redirect_pair`]: its ingress qdisc, and with it
+    /// the filter). None there is not an error.
+    fn drop_redirect(&self, stack: &Self::Stack, iface: &Interface) -> Result<()> {
+        let _ = (stack, iface);
+        Err(missing(self.os(), "drop_redirect"))
+    }
+    /// `n` vhost-net descriptors, one per queue of a tap a hypervisor runs (not tied to a
+    /// stack). With `own`, each is made this process's (Linux VHOST_SET_OWNER) — only for a
+    /// process that runs the datapath itself: a hypervisor handed the fds sets the owner.
+    fn vhost_fds(&self, n: u16, own: bool) -> Result<Vec<std::os::fd::OwnedFd>> {
+        let _ = (n, own);
+        Err(missing(self.os(), "vhost_fds"))
     }
 }
 

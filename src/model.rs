@@ -965,6 +965,33 @@ impl<'a> IntoIterator for &'a Queues {
     }
 }
 
+/// How a tap for a hypervisor is made, beyond its queue count ([`crate::Stack::create_tap`]).
+/// The default is what a plain `KindSpec::Tap` makes: no vnet header, persistent, root's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TapOptions {
+    /// The virtio-net header in front of each frame (Linux IFF_VNET_HDR), as QEMU's
+    /// `vnet_hdr=on` and vhost-net want it.
+    pub vnet_hdr: bool,
+    /// The device outlives its descriptors (Linux TUNSETPERSIST). `false`: it goes with the
+    /// last fd — a hypervisor that dies leaves no tap behind.
+    pub persist: bool,
+    /// The user and group that may attach queues without CAP_NET_ADMIN (TUNSETOWNER,
+    /// TUNSETGROUP).
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
+}
+
+impl Default for TapOptions {
+    fn default() -> TapOptions {
+        TapOptions {
+            vnet_hdr: false,
+            persist: true,
+            owner: None,
+            group: None,
+        }
+    }
+}
+
 /// A stack as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -166,6 +166,26 @@ impl Stack {
         self.create_placed(req, None, None)
     }
 
+    /// Creates a tap for a hypervisor here (`req.kind` must be `KindSpec::Tap`) with `opts`
+    /// (vnet header, persistence, owner and group) and hands back its queue fds
+    /// ([`Created::fds`]). Not persistent, the tap goes when the last of them is closed.
+    /// Options the OS cannot give are `Unsupported`, refused before anything is made.
+    pub fn create_tap(&self, req: &CreateRequest, opts: &TapOptions) -> Result<Created> {
+        req.validate(self.name())?;
+        if !matches!(req.kind, KindSpec::Tap { .. }) {
+            return Err(Error::invalid(
+                "create tap",
+                req.kind.kind().as_str(),
+                "tap options are for a tap",
+            ));
+        }
+        let place = Placement {
+            iface: None,
+            peer: None,
+        };
+        self.sys().create_tap(&self.h, req, place, opts)
+    }
+
     /// Creates an interface from this stack, placing it (`iface_in`) or an epair's peer
     /// (`peer_in`) directly into other stacks. What lands elsewhere is recorded as a loan from
     /// this stack, so it comes back here when that stack is removed.
@@ -457,6 +477,17 @@ impl Stack {
 
     /// Makes `port` the active port of the failover bond/lagg `master` (see
     /// [`FailoverGroup`](crate::failover::FailoverGroup), which checks both first).
+    /// Frames arriving on `a` leave through `b` and the other way round (the tc-filter model,
+    /// [`Links::redirect_pair`]).
+    pub(crate) fn redirect_pair(&self, a: &Interface, b: &Interface) -> Result<()> {
+        self.sys().redirect_pair(&self.h, a, b)
+    }
+
+    /// Takes a redirect off `iface` ([`Links::drop_redirect`]).
+    pub(crate) fn drop_redirect(&self, iface: &Interface) -> Result<()> {
+        self.sys().drop_redirect(&self.h, iface)
+    }
+
     pub(crate) fn set_active_port(&self, master: &Interface, port: &Interface) -> Result<()> {
         self.sys()
             .set_active_port(&self.h, master, port)

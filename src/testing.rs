@@ -139,6 +139,28 @@ impl<B: Backend + 'static> Links for Faulty<B> {
     fn set_primary_port(&self, s: &B::Stack, m: &Interface, p: &Interface) -> Result<()> {
         self.tick("set_primary_port", || self.inner.set_primary_port(s, m, p))
     }
+    fn open_fds(&self, s: &B::Stack, i: &Interface, q: u16) -> Result<crate::model::Queues> {
+        self.inner.open_fds(s, i, q)
+    }
+    fn vhost_fds(&self, n: u16, own: bool) -> Result<Vec<std::os::fd::OwnedFd>> {
+        self.inner.vhost_fds(n, own)
+    }
+    fn create_tap(
+        &self,
+        s: &B::Stack,
+        req: &CreateRequest,
+        place: Placement<'_, B::Stack>,
+        opts: &crate::model::TapOptions,
+    ) -> Result<Created> {
+        self.tick("create_tap", || self.inner.create_tap(s, req, place, opts))
+    }
+    const REDIRECTS: bool = B::REDIRECTS;
+    fn redirect_pair(&self, s: &B::Stack, a: &Interface, b: &Interface) -> Result<()> {
+        self.tick("redirect_pair", || self.inner.redirect_pair(s, a, b))
+    }
+    fn drop_redirect(&self, s: &B::Stack, i: &Interface) -> Result<()> {
+        self.tick("drop_redirect", || self.inner.drop_redirect(s, i))
+    }
 }
 
 impl<B: Backend + 'static> Addresses for Faulty<B> {

@@ -593,6 +593,48 @@ impl Links for System {
         stack.with(|on| on.set_master(port, master, join))
     }
 
+    /// tap(4) as the cloner makes it: persistent (until destroyed), root's, without a vnet
+    /// header. Other options are refused before anything is made.
+    fn create_tap(
+        &self,
+        stack: &SysStack,
+        req: &CreateRequest,
+        place: Placement<'_, SysStack>,
+        opts: &TapOptions,
+    ) -> Result<Created> {
+        let name = req
+            .name
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "tap".into());
+        let refuse = |what: &str| {
+            Err(Error::unsupported(
+                "create tap",
+                name.clone(),
+                format!("{what}: ifclone makes FreeBSD taps with the cloner, persistent and root's, without a vnet header"),
+            )
+            .in_stack(stack.name()))
+        };
+        if opts.vnet_hdr {
+            return refuse("a vnet header");
+        }
+        if !opts.persist {
+            return refuse("a tap that goes with its last descriptor");
+        }
+        if opts.owner.is_some() || opts.group.is_some() {
+            return refuse("an owner or group");
+        }
+        self.create(stack, req, place)
+    }
+
+    /// FreeBSD has no vhost-net: bhyve's virtio-net reads and writes the tap itself.
+    fn vhost_fds(&self, _n: u16, _own: bool) -> Result<Vec<std::os::fd::OwnedFd>> {
+        Err(Error::unsupported(
+            "open vhost-net",
+            "vhost-net",
+            "FreeBSD has no vhost-net (bhyve's virtio-net serves the tap itself)",
+        ))
+    }
+
     fn set_active_port(
         &self,
         stack: &SysStack,

@@ -23,6 +23,7 @@ mod link;
 mod netlink;
 mod stack;
 mod sys;
+mod tc;
 mod watch;
 
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -655,15 +656,22 @@ impl System {
         place: Placement<'_, SysStack>,
         tap: bool,
         queues: u16,
+        opts: &TapOptions,
     ) -> Result<Created> {
         let home = place.iface.unwrap_or(stack);
+        let opts = sys::TunOpts {
+            vnet_hdr: opts.vnet_hdr,
+            persist: opts.persist,
+            owner: opts.owner,
+            group: opts.group,
+        };
         let template = match req.name {
             Some(n) => n.to_string(),
             None => (if tap { "tap%d" } else { "tun%d" }).to_string(),
         };
         let flag = if tap { sys::IFF_TAP } else { sys::IFF_TUN };
         let t = template.clone();
-        let (real, fds) = sys::in_netns(home.fd(), move || sys::tun_create(&t, flag, queues))
+        let (real, fds) = sys::in_netns(home.fd(), move || sys::tun_create(&t, flag, queues, opts))
             .map_err(|e| io_kerr(e, "create", template.clone(), home))?;
         let name = IfName::from_kernel(real.as_bytes()).ok_or_else(|| {
             Error::invalid(
@@ -893,10 +901,43 @@ impl Links for System {
                     KindSpec::Tap { queues } | KindSpec::Tun { queues } => *queues,
                     _ => 1,
                 };
-                self.create_tun(stack, req, place, tap, queues)
+                self.create_tun(stack, req, place, tap, queues, &TapOptions::default())
             }
             kinds::Make::Rtnl => self.create_rtnl(stack, req, place),
         }
+    }
+
+    /// TUNSETIFF with IFF_VNET_HDR as asked, TUNSETOWNER / TUNSETGROUP, and TUNSETPERSIST only
+    /// when the device is to outlive its fds.
+    fn create_tap(
+        &self,
+        stack: &SysStack,
+        req: &CreateRequest,
+        place: Placement<'_, SysStack>,
+        opts: &TapOptions,
+    ) -> Result<Created> {
+        let KindSpec::Tap { queues } = req.kind else {
+            return Err(Error::invalid(
+                "create tap",
+                req.kind.kind().as_str(),
+                "tap options are for a tap",
+            ));
+        };
+        self.create_tun(stack, req, place, true, queues, opts)
+    }
+
+    fn set_queue_attached(&self, fd: std::os::fd::BorrowedFd<'_>, attached: bool) -> Result<()> {
+        let op = if attached {
+            "attach queue"
+        } else {
+            "detach queue"
+        };
+        sys::tun_set_queue(fd, attached).map_err(|e| {
+            io_error(
+                e,
+                Context::new(op, format!("fd {}", std::os::fd::AsRawFd::as_raw_fd(&fd))),
+            )
+        })
     }
 
     fn destroy(&self, s: &SysStack, sel: IfSel) -> Result<()> {
@@ -1104,6 +1145,62 @@ impl Links for System {
             port,
             netlink_packet_route::link::InfoBond::Primary(port.index),
         )
+    }
+
+    const REDIRECTS: bool = true;
+
+    /// `tc qdisc add dev A ingress` + `tc filter add dev A parent ffff: protocol all u32 match
+    /// u32 0 0 action mirred egress redirect dev B`, and the same from B to A.
+    fn redirect_pair(&self, s: &SysStack, a: &Interface, b: &Interface) -> Result<()> {
+        let op = "redirect";
+        let one = |from: &Interface, to: &Interface| -> Result<()> {
+            let err =
+                |e| kerr(e, op, from.name.as_str(), s).with_detail(format_args!("to {}", to.name));
+            s.nl()
+                .ack(
+                    RouteNetlinkMessage::NewQueueDiscipline(tc::ingress_qdisc(from.index)),
+                    NLM_F_CREATE | NLM_F_EXCL,
+                )
+                .map_err(err)?;
+            s.nl()
+                .ack(
+                    RouteNetlinkMessage::NewTrafficFilter(tc::redirect_filter(
+                        from.index, to.index,
+                    )),
+                    NLM_F_CREATE | NLM_F_EXCL,
+                )
+                .map_err(err)
+        };
+        one(a, b).and_then(|()| one(b, a)).inspect_err(|_| {
+            let _ = self.drop_redirect(s, a);
+            let _ = self.drop_redirect(s, b);
+        })
+    }
+
+    fn drop_redirect(&self, s: &SysStack, iface: &Interface) -> Result<()> {
+        match s.nl().ack(
+            RouteNetlinkMessage::DelQueueDiscipline(tc::del_ingress(iface.index)),
+            0,
+        ) {
+            // No ingress qdisc there (EINVAL: "cannot find specified qdisc on specified
+            // device"), or no such device any more: nothing to take off.
+            Err(e) if matches!(e.errno, libc::EINVAL | libc::ENOENT | libc::ENODEV) => Ok(()),
+            r => r.map_err(|e| kerr(e, "drop redirect", iface.name.as_str(), s)),
+        }
+    }
+
+    /// `/dev/vhost-net`, `n` times; a kernel without vhost-net (no device node: the module
+    /// `vhost_net` is not there) is `Unsupported`.
+    fn vhost_fds(&self, n: u16, own: bool) -> Result<Vec<std::os::fd::OwnedFd>> {
+        let ctx = || Context::new("open vhost-net", "/dev/vhost-net");
+        sys::vhost_net_open(n, own).map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::ENODEV) | Some(libc::ENXIO) => {
+                Error::Unsupported(Box::new(ctx().detail(format!(
+                    "{e}: this kernel has no vhost-net (module vhost_net)"
+                ))))
+            }
+            _ => io_error(e, ctx().detail(format!("{n} descriptors"))),
+        })
     }
 
     fn open_fds(&self, s: &SysStack, iface: &Interface, queues: u16) -> Result<Queues> {

@@ -249,6 +249,12 @@ pub fn netns_cookie(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca; // _IOW('T', 202, int)
 const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb; // _IOW('T', 203, int)
 const TUNGETIFF: libc::c_ulong = 0x8004_54d2; // _IOR('T', 210, unsigned int)
+const TUNSETOWNER: libc::c_ulong = 0x4004_54cc; // _IOW('T', 204, int)
+const TUNSETGROUP: libc::c_ulong = 0x4004_54ce; // _IOW('T', 206, int)
+const TUNSETQUEUE: libc::c_ulong = 0x4004_54d9; // _IOW('T', 217, int)
+const IFF_VNET_HDR: i16 = 0x4000;
+const IFF_ATTACH_QUEUE: i16 = 0x0200;
+const IFF_DETACH_QUEUE: i16 = 0x0400;
 pub const IFF_TUN: i16 = 0x0001;
 pub const IFF_TAP: i16 = 0x0002;
 const IFF_NO_PI: i16 = 0x1000;
@@ -303,13 +309,32 @@ fn tun_ifreq(
     Ok(String::from_utf8_lossy(&req.name[..end]).into_owned())
 }
 
+/// How a tun/tap device is made beyond its kind and queues.
+#[derive(Clone, Copy, Debug)]
+pub struct TunOpts {
+    pub vnet_hdr: bool,
+    pub persist: bool,
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
+}
+
 /// Creates a tun (`kind` = IFF_TUN) or tap (IFF_TAP) device in the calling thread's netns with
-/// `queues` queues, made persistent. `name` may be a template (`tap%d`). An existing name is
-/// refused (IFF_TUN_EXCL → EBUSY, reported as EEXIST). Returns the name and one fd per queue.
-pub fn tun_create(name: &str, kind: i16, queues: u16) -> io::Result<(String, Vec<OwnedFd>)> {
+/// `queues` queues (IFF_MULTI_QUEUE when more than one), the vnet header, owner and group of
+/// `opts`, persistent if asked (else it goes with its last fd). `name` may be a template
+/// (`tap%d`). An existing name is refused (IFF_TUN_EXCL → EBUSY, reported as EEXIST): a plain
+/// TUNSETIFF on an existing name would attach to it. Returns the name and one fd per queue.
+pub fn tun_create(
+    name: &str,
+    kind: i16,
+    queues: u16,
+    opts: TunOpts,
+) -> io::Result<(String, Vec<OwnedFd>)> {
     let mut flags = kind | IFF_NO_PI;
     if queues > 1 {
         flags |= IFF_MULTI_QUEUE;
+    }
+    if opts.vnet_hdr {
+        flags |= IFF_VNET_HDR;
     }
     let open = || -> io::Result<OwnedFd> {
         Ok(OpenOptions::new()
@@ -332,12 +357,38 @@ pub fn tun_create(name: &str, kind: i16, queues: u16) -> io::Result<(String, Vec
         tun_setiff(fd.as_fd(), &real, flags)?;
         fds.push(fd);
     }
-    // SAFETY: TUNSETPERSIST takes its int argument by value; the fd is a tun fd attached above.
-    let r = unsafe { libc::ioctl(fds[0].as_raw_fd(), TUNSETPERSIST as _, 1 as libc::c_ulong) };
+    if let Some(uid) = opts.owner {
+        tun_int(fds[0].as_fd(), TUNSETOWNER, uid as libc::c_ulong)?;
+    }
+    if let Some(gid) = opts.group {
+        tun_int(fds[0].as_fd(), TUNSETGROUP, gid as libc::c_ulong)?;
+    }
+    if opts.persist {
+        tun_int(fds[0].as_fd(), TUNSETPERSIST, 1)?;
+    }
+    Ok((real, fds))
+}
+
+/// A tun ioctl that takes its integer argument by value (TUNSETPERSIST, TUNSETOWNER,
+/// TUNSETGROUP).
+fn tun_int(fd: BorrowedFd<'_>, request: libc::c_ulong, v: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: these ioctls take an integer by value; the fd is borrowed for the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, v) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((real, fds))
+    Ok(())
+}
+
+/// Attaches (`true`) or detaches a queue fd of a multiqueue tap (TUNSETQUEUE with
+/// IFF_ATTACH_QUEUE / IFF_DETACH_QUEUE): a detached queue stays open but gets no frames.
+pub fn tun_set_queue(fd: BorrowedFd<'_>, attached: bool) -> io::Result<()> {
+    let flag = if attached {
+        IFF_ATTACH_QUEUE
+    } else {
+        IFF_DETACH_QUEUE
+    };
+    tun_ifreq(fd, TUNSETQUEUE, "", flag).map(|_| ())
 }
 
 /// Whether /dev/net/tun can be opened (tun/tap are available).
@@ -347,6 +398,41 @@ pub fn tun_available() -> bool {
         .write(true)
         .open("/dev/net/tun")
         .is_ok()
+}
+
+// ---- vhost-net ----
+
+const VHOST_SET_OWNER: libc::c_ulong = 0xaf01; // _IO(0xAF, 0x01)
+
+/// Opens `/dev/vhost-net` `n` times (close-on-exec). With `own`, each fd is made this
+/// process's (VHOST_SET_OWNER): its worker then runs against this process's memory, so only a
+/// process that runs the datapath itself asks for it; a hypervisor that is handed the fds sets
+/// the owner itself (a second VHOST_SET_OWNER is EBUSY).
+pub fn vhost_net_open(n: u16, own: bool) -> io::Result<Vec<OwnedFd>> {
+    let mut out = Vec::with_capacity(usize::from(n));
+    for _ in 0..n {
+        let fd: OwnedFd = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open("/dev/vhost-net")?
+            .into();
+        if own {
+            vhost_set_owner(fd.as_fd())?;
+        }
+        out.push(fd);
+    }
+    Ok(out)
+}
+
+/// VHOST_SET_OWNER on a vhost fd.
+pub fn vhost_set_owner(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: VHOST_SET_OWNER takes no argument; the fd is borrowed for the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), VHOST_SET_OWNER as _) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 // ---- macvtap ----
