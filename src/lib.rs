@@ -25,6 +25,7 @@
 //! ```
 
 pub mod backend;
+pub mod endpoint;
 pub mod error;
 pub mod failover;
 // The FreeBSD backend's model-level parts: no OS API, so also compiled for the tests elsewhere.
