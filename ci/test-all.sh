@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of ifclone, as root on a fresh Debian 12 machine: lint, the host suite on the real
-# kernel, a leftover check, the VM suite (vlan/bond/dummy in a qemu guest), the FreeBSD
-# type-check and lint. Exits non-zero on the first failure.
+# kernel, a leftover check, the VM suite (vlan/bond/dummy in a qemu guest), the qemu guest booted
+# on ifclone's taps, the FreeBSD type-check and lint. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # rustup's toolchain, not the Debian cargo-web that ci/freebsd-check.sh installs in /usr/bin.
@@ -26,6 +26,10 @@ bash ci/leftovers.sh
 
 step "VM suite (vlan, bond, dummy under qemu)"
 bash ci/test-vm.sh
+
+# After the VM suite: it installed QEMU and the guest kernel this test boots.
+step "a hypervisor on ifclone's taps (QEMU booted on the host)"
+cargo test --test hypervisor -- --ignored
 
 step "FreeBSD type-check and lint"
 bash ci/freebsd-check.sh
