@@ -176,7 +176,9 @@ if [ -r /lib/modules/$kver/modules.devname ]; then
         case $mod in '#'* | '') continue ;; esac
         [ -e /dev/$name ] && continue
         type=${dev%%[0-9]*}; mm=${dev#?}; maj=${mm%%:*}; min=${mm#*:}
-        $bb mkdir -p "/dev/${name%/*}"
+        # A node in a subdirectory (net/tun) needs it; one at the top (vhost-net) must not
+        # get a directory of its own name.
+        case $name in */*) $bb mkdir -p "/dev/${name%/*}" ;; esac
         $bb mknod -m 0600 "/dev/$name" "$type" "$maj" "$min" 2>/dev/null
     done </lib/modules/$kver/modules.devname
     [ -e /dev/net/tun ] && $bb chmod 0666 /dev/net/tun
