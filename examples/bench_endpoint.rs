@@ -10,9 +10,10 @@
 //! Each sample works in one namespace `ifcbenche-<pid>`. Rows, per endpoint:
 //! - **attach + detach**: `endpoint::attach` of a tap endpoint (model none) with 8 queues, a
 //!   vnet header and, where the kernel has vhost-net, 8 vhost fds; then `detach`.
-//! - **the floor**: the same system calls without attach's checks and bookkeeping — 8
-//!   `TUNSETIFF`s through `Stack::create_tap`, 8 opens of `/dev/vhost-net` where there is one,
-//!   closing them, and the tap's deletion.
+//! - **the floor**: the same kernel work without attach's checks and bookkeeping — 8
+//!   `TUNSETIFF`s through `Stack::create_tap` with the MTU and UP that attach sets, 8 opens of
+//!   `/dev/vhost-net` where there is one, and closing them all (the tap is not persistent: the
+//!   last close deletes it).
 //! - **`ip tuntap` by hand**: `ip -batch` of `tuntap add mode tap multi_queue vnet_hdr name X` and
 //!   `link del X` (ip opens no queue fds it hands over; its start-up is included).
 
@@ -74,7 +75,10 @@ fn main() {
         ours.push(t.elapsed());
 
         let t = Instant::now();
-        let req = CreateRequest::new(KindSpec::Tap { queues: 8 }).named(name);
+        let mut req = CreateRequest::new(KindSpec::Tap { queues: 8 }).named(name);
+        // What attach asks for too: the endpoint's MTU, and up.
+        req.mtu = Some(1500);
+        req.up = true;
         let opts = TapOptions {
             vnet_hdr: true,
             persist: false,
