@@ -1179,7 +1179,8 @@ impl Links for System {
 
     fn drop_redirect(&self, s: &SysStack, iface: &Interface) -> Result<()> {
         match s.nl().ack(
-            RouteNetlinkMessage::DelQueueDiscipline(tc::del_ingress(iface.index)),
+            // The same qdisc as added: RTM_DELQDISC takes its filters with it.
+            RouteNetlinkMessage::DelQueueDiscipline(tc::ingress_qdisc(iface.index)),
             0,
         ) {
             // No ingress qdisc there (EINVAL: "cannot find specified qdisc on specified

@@ -24,9 +24,7 @@ const ETH_P_ALL_BE: u32 = 0x0003u16.to_be() as u32;
 const PRIO: u32 = 1;
 
 fn header(index: u32) -> TcHeader {
-    let mut m = TcMessage::with_index(index as i32);
-    m.header.handle = TcHandle::UNSPEC;
-    m.header
+    TcMessage::with_index(index as i32).header
 }
 
 /// RTM_NEWQDISC: an ingress qdisc on `index`.
@@ -74,11 +72,6 @@ pub fn redirect_filter(index: u32, to: u32) -> TcMessage {
             ]),
         ],
     )
-}
-
-/// RTM_DELQDISC of the ingress qdisc on `index` (its filters go with it).
-pub fn del_ingress(index: u32) -> TcMessage {
-    ingress_qdisc(index)
 }
 
 #[cfg(test)]

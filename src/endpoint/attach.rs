@@ -56,25 +56,18 @@ impl Attached {
 fn undo(stack: &Stack, made: Vec<Made>) -> Result<()> {
     let mut first: Option<Error> = None;
     for m in made.into_iter().rev() {
-        let r = match &m {
-            Made::Iface(name, index) => match stack.interface_by_index(*index) {
-                Ok(i) if i.name == *name => stack.destroy(name.as_str()),
-                Ok(_) => Ok(()),
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(e) => Err(e),
+        let (Made::Iface(name, index) | Made::Redirect(name, index) | Made::BroughtUp(name, index)) =
+            &m;
+        // Only the interface attach saw, by index and name: one gone or replaced is not undone.
+        let r = match stack.interface_by_index(*index) {
+            Ok(i) if i.name == *name => match &m {
+                Made::Iface(..) => stack.destroy(name.as_str()),
+                Made::Redirect(..) => stack.drop_redirect(&i),
+                Made::BroughtUp(..) => stack.set_up(name.as_str(), false),
             },
-            Made::Redirect(name, index) => match stack.interface_by_index(*index) {
-                Ok(i) if i.name == *name => stack.drop_redirect(&i),
-                Ok(_) => Ok(()),
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(e) => Err(e),
-            },
-            Made::BroughtUp(name, index) => match stack.interface_by_index(*index) {
-                Ok(i) if i.name == *name => stack.set_up(name.as_str(), false),
-                Ok(_) => Ok(()),
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(e) => Err(e),
-            },
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
         };
         match (r, &mut first) {
             (Err(e), None) => first = Some(e.during("detach", &format!("{m:?}"))),

@@ -155,13 +155,13 @@ fn netdev<'a>(
     taps: impl Iterator<Item = BorrowedFd<'a>>,
     vhost: impl Iterator<Item = BorrowedFd<'a>>,
 ) -> String {
-    let join = |it: &mut dyn Iterator<Item = BorrowedFd<'a>>| {
+    fn join<'a>(it: impl Iterator<Item = BorrowedFd<'a>>) -> String {
         it.map(|f| f.as_raw_fd().to_string())
             .collect::<Vec<_>>()
             .join(":")
-    };
-    let mut s = format!("tap,id={id},fds={}", join(&mut taps.into_iter()));
-    let v = join(&mut vhost.into_iter());
+    }
+    let mut s = format!("tap,id={id},fds={}", join(taps));
+    let v = join(vhost);
     if !v.is_empty() {
         s.push_str(&format!(",vhost=on,vhostfds={v}"));
     }

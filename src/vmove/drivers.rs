@@ -30,6 +30,14 @@ pub struct VParams {
     pub active: Option<crate::model::IfName>,
 }
 
+impl VParams {
+    /// Its MAC changes with its ports (a group master: a Linux bond that loses its last port
+    /// takes a random MAC): it is told by name and kind, not by MAC.
+    pub fn mac_varies(&self) -> bool {
+        driver(self.iface.kind.kind()).takes_ports
+    }
+}
+
 /// `ifc_save_vparams`: what must survive the move.
 pub fn save_vparams(iface: &Interface, addresses: Vec<crate::model::IfAddr>) -> VParams {
     VParams {

@@ -1557,7 +1557,7 @@ fn saved_of(v: &VParams, loan: Option<Loan>) -> Saved {
     Saved {
         master: v.master,
         primary: v.primary,
-        mac_varies: driver(v.iface.kind.kind()).takes_ports,
+        mac_varies: v.mac_varies(),
         ..Saved::of(&v.iface, v.spec.clone(), v.addresses.clone(), loan)
     }
 }
@@ -1566,7 +1566,7 @@ impl Item {
     /// Whether `i` is this item's device (or its copy) under the name `n`.
     fn saved_is(&self, i: &Interface, n: IfName) -> bool {
         let saved = &self.saved.iface;
-        let mac = saved.mac.filter(|_| !driver(saved.kind.kind()).takes_ports);
+        let mac = saved.mac.filter(|_| !self.saved.mac_varies());
         intent::is_device(i, n, saved.kind.kind(), mac)
     }
 }
