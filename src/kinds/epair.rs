@@ -1,7 +1,7 @@
 //! epair (Linux: veth): two interfaces joined back to back; the b end may be placed in another
 //! stack at creation (`peervnet`).
 
-use super::{always_valid, native_or_recreate, Keyword, KindDesc};
+use super::{always_valid, native_or_recreate, Keyword, KindDesc, Words};
 use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
 
 pub(super) static DESC: KindDesc = KindDesc {
@@ -31,6 +31,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     lower: link,
     set_lower_name,
     parent: super::no_parent,
+    from_words,
 };
 
 fn spec_of(_: &KindInfo) -> Option<KindSpec> {
@@ -48,4 +49,16 @@ fn set_lower_name(k: &mut KindInfo, name: IfName) {
     if let KindInfo::Epair { peer: Some(l) } = k {
         l.name = Some(name);
     }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    if w.get("peervnet").is_some() {
+        return Err(
+            "peervnet names a stack: the b end is placed by the create call (Stack::create_placed)"
+                .into(),
+        );
+    }
+    Ok(KindSpec::Epair {
+        peer_name: w.name("peer")?,
+    })
 }

@@ -1,8 +1,8 @@
 //! lagg: a failover group (Linux bond) over member ports, with a mode (`laggproto`) and, on
 //! Linux, link monitoring (`miimon`).
 
-use super::{group, no_link, no_name, no_parent, Keyword, KindDesc};
-use crate::model::{KindInfo, KindName, KindSpec};
+use super::{group, no_link, no_name, no_parent, Keyword, KindDesc, Words};
+use crate::model::{GroupMode, KindInfo, KindName, KindSpec};
 
 static KEYWORDS: &[Keyword] = &[
     Keyword {
@@ -33,6 +33,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     lower: no_link,
     set_lower_name: no_name,
     parent: no_parent,
+    from_words,
 };
 
 /// Longest link monitoring interval taken: a day (the kernel takes any int; a larger one is
@@ -102,4 +103,17 @@ mod tests {
         })
         .is_err());
     }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    Ok(KindSpec::Bond {
+        mode: w
+            .parse_with(
+                "laggproto",
+                GroupMode::parse,
+                "failover, lacp, roundrobin or loadbalance",
+            )?
+            .unwrap_or_default(),
+        miimon: w.parse("miimon")?,
+    })
 }

@@ -1,8 +1,8 @@
 //! macvlan and macvtap: interfaces with their own MAC on a parent's link (macvtap adds a tap
 //! fd, for VMs).
 
-use super::{always_valid, native_or_recreate, Keyword, KindDesc};
-use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
+use super::{always_valid, native_or_recreate, Keyword, KindDesc, Words};
+use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef, MacvlanMode};
 
 static KEYWORDS: &[Keyword] = &[
     Keyword {
@@ -47,6 +47,7 @@ const fn on_a_parent(kind: KindName, name: &'static str, summary: &'static str) 
         lower: link,
         set_lower_name,
         parent,
+        from_words,
     }
 }
 
@@ -87,5 +88,20 @@ fn parent(s: &KindSpec) -> Option<IfName> {
     match s {
         KindSpec::Macvlan { parent, .. } | KindSpec::Macvtap { parent, .. } => Some(*parent),
         _ => None,
+    }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    let parent = w.need(w.name("macvlandev")?, "macvlandev")?;
+    let mode = w
+        .parse_with(
+            "macvlanmode",
+            MacvlanMode::parse,
+            "private, vepa, bridge, passthru or source",
+        )?
+        .unwrap_or_default();
+    match w.kind {
+        KindName::Macvtap => Ok(KindSpec::Macvtap { parent, mode }),
+        _ => Ok(KindSpec::Macvlan { parent, mode }),
     }
 }

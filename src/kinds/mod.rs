@@ -16,6 +16,8 @@ mod lagg;
 pub use lagg::MIIMON_MAX;
 mod loopback;
 mod macvlan;
+mod params;
+pub use params::{KindParams, Words};
 mod tuntap;
 mod vlan;
 mod vxlan;
@@ -166,6 +168,9 @@ pub struct KindDesc {
     pub set_lower_name: fn(&mut KindInfo, IfName),
     /// The interface a create request sits on (a vlan's parent, a vxlan's underlay).
     pub parent: fn(&KindSpec) -> Option<IfName>,
+    /// The spec its keywords' values make ([`KindParams`]): `words` holds only its own
+    /// keywords; a missing required one or a bad value is an error text for the user.
+    pub from_words: fn(&Words) -> std::result::Result<KindSpec, String>,
 }
 
 impl fmt::Debug for KindDesc {
@@ -251,6 +256,17 @@ pub(crate) const fn without_params(
         lower: no_link,
         set_lower_name: no_name,
         parent: no_parent,
+        from_words: unit_spec,
+    }
+}
+
+/// The one spec of a kind without parameters.
+fn unit_spec(w: &Words) -> std::result::Result<KindSpec, String> {
+    match w.kind {
+        KindName::Bridge => Ok(KindSpec::Bridge),
+        KindName::Loopback => Ok(KindSpec::Loopback),
+        KindName::Dummy => Ok(KindSpec::Dummy),
+        k => Err(format!("a {k} has parameters")),
     }
 }
 

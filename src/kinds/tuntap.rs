@@ -1,7 +1,7 @@
 //! tap and tun: interfaces whose other side is a file descriptor (a VM, a VPN daemon); one fd
 //! per queue.
 
-use super::{native_or_recreate, no_link, no_name, no_parent, Keyword, KindDesc};
+use super::{native_or_recreate, no_link, no_name, no_parent, Keyword, KindDesc, Words};
 use crate::model::{KindInfo, KindName, KindSpec};
 
 static QUEUES: &[Keyword] = &[Keyword {
@@ -40,6 +40,7 @@ const fn queue_kind(kind: KindName, name: &'static str, summary: &'static str) -
         lower: no_link,
         set_lower_name: no_name,
         parent: no_parent,
+        from_words,
     }
 }
 
@@ -57,5 +58,13 @@ fn spec_of(k: &KindInfo) -> Option<KindSpec> {
         KindInfo::Tap { queues } => Some(KindSpec::Tap { queues: *queues }),
         KindInfo::Tun { queues } => Some(KindSpec::Tun { queues: *queues }),
         _ => None,
+    }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    let queues = w.parse("queues")?.unwrap_or(1);
+    match w.kind {
+        KindName::Tun => Ok(KindSpec::Tun { queues }),
+        _ => Ok(KindSpec::Tap { queues }),
     }
 }

@@ -1,7 +1,7 @@
 //! vlan: an 802.1Q / 802.1ad tagged interface on a parent.
 
-use super::{native_or_recreate, Keyword, KindDesc};
-use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
+use super::{native_or_recreate, Keyword, KindDesc, Words};
+use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef, VlanProto};
 
 pub(super) static DESC: KindDesc = KindDesc {
     kind: KindName::Vlan,
@@ -36,6 +36,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     lower: link,
     set_lower_name,
     parent,
+    from_words,
 };
 
 fn validate(s: &KindSpec) -> Result<(), String> {
@@ -97,4 +98,14 @@ mod tests {
         assert!(v(0).validate("create", "x").is_err());
         assert!(v(4095).validate("create", "x").is_err());
     }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    Ok(KindSpec::Vlan {
+        parent: w.need(w.name("vlandev")?, "vlandev")?,
+        id: w.need(w.parse("vlan")?, "vlan")?,
+        proto: w
+            .parse_with("vlanproto", VlanProto::parse, "802.1q or 802.1ad")?
+            .unwrap_or_default(),
+    })
 }

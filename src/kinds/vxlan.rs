@@ -1,7 +1,7 @@
 //! vxlan: an Ethernet segment tunnelled over UDP, optionally bound to an underlay device.
 
-use super::{native_or_recreate, no_link, Keyword, KindDesc};
-use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef};
+use super::{native_or_recreate, no_link, Keyword, KindDesc, Words};
+use crate::model::{IfName, KindInfo, KindName, KindSpec, LinkRef, VxlanParams};
 
 pub(super) static DESC: KindDesc = KindDesc {
     kind: KindName::Vxlan,
@@ -53,6 +53,7 @@ pub(super) static DESC: KindDesc = KindDesc {
     lower,
     set_lower_name,
     parent,
+    from_words,
 };
 
 fn validate(s: &KindSpec) -> Result<(), String> {
@@ -93,4 +94,16 @@ fn parent(s: &KindSpec) -> Option<IfName> {
         KindSpec::Vxlan(p) => p.dev,
         _ => None,
     }
+}
+
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    Ok(KindSpec::Vxlan(Box::new(VxlanParams {
+        vni: w.need(w.parse("vxlanid")?, "vxlanid")?,
+        dev: w.name("vxlandev")?,
+        local: w.parse("vxlanlocal")?,
+        remote: w.parse("vxlanremote")?,
+        group: w.parse("vxlangroup")?,
+        port: w.parse("vxlanport")?,
+        parent: None,
+    })))
 }
