@@ -67,6 +67,19 @@ fn spec_of(k: &KindInfo) -> Option<KindSpec> {
     }
 }
 
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    Ok(KindSpec::Bond {
+        mode: w
+            .parse_with(
+                "laggproto",
+                GroupMode::parse,
+                "failover, lacp, roundrobin or loadbalance",
+            )?
+            .unwrap_or_default(),
+        miimon: w.parse("miimon")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,17 +116,4 @@ mod tests {
         })
         .is_err());
     }
-}
-
-fn from_words(w: &Words) -> Result<KindSpec, String> {
-    Ok(KindSpec::Bond {
-        mode: w
-            .parse_with(
-                "laggproto",
-                GroupMode::parse,
-                "failover, lacp, roundrobin or loadbalance",
-            )?
-            .unwrap_or_default(),
-        miimon: w.parse("miimon")?,
-    })
 }

@@ -82,6 +82,16 @@ fn parent(s: &KindSpec) -> Option<IfName> {
     }
 }
 
+fn from_words(w: &Words) -> Result<KindSpec, String> {
+    Ok(KindSpec::Vlan {
+        parent: w.need(w.name("vlandev")?, "vlandev")?,
+        id: w.need(w.parse("vlan")?, "vlan")?,
+        proto: w
+            .parse_with("vlanproto", VlanProto::parse, "802.1q or 802.1ad")?
+            .unwrap_or_default(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{IfName, KindSpec, VlanProto};
@@ -98,14 +108,4 @@ mod tests {
         assert!(v(0).validate("create", "x").is_err());
         assert!(v(4095).validate("create", "x").is_err());
     }
-}
-
-fn from_words(w: &Words) -> Result<KindSpec, String> {
-    Ok(KindSpec::Vlan {
-        parent: w.need(w.name("vlandev")?, "vlandev")?,
-        id: w.need(w.parse("vlan")?, "vlan")?,
-        proto: w
-            .parse_with("vlanproto", VlanProto::parse, "802.1q or 802.1ad")?
-            .unwrap_or_default(),
-    })
 }
