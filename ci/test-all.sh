@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of ifclone, as root on a fresh Debian 12 machine: lint, the host suite on the real
-# kernel, a leftover check, the VM suite (vlan/bond/dummy in a qemu guest), the qemu guest booted
-# on ifclone's taps, the FreeBSD type-check and lint. Exits non-zero on the first failure.
+# kernel, the C library installed and run from C, a leftover check, the VM suite (vlan/bond/dummy
+# in a qemu guest), the qemu guest booted on ifclone's taps, the FreeBSD type-check and lint. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # rustup's toolchain, not the Debian cargo-web that ci/freebsd-check.sh installs in /usr/bin.
@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "host suite (real kernel, root)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+step "the C library (installed, built with cc through pkg-config, run; and under ASan)"
+bash ci/ffi.sh
 
 step "leftover check"
 bash ci/leftovers.sh

@@ -321,6 +321,19 @@ ifclone_result ifclone_created_take_fds(ifclone_created *created,
                                         size_t *out_n);
 
 /**
+ * Opens `queues` fds of an existing macvtap's `/dev/tapN` (one per queue) into `out_fds`
+ * (room for `cap`); on success `out_fds[0..*out_n]` are the caller's, to close. Other kinds
+ * hand out their fds only when they are created (`IFCLONE_RESULT_UNSUPPORTED`); nothing is
+ * handed over on failure.
+ */
+ifclone_result ifclone_stack_open_fds(const ifclone_stack *stack,
+                                      const char *name,
+                                      uint16_t queues,
+                                      int32_t *out_fds,
+                                      size_t cap,
+                                      size_t *out_n);
+
+/**
  * Frees a create result and closes the fds it still holds (NULL is ignored). The interface
  * stays (unless it was a non-persistent tap whose last fd this closes).
  */

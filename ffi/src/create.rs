@@ -219,6 +219,41 @@ pub extern "C" fn ifclone_created_take_fds(
     })
 }
 
+/// Opens `queues` fds of an existing macvtap's `/dev/tapN` (one per queue) into `out_fds`
+/// (room for `cap`); on success `out_fds[0..*out_n]` are the caller's, to close. Other kinds
+/// hand out their fds only when they are created (`IFCLONE_RESULT_UNSUPPORTED`); nothing is
+/// handed over on failure.
+#[no_mangle]
+pub extern "C" fn ifclone_stack_open_fds(
+    stack: *const ifclone_stack,
+    name: *const c_char,
+    queues: u16,
+    out_fds: *mut i32,
+    cap: usize,
+    out_n: *mut usize,
+) -> ifclone_result {
+    call(|| {
+        let s = handle(stack, "stack")?;
+        let name = text(name, "name")?;
+        let buf = OutBuf::new(out_fds, cap, "out_fds")?;
+        let out_n = Out::new(out_n, "out_n")?;
+        if usize::from(queues) > buf.cap() {
+            return Err(crate::error::LastError::simple(
+                ifclone_result::BufferTooSmall,
+                format!("{queues} fds do not fit in a buffer of {}", buf.cap()),
+            ));
+        }
+        let raw: Vec<i32> =
+            s.s.open_fds(name, queues)?
+                .into_iter()
+                .map(|q| OwnedFd::from(q).into_raw_fd())
+                .collect();
+        buf.write(&raw);
+        out_n.write(raw.len());
+        Ok(())
+    })
+}
+
 /// Frees a create result and closes the fds it still holds (NULL is ignored). The interface
 /// stays (unless it was a non-persistent tap whose last fd this closes).
 #[no_mangle]
