@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "ci/ffi.sh must run as root (it creates network namespaces)" >&2; exit 1; }
-command -v pkg-config >/dev/null || {
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pkg-config; }
+bash ci/install-deps.sh
 
 work=$(mktemp -d /tmp/ifclone-ffi.XXXXXX)
 tag=f$(($$ % 100000))

@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
+# The C library's tests build C programs through pkg-config (ci/ffi.sh).
+command -v pkg-config >/dev/null || need+=(pkg-config)
 if ((${#need[@]})); then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}"
