@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The C library as a C programmer gets it, as root on Linux: ffi/install.sh installs it into a
-# scratch prefix; ifc-mini (ffi/examples) and the bad-input test (ffi/tests/c) are built with the
-# system C compiler through pkg-config against that installed copy (-Wall -Wextra -Werror), run,
-# and ifc-mini's work is checked with `ip`; both run again under AddressSanitizer (with leak
-# detection), and ifc-mini once more linked statically (pkg-config --static). The header check
+# scratch prefix; ifc-mini (ffi/examples) and the bad-input and lifecycle tests (ffi/tests/c)
+# are built with the system C compiler through pkg-config against that installed copy (-Wall
+# -Wextra -Werror), run, and ifc-mini's work is checked with `ip`; all three run again under
+# AddressSanitizer (with leak detection), and ifc-mini once more linked statically. The header check
 # (ffi/tests/header.rs) runs in the host suite. Cleans up even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ base=icm$tag
 cleanup() {
   ip netns del "$stack" 2>/dev/null || true
   ip netns del "ifc-bad-$tag" 2>/dev/null || true
+  ip netns del "ifc-life-$tag" 2>/dev/null || true
   for l in "${base}a" "icb${tag}a" "icb${tag}b" "icb${tag}t"; do ip link del "$l" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -49,12 +50,18 @@ echo "--- bad input from C"
 cc "${flags[@]}" ffi/tests/c/bad-input.c "${pc[@]}" -o "$work/bad-input"
 "$work/bad-input" "$tag"
 
+echo "--- a manager's life cycle from C: watch, vmove_many, supervisor, endpoint, recover"
+cc "${flags[@]}" ffi/tests/c/lifecycle.c "${pc[@]}" -o "$work/lifecycle"
+"$work/lifecycle" "$tag"
+
 echo "--- under AddressSanitizer (leaks included)"
 asan=(-fsanitize=address -fno-omit-frame-pointer -g)
 cc "${flags[@]}" "${asan[@]}" ffi/examples/ifc-mini.c "${pc[@]}" -o "$work/ifc-mini-asan"
 cc "${flags[@]}" "${asan[@]}" ffi/tests/c/bad-input.c "${pc[@]}" -o "$work/bad-input-asan"
+cc "${flags[@]}" "${asan[@]}" ffi/tests/c/lifecycle.c "${pc[@]}" -o "$work/lifecycle-asan"
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 "$work/ifc-mini-asan" "$stack" "$base"
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 "$work/bad-input-asan" "$tag"
+ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 "$work/lifecycle-asan" "$tag"
 
 echo "--- ifc-mini linked statically against libifclone.a"
 # The archive by its path (a plain -lifclone would pick the .so), then what it needs.

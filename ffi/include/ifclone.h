@@ -164,6 +164,12 @@ typedef enum {
 typedef struct ifclone_created ifclone_created;
 
 /**
+ * An attached endpoint. `ifclone_endpoint_detach` removes what was made;
+ * `ifclone_endpoint_free` alone leaves it (a hypervisor may still use it).
+ */
+typedef struct ifclone_endpoint ifclone_endpoint;
+
+/**
  * One event. Free with `ifclone_event_free`.
  */
 typedef struct ifclone_event ifclone_event;
@@ -228,6 +234,18 @@ typedef struct ifclone_stack_list ifclone_stack_list;
  * A list of strings (kinds, addresses). Free with `ifclone_strings_free`.
  */
 typedef struct ifclone_strings ifclone_strings;
+
+/**
+ * One step of a supervised dependent. Free with `ifclone_supervised_free`, which closes the
+ * fds not taken.
+ */
+typedef struct ifclone_supervised ifclone_supervised;
+
+/**
+ * A supervisor. `ifclone_supervisor_stop` destroys the dependent; `ifclone_supervisor_free`
+ * alone leaves it as it is (for a consumer still using it).
+ */
+typedef struct ifclone_supervisor ifclone_supervisor;
 
 /**
  * How a tap for a hypervisor is made (`ifclone_stack_create_tap`). Free with
@@ -371,6 +389,53 @@ ifclone_result ifclone_stack_create_tap(const ifclone_stack *stack,
                                         const ifclone_params *params,
                                         const ifclone_tap_options *opts,
                                         ifclone_created **out);
+
+/**
+ * Attaches endpoint `index` of `json` (an endpoint list in the stored format:
+ * `{"format":"ifclone-endpoints","version":1,"endpoints":[…]}`) in `stack`: one transaction,
+ * everything checked first, a failure half-way removes what was made. A damaged document is
+ * `IFCLONE_RESULT_CORRUPT` with the line and column; an index past the list `NOT_FOUND`.
+ */
+ifclone_result ifclone_endpoint_attach(const ifclone_stack *stack,
+                                       const char *json,
+                                       size_t index,
+                                       ifclone_endpoint **out);
+
+/**
+ * How many tap queue fds and vhost-net fds the endpoint still holds.
+ */
+size_t ifclone_endpoint_fd_count(const ifclone_endpoint *ep, bool vhost);
+
+/**
+ * Hands the tap queue fds (`vhost` false) or the vhost-net fds (`vhost` true) over, in queue
+ * order, as `ifclone_created_take_fds` does: the caller owns them and closes them.
+ */
+ifclone_result ifclone_endpoint_take_fds(ifclone_endpoint *ep,
+                                         bool vhost,
+                                         int32_t *out_fds,
+                                         size_t cap,
+                                         size_t *out_n);
+
+/**
+ * QEMU's `-netdev` value for the fds as attach opened them, with id `net0`
+ * (`tap,id=net0,fds=7:8,vhost=on,vhostfds=9:10`); "" for a vhost-user endpoint. The numbers
+ * are this process's: a hypervisor started by fork+exec must inherit them (clear FD_CLOEXEC in
+ * the child).
+ */
+const char *ifclone_endpoint_qemu_netdev(const ifclone_endpoint *ep);
+
+/**
+ * Removes what attach made, latest first (the fds still held are closed first). Something
+ * already gone is not an error; every step is tried and the first failure returned. The handle
+ * stays to be freed.
+ */
+ifclone_result ifclone_endpoint_detach(ifclone_endpoint *ep);
+
+/**
+ * Frees the handle and closes the fds it still holds (NULL is ignored); an endpoint not
+ * detached stays.
+ */
+void ifclone_endpoint_free(ifclone_endpoint *ep);
 
 /**
  * The class of this thread's last failure; `IFCLONE_RESULT_OK` when no call of this thread
@@ -712,6 +777,90 @@ void ifclone_stack_list_free(ifclone_stack_list *list);
  * `vlan`, `tap`, …).
  */
 ifclone_result ifclone_stack_cloners(const ifclone_stack *stack, ifclone_strings **out);
+
+/**
+ * Supervises a dependent described by `params` (kind `macvtap`, `macvlan` or `vlan`; `name`
+ * is the dependent's; its mode or vlan id, `ether` and `mtu` as when creating). The lower is
+ * matched by the parent keyword (`macvlandev` / `vlandev`) as a name and/or by `lower_mac`
+ * (6 bytes, may be NULL): every part given must match; at least one is needed. `queues` is a
+ * macvtap's number of fds per generation (0 means 1). `into` (may be NULL) places a macvtap or
+ * macvlan in another stack. A dependent left by an earlier run on the same lower is taken
+ * over; any other interface of its name is `IFCLONE_RESULT_EXISTS`.
+ */
+ifclone_result ifclone_supervisor_start(const ifclone_stack *stack,
+                                        const ifclone_params *params,
+                                        const uint8_t *lower_mac,
+                                        uint16_t queues,
+                                        const ifclone_stack *into,
+                                        ifclone_supervisor **out);
+
+/**
+ * A descriptor that polls readable when a step may be ready; then call
+ * `ifclone_supervisor_next` with timeout 0 until it gives none. Owned by the supervisor: do
+ * not close it. -1 on failure.
+ */
+int ifclone_supervisor_fd(ifclone_supervisor *sup);
+
+/**
+ * The generation alive now (0: none yet, or the supervisor was stopped).
+ */
+uint64_t ifclone_supervisor_generation(const ifclone_supervisor *sup);
+
+/**
+ * The next step, waiting up to `timeout_ms` (negative: for ever). `*out` is the step (free it
+ * with `ifclone_supervised_free`), or NULL when the time passed without one.
+ */
+ifclone_result ifclone_supervisor_next(ifclone_supervisor *sup,
+                                       int timeout_ms,
+                                       ifclone_supervised **out);
+
+/**
+ * Stops supervising and destroys the dependent; the handle stays to be freed.
+ */
+ifclone_result ifclone_supervisor_stop(ifclone_supervisor *sup);
+
+/**
+ * Frees the supervisor (NULL is ignored); a dependent not stopped stays as it is.
+ */
+void ifclone_supervisor_free(ifclone_supervisor *sup);
+
+/**
+ * `waiting` (no lower matches; the detail says what is awaited), `created` (a new generation),
+ * `lost` (a generation is gone; the detail says why), `failed` (making the next generation
+ * failed; the detail is the kernel's reason; it is tried again when the lower changes).
+ */
+const char *ifclone_supervised_type(const ifclone_supervised *s);
+
+/**
+ * The generation created or lost (0 for the other types).
+ */
+uint64_t ifclone_supervised_generation(const ifclone_supervised *s);
+
+/**
+ * `created`: the dependent (borrowed); NULL otherwise.
+ */
+const ifclone_iface *ifclone_supervised_iface(const ifclone_supervised *s);
+
+/**
+ * `created`: the lower it sits on (borrowed); NULL otherwise.
+ */
+const ifclone_iface *ifclone_supervised_lower(const ifclone_supervised *s);
+
+/**
+ * The step's detail (see `ifclone_supervised_type`), or NULL.
+ */
+const char *ifclone_supervised_detail(const ifclone_supervised *s);
+
+/**
+ * `created` of a macvtap: hands its queue fds over, as `ifclone_created_take_fds` does (each
+ * checked to serve this generation's device).
+ */
+ifclone_result ifclone_supervised_take_fds(ifclone_supervised *s,
+                                           int32_t *out_fds,
+                                           size_t cap,
+                                           size_t *out_n);
+
+void ifclone_supervised_free(ifclone_supervised *s);
 
 ifclone_result ifclone_move_options_new(ifclone_move_options **out);
 

@@ -12,15 +12,16 @@ use crate::boundary::{
     call, free, give, handle, handle_mut, opt_handle, opt_text, text, value, Handle, Out, OutBuf,
     Res,
 };
+use crate::error::LastError;
 use crate::iface::{ifclone_iface, Lent};
 use crate::ifclone_result;
 use crate::stack::ifclone_stack;
 
 /// What to create: a kind and its parameters. Free with `ifclone_params_free`.
 pub struct ifclone_params {
-    kind: KindParams,
-    name: Option<IfName>,
-    change: Change,
+    pub(crate) kind: KindParams,
+    pub(crate) name: Option<IfName>,
+    pub(crate) change: Change,
 }
 
 impl Handle for ifclone_params {
@@ -202,21 +203,22 @@ pub extern "C" fn ifclone_created_take_fds(
         let c = handle_mut(created, "created")?;
         let buf = OutBuf::new(out_fds, cap, "out_fds")?;
         let out_n = Out::new(out_n, "out_n")?;
-        if c.fds.len() > buf.cap() {
-            return Err(crate::error::LastError::simple(
-                ifclone_result::BufferTooSmall,
-                format!(
-                    "{} fds do not fit in a buffer of {}",
-                    c.fds.len(),
-                    buf.cap()
-                ),
-            ));
-        }
-        let raw: Vec<i32> = c.fds.drain(..).map(IntoRawFd::into_raw_fd).collect();
-        buf.write(&raw);
-        out_n.write(raw.len());
-        Ok(())
+        take(&mut c.fds, buf, out_n)
     })
+}
+
+/// Moves `fds` into the caller's buffer, or refuses (nothing moved) when they do not fit.
+pub(crate) fn take(fds: &mut Vec<OwnedFd>, buf: OutBuf<i32>, out_n: Out<usize>) -> Res {
+    if fds.len() > buf.cap() {
+        return Err(LastError::simple(
+            ifclone_result::BufferTooSmall,
+            format!("{} fds do not fit in a buffer of {}", fds.len(), buf.cap()),
+        ));
+    }
+    let raw: Vec<i32> = fds.drain(..).map(IntoRawFd::into_raw_fd).collect();
+    buf.write(&raw);
+    out_n.write(raw.len());
+    Ok(())
 }
 
 /// Opens `queues` fds of an existing macvtap's `/dev/tapN` (one per queue) into `out_fds`

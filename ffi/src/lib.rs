@@ -29,9 +29,11 @@
 
 mod boundary;
 pub mod create;
+pub mod endpoint;
 pub mod error;
 pub mod iface;
 pub mod stack;
+pub mod supervise;
 pub mod vmove;
 pub mod watch;
 

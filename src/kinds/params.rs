@@ -51,6 +51,14 @@ impl KindParams {
         Ok(())
     }
 
+    /// The value given for `word`, if any.
+    pub fn get(&self, word: &str) -> Option<&str> {
+        self.words
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The spec these words make, checked by the kind ([`KindSpec::validate`]): a missing
     /// required word or a bad value is [`Error::InvalidArgument`] saying which.
     pub fn spec(&self) -> Result<KindSpec> {
