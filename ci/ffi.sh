@@ -71,4 +71,6 @@ cc "${flags[@]}" ffi/examples/ifc-mini.c $(pkg-config --cflags ifclone) \
   -o "$work/ifc-mini-static"
 ! readelf -d "$work/ifc-mini-static" | grep -q libifclone
 "$work/ifc-mini-static" "$stack" "$base"
+echo "--- the C bench builds (it is run by hand: README, Benchmarks)"
+cc "${flags[@]}" -O2 ffi/examples/bench-ffi.c "${pc[@]}" -o "$work/bench-ffi"
 echo "C library checks passed"
