@@ -617,31 +617,33 @@ ifclone_result ifclone_stack_set_up(const ifclone_stack *stack, const char *name
 
 /**
  * Renames an interface. Linux refuses to rename an interface that is up
- * (`IFCLONE_RESULT_BUSY`); `ifclone_stack_rename_live` takes it down for the rename.
+ * (`IFCLONE_RESULT_BUSY`) before 6.2; `ifclone_stack_rename_live` takes it down for the rename
+ * where the kernel needs that.
  */
 ifclone_result ifclone_stack_rename(const ifclone_stack *stack,
                                     const char *name,
                                     const char *new_name);
 
 /**
- * Renames an interface even when it is up (Linux: down for the rename, up again after).
+ * Renames an interface even when it is up (on a kernel that refuses that: down for the
+ * rename, up again after, the old name and state put back if a step fails).
  */
 ifclone_result ifclone_stack_rename_live(const ifclone_stack *stack,
                                          const char *name,
                                          const char *new_name);
 
 /**
- * Makes `port` a port of the bridge or lagg `master`.
+ * Makes `port` a port of the bridge or lagg `name`.
  */
 ifclone_result ifclone_stack_add_port(const ifclone_stack *stack,
-                                      const char *master,
+                                      const char *name,
                                       const char *port);
 
 /**
- * Takes `port` out of the bridge or lagg `master`.
+ * Takes `port` out of the bridge or lagg `name`.
  */
 ifclone_result ifclone_stack_del_port(const ifclone_stack *stack,
-                                      const char *master,
+                                      const char *name,
                                       const char *port);
 
 /**

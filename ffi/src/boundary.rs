@@ -92,30 +92,34 @@ pub(crate) fn opt_text<'a>(p: *const c_char, arg: &str) -> Res<Option<&'a str>> 
     }
 }
 
-/// An array of `n` C strings (each checked as [`text`]); NULL is fine when `n` is 0.
-pub(crate) fn texts<'a>(p: *const *const c_char, n: usize, arg: &str) -> Res<Vec<&'a str>> {
+/// An array argument of `n` elements; NULL is fine when `n` is 0.
+fn slice<'a, T>(p: *const T, n: usize, arg: &str) -> Res<&'a [T]> {
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(&[]);
     }
     if p.is_null() {
         return Err(null(arg));
     }
-    // SAFETY: the contract: a non-NULL array argument points to `n` initialised elements that
-    // stay valid for the duration of the call.
-    let ptrs = unsafe { std::slice::from_raw_parts(p, n) };
-    ptrs.iter()
+    // SAFETY: the contract (ifclone.h): a non-NULL array argument points to `n` initialised
+    // elements (a MAC: 6 bytes) that stay valid and unchanged for the duration of the call.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// An array of `n` C strings, each checked as [`text`].
+pub(crate) fn texts<'a>(p: *const *const c_char, n: usize, arg: &str) -> Res<Vec<&'a str>> {
+    slice(p, n, arg)?
+        .iter()
         .enumerate()
         .map(|(i, s)| text(*s, &format!("{arg}[{i}]")))
         .collect()
 }
 
-/// `n` bytes the caller passed (a MAC address).
+/// `n` bytes the caller passed (a MAC address); never NULL.
 pub(crate) fn bytes<'a>(p: *const u8, n: usize, arg: &str) -> Res<&'a [u8]> {
     if p.is_null() {
         return Err(null(arg));
     }
-    // SAFETY: the contract: a byte-array argument points to the documented number of bytes.
-    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+    slice(p, n, arg)
 }
 
 pub(crate) fn null(arg: &str) -> LastError {
@@ -214,17 +218,10 @@ fn borrowed<T: Handle>(arg: &str) -> LastError {
     )
 }
 
-/// An array of `n` handles.
+/// An array of `n` handles, each checked as [`handle`].
 pub(crate) fn handles<'a, T: Handle>(p: *const *const T, n: usize, arg: &str) -> Res<Vec<&'a T>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if p.is_null() {
-        return Err(null(arg));
-    }
-    // SAFETY: the contract for array arguments, as in `texts`.
-    let ptrs = unsafe { std::slice::from_raw_parts(p, n) };
-    ptrs.iter()
+    slice(p, n, arg)?
+        .iter()
         .enumerate()
         .map(|(i, h)| handle(*h, &format!("{arg}[{i}]")))
         .collect()

@@ -6,7 +6,7 @@ use ifclone::{IfAddr, Interface, LinkStack, Mac};
 
 use crate::boundary::{
     bytes, call, cstring, free, give, handle, lend, ptr, text, texts, unlend, value, Handle, Out,
-    OutBuf,
+    OutBuf, Res,
 };
 use crate::stack::ifclone_stack;
 use crate::{ifclone_result, ifclone_strings};
@@ -65,7 +65,7 @@ impl Drop for Lent {
     }
 }
 
-fn iface<'a>(i: *const ifclone_iface) -> crate::boundary::Res<&'a ifclone_iface> {
+fn iface<'a>(i: *const ifclone_iface) -> Res<&'a ifclone_iface> {
     handle(i, "iface")
 }
 
@@ -243,6 +243,18 @@ pub extern "C" fn ifclone_iface_list_free(list: *mut ifclone_iface_list) {
     free(list)
 }
 
+/// One change to the interface `name` of `stack`: the arguments checked, then `f`.
+fn on_iface(
+    stack: *const ifclone_stack,
+    name: *const c_char,
+    f: impl FnOnce(&ifclone::Stack, &str) -> Res,
+) -> ifclone_result {
+    call(|| {
+        let s = handle(stack, "stack")?;
+        f(&s.s, text(name, "name")?)
+    })
+}
+
 /// Sets an interface's MTU.
 #[no_mangle]
 pub extern "C" fn ifclone_stack_set_mtu(
@@ -250,10 +262,7 @@ pub extern "C" fn ifclone_stack_set_mtu(
     name: *const c_char,
     mtu: u32,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        Ok(s.s.set_mtu(text(name, "name")?, mtu)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.set_mtu(n, mtu)?))
 }
 
 /// Sets an interface's MAC address (`mac`: 6 bytes).
@@ -263,11 +272,9 @@ pub extern "C" fn ifclone_stack_set_mac(
     name: *const c_char,
     mac: *const u8,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
+    on_iface(stack, name, |s, n| {
         let b: [u8; 6] = bytes(mac, 6, "mac")?.try_into().expect("6 bytes");
-        Ok(s.s.set_mac(name, Mac(b))?)
+        Ok(s.set_mac(n, Mac(b))?)
     })
 }
 
@@ -278,10 +285,8 @@ pub extern "C" fn ifclone_stack_set_description(
     name: *const c_char,
     description: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
-        Ok(s.s.set_description(name, text(description, "description")?)?)
+    on_iface(stack, name, |s, n| {
+        Ok(s.set_description(n, text(description, "description")?)?)
     })
 }
 
@@ -292,70 +297,57 @@ pub extern "C" fn ifclone_stack_set_up(
     name: *const c_char,
     up: bool,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        Ok(s.s.set_up(text(name, "name")?, up)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.set_up(n, up)?))
 }
 
 /// Renames an interface. Linux refuses to rename an interface that is up
-/// (`IFCLONE_RESULT_BUSY`); `ifclone_stack_rename_live` takes it down for the rename.
+/// (`IFCLONE_RESULT_BUSY`) before 6.2; `ifclone_stack_rename_live` takes it down for the rename
+/// where the kernel needs that.
 #[no_mangle]
 pub extern "C" fn ifclone_stack_rename(
     stack: *const ifclone_stack,
     name: *const c_char,
     new_name: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
-        Ok(s.s.rename(name, text(new_name, "new_name")?)?)
+    on_iface(stack, name, |s, n| {
+        Ok(s.rename(n, text(new_name, "new_name")?)?)
     })
 }
 
-/// Renames an interface even when it is up (Linux: down for the rename, up again after).
+/// Renames an interface even when it is up (on a kernel that refuses that: down for the
+/// rename, up again after, the old name and state put back if a step fails).
 #[no_mangle]
 pub extern "C" fn ifclone_stack_rename_live(
     stack: *const ifclone_stack,
     name: *const c_char,
     new_name: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
-        Ok(s.s.rename_live(name, text(new_name, "new_name")?)?)
+    on_iface(stack, name, |s, n| {
+        Ok(s.rename_live(n, text(new_name, "new_name")?)?)
     })
 }
 
-/// Makes `port` a port of the bridge or lagg `master`.
+/// Makes `port` a port of the bridge or lagg `name`.
 #[no_mangle]
 pub extern "C" fn ifclone_stack_add_port(
     stack: *const ifclone_stack,
-    master: *const c_char,
+    name: *const c_char,
     port: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let master = text(master, "master")?;
-        Ok(s.s.add_port(master, text(port, "port")?)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.add_port(n, text(port, "port")?)?))
 }
 
-/// Takes `port` out of the bridge or lagg `master`.
+/// Takes `port` out of the bridge or lagg `name`.
 #[no_mangle]
 pub extern "C" fn ifclone_stack_del_port(
     stack: *const ifclone_stack,
-    master: *const c_char,
+    name: *const c_char,
     port: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let master = text(master, "master")?;
-        Ok(s.s.del_port(master, text(port, "port")?)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.del_port(n, text(port, "port")?)?))
 }
 
-fn addr(a: *const c_char) -> crate::boundary::Res<IfAddr> {
+fn addr(a: *const c_char) -> Res<IfAddr> {
     Ok(text(a, "address")?.parse::<IfAddr>()?)
 }
 
@@ -366,11 +358,7 @@ pub extern "C" fn ifclone_stack_add_address(
     name: *const c_char,
     address: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
-        Ok(s.s.add_address(name, addr(address)?)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.add_address(n, addr(address)?)?))
 }
 
 /// Removes an address, `"ADDR/PREFIX"`.
@@ -380,11 +368,7 @@ pub extern "C" fn ifclone_stack_del_address(
     name: *const c_char,
     address: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        let name = text(name, "name")?;
-        Ok(s.s.del_address(name, addr(address)?)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.del_address(n, addr(address)?)?))
 }
 
 /// An interface's addresses, each `"ADDR/PREFIX"`.
@@ -410,10 +394,7 @@ pub extern "C" fn ifclone_stack_destroy(
     stack: *const ifclone_stack,
     name: *const c_char,
 ) -> ifclone_result {
-    call(|| {
-        let s = handle(stack, "stack")?;
-        Ok(s.s.destroy(text(name, "name")?)?)
-    })
+    on_iface(stack, name, |s, n| Ok(s.destroy(n)?))
 }
 
 /// Destroys `n` interfaces at once through the kernel's bulk path. Checked first, from one
