@@ -64,8 +64,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Change, CreateRequest, Created, IfAddr, IfName, IfSel, Interface, KindName, Mac, Queues,
-    StackInfo, StackSel, TapOptions,
+    Change, CreateRequest, Created, IfAddr, IfName, IfRoute, IfSel, Interface, KindName, Mac,
+    Queues, StackInfo, StackSel, TapOptions,
 };
 
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -432,6 +432,12 @@ pub trait Addresses: Links {
     fn del_address(&self, stack: &Self::Stack, index: u32, addr: IfAddr) -> Result<()> {
         let _ = (stack, index, addr);
         Err(missing(self.os(), "del address"))
+    }
+    /// Adds a route through the interface at `index` to the stack's main table. `Exists` when
+    /// the table has that route already.
+    fn add_route(&self, stack: &Self::Stack, index: u32, route: &IfRoute) -> Result<()> {
+        let _ = (stack, index, route);
+        Err(missing(self.os(), "add route"))
     }
 }
 

@@ -676,6 +676,29 @@ impl FromStr for IfAddr {
     }
 }
 
+/// A route through one interface: the destination network, the next hop (none: the
+/// destination is on the link), and the metric (none: the kernel's default). In the stack's
+/// main table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IfRoute {
+    pub dst: IfAddr,
+    pub gateway: Option<std::net::IpAddr>,
+    pub metric: Option<u32>,
+}
+
+impl fmt::Display for IfRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.dst)?;
+        if let Some(g) = self.gateway {
+            write!(f, " via {g}")?;
+        }
+        if let Some(m) = self.metric {
+            write!(f, " metric {m}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Selects an interface inside one stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IfSel {

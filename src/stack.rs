@@ -564,6 +564,15 @@ impl Stack {
         self.sys().del_address(&self.h, i.index, addr)
     }
 
+    /// Adds a route through an interface (the main table): what a container's network set-up
+    /// puts beside its addresses (a default route via the gateway).
+    pub fn add_route(&self, name: &str, route: IfRoute) -> Result<()> {
+        let i = self.interface(name)?;
+        self.sys()
+            .add_route(&self.h, i.index, &route)
+            .map_err(|e| e.in_stack(self.name()))
+    }
+
     /// The stack an interface's peer or parent ([`Interface::link`]) lives in, seen from this
     /// stack (the one the interface was listed in): this stack for [`LinkStack::Same`]; for
     /// [`LinkStack::Other`], the host or the named stack the kernel's id refers to. `None` when

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ifclone::{Change, CreateRequest, IfAddr, IfName, KindSpec, Mac};
+use ifclone::{Change, CreateRequest, IfAddr, IfName, IfRoute, KindSpec, Mac};
 
 fn n(s: &str) -> IfName {
     IfName::new(s).unwrap()
@@ -506,6 +506,43 @@ fn addresses_v4_and_v6() {
         os_addrs(&g, "pa")
     );
     assert!(g.addresses("pa").expect("addresses").is_empty());
+}
+
+#[test]
+fn routes_through_an_interface_as_ip_shows_them() {
+    let g = stack_with_pair("route");
+    g.set_up("pa", true).expect("up");
+    g.add_address("pa", "192.0.2.1/24".parse().unwrap())
+        .expect("address");
+    let default = IfRoute {
+        dst: "0.0.0.0/0".parse().unwrap(),
+        gateway: Some("192.0.2.254".parse().unwrap()),
+        metric: None,
+    };
+    let onlink = IfRoute {
+        dst: "198.51.100.0/24".parse().unwrap(),
+        gateway: None,
+        metric: Some(50),
+    };
+    g.add_route("pa", default).expect("default route");
+    g.add_route("pa", onlink).expect("on-link route");
+    let out = std::process::Command::new("ip")
+        .args(["-n", g.name(), "-4", "route", "show"])
+        .output()
+        .expect("ip route");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("default via 192.0.2.254 dev pa"), "{shown}");
+    assert!(
+        shown.contains("198.51.100.0/24 dev pa") && shown.contains("metric 50"),
+        "{shown}"
+    );
+    let e = expect_err(g.add_route("pa", default), "Exists", "the same route twice");
+    assert_msg_has(&e, &["add route", "via 192.0.2.254", g.name()]);
+    expect_err(
+        g.add_route("nosuch0", onlink),
+        "NotFound",
+        "a route via no interface",
+    );
 }
 
 #[test]

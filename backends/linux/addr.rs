@@ -1,14 +1,18 @@
-//! Interface addresses: RTM_GETADDR dump filtered by index, RTM_NEWADDR, RTM_DELADDR.
+//! Interface addresses (RTM_GETADDR dump filtered by index, RTM_NEWADDR, RTM_DELADDR) and the
+//! routes through an interface (RTM_NEWROUTE).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::kinds::nlas;
 use super::netlink::{Netlink, NlResult};
-use crate::model::IfAddr;
+use crate::model::{IfAddr, IfRoute};
 
 const RTM_NEWADDR: u16 = 20;
 const IFA_ADDRESS: u16 = 1;
@@ -109,4 +113,37 @@ pub fn add(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
 /// answers EADDRNOTAVAIL when the interface does not carry it.
 pub fn del(nl: &mut Netlink, index: u32, a: IfAddr) -> NlResult<()> {
     nl.ack(RouteNetlinkMessage::DelAddress(message(index, a)), 0)
+}
+
+/// Adds a route through interface `index` to the main table (RTM_NEWROUTE, NLM_F_EXCL: an
+/// existing route is EEXIST). Without a gateway the destination is on the link (scope link).
+pub fn add_route(nl: &mut Netlink, index: u32, r: &IfRoute) -> NlResult<()> {
+    let mut m = RouteMessage::default();
+    m.header.address_family = if r.dst.addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    m.header.destination_prefix_length = r.dst.prefix_len;
+    m.header.table = RouteHeader::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Boot;
+    m.header.kind = RouteType::Unicast;
+    m.header.scope = if r.gateway.is_some() {
+        RouteScope::Universe
+    } else {
+        RouteScope::Link
+    };
+    if r.dst.prefix_len > 0 {
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(r.dst.addr)));
+    }
+    if let Some(g) = r.gateway {
+        m.attributes
+            .push(RouteAttribute::Gateway(RouteAddress::from(g)));
+    }
+    m.attributes.push(RouteAttribute::Oif(index));
+    if let Some(p) = r.metric {
+        m.attributes.push(RouteAttribute::Priority(p));
+    }
+    nl.ack(RouteNetlinkMessage::NewRoute(m), NLM_F_CREATE | NLM_F_EXCL)
 }

@@ -1325,6 +1325,11 @@ impl Addresses for System {
             }
         })
     }
+
+    fn add_route(&self, s: &SysStack, index: u32, r: &IfRoute) -> Result<()> {
+        addr::add_route(&mut s.nl(), index, r)
+            .map_err(|e| kerr(e, "add route", format!("{r} dev #{index}"), s))
+    }
 }
 
 impl Moves for System {
