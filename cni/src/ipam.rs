@@ -1,0 +1,102 @@
+//! IPAM by delegation, as CNI specifies it: the configured IPAM plugin (`ipam.type`, found in
+//! CNI_PATH) is executed with the same environment and configuration; its ADD result's
+//! addresses and routes are then applied inside the container's stack.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rscni_plugin::error::Error;
+use rscni_plugin::types::{Args, CNIResult, NetConf};
+
+/// The IPAM plugin's binary in CNI_PATH.
+pub fn find(args: &Args, ty: &str) -> Result<PathBuf, Error> {
+    if ty.is_empty() || ty.contains('/') {
+        return Err(Error::InvalidNetworkConfig(format!(
+            "ipam type '{ty}' is not a plugin name"
+        )));
+    }
+    args.path()
+        .iter()
+        .map(|d| d.join(ty))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::InvalidNetworkConfig(format!(
+                "IPAM plugin '{ty}' not found in CNI_PATH ({})",
+                args.path()
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(":")
+            ))
+        })
+}
+
+/// Runs the IPAM plugin for `command` with `conf` on stdin. ADD gives its result.
+pub fn exec(
+    bin: &Path,
+    command: &str,
+    args: &Args,
+    conf: &NetConf,
+) -> Result<Option<CNIResult>, Error> {
+    let mut c = Command::new(bin);
+    c.env("CNI_COMMAND", command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(id) = args.container_id() {
+        c.env("CNI_CONTAINERID", id.as_ref() as &str);
+    }
+    if let Some(n) = args.netns() {
+        c.env("CNI_NETNS", n);
+    }
+    if let Some(i) = args.ifname() {
+        c.env("CNI_IFNAME", i.as_ref() as &str);
+    }
+    if let Some(a) = args.args() {
+        c.env("CNI_ARGS", a);
+    }
+    let path: Vec<String> = args
+        .path()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    c.env("CNI_PATH", path.join(":"));
+    let input = serde_json::to_vec(conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
+    let mut child = c
+        .spawn()
+        .map_err(|e| Error::IOFailure(format!("run IPAM plugin {}: {e}", bin.display())))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(&input)
+            .map_err(|e| Error::IOFailure(format!("IPAM plugin {}: {e}", bin.display())))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::IOFailure(format!("IPAM plugin {}: {e}", bin.display())))?;
+    if !out.status.success() {
+        // The plugin's own error object, passed on with its code.
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let code = v.get("code").and_then(|c| c.as_u64()).unwrap_or(999) as u32;
+        let msg = v
+            .get("msg")
+            .and_then(|m| m.as_str())
+            .unwrap_or("IPAM plugin failed");
+        let details = v
+            .get("details")
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| String::from_utf8_lossy(&out.stderr).trim().to_string());
+        return Err(Error::Custom(
+            code,
+            format!("IPAM plugin {}: {msg}", bin.display()),
+            details,
+        ));
+    }
+    if command != "ADD" {
+        return Ok(None);
+    }
+    serde_json::from_slice(&out.stdout).map(Some).map_err(|e| {
+        Error::FailedToDecode(format!("the result of IPAM plugin {}: {e}", bin.display()))
+    })
+}
