@@ -62,7 +62,9 @@ pub fn exec(
         .map(|p| p.display().to_string())
         .collect();
     c.env("CNI_PATH", path.join(":"));
-    let input = serde_json::to_vec(conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
+    let mut conf = conf.clone();
+    conf.cni_version = version_for(bin, &conf.cni_version)?;
+    let input = serde_json::to_vec(&conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
     let mut child = c
         .spawn()
         .map_err(|e| Error::IOFailure(format!("run IPAM plugin {}: {e}", bin.display())))?;
@@ -99,4 +101,49 @@ pub fn exec(
     serde_json::from_slice(&out.stdout).map(Some).map_err(|e| {
         Error::FailedToDecode(format!("the result of IPAM plugin {}: {e}", bin.display()))
     })
+}
+
+/// The version the IPAM plugin gets the configuration in: the network's own when the plugin
+/// supports it, else the newest it supports with the same result layout (1.0.0 and later:
+/// host-local of containernetworking-plugins 1.1 knows no 1.1.0). Asked with VERSION.
+fn version_for(bin: &Path, want: &str) -> Result<String, Error> {
+    let out = Command::new(bin)
+        .env("CNI_COMMAND", "VERSION")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            if let Some(mut i) = c.stdin.take() {
+                let _ = i.write_all(format!("{{\"cniVersion\":\"{want}\"}}").as_bytes());
+            }
+            c.wait_with_output()
+        })
+        .map_err(|e| Error::IOFailure(format!("run IPAM plugin {}: {e}", bin.display())))?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let have: Vec<&str> = v
+        .get("supportedVersions")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    if have.is_empty() || have.contains(&want) {
+        return Ok(want.to_string());
+    }
+    let num = |s: &str| -> Vec<u32> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let floor = if num(want) >= num("1.0.0") {
+        num("1.0.0")
+    } else {
+        num(want)
+    };
+    have.iter()
+        .filter(|h| num(h) >= floor && num(h) <= num(want))
+        .max_by_key(|h| num(h))
+        .map(|h| h.to_string())
+        .ok_or_else(|| {
+            Error::IncompatibleVersion(format!(
+                "IPAM plugin {} supports {} but not {want}",
+                bin.display(),
+                have.join(", ")
+            ))
+        })
 }

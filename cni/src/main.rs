@@ -564,10 +564,8 @@ fn teardown(host: &Stack, rec: &Record) -> Result<(), Error> {
         Mode::Vlan | Mode::Macvlan | Mode::Macvtap => {
             if let Some(ct) = &ct {
                 if let Some(i) = find(ct, rec.mark.as_deref(), rec.index, &rec.ifname)? {
-                    // Home first (the ledger forgets the loan), then destroyed there.
-                    let r = vmove::reclaim(ct, i.name.as_str(), &MoveOptions::default()).cni()?;
-                    host.destroy(r.name.map(|n| n.to_string()).unwrap_or_default().as_str())
-                        .cni()?;
+                    ct.destroy(i.name.as_str()).cni()?;
+                    forget_loan(ct, &i)?;
                 }
             }
         }
@@ -575,15 +573,22 @@ fn teardown(host: &Stack, rec: &Record) -> Result<(), Error> {
     Ok(())
 }
 
-/// epair: the container's end is a loan from the host; it goes home before the pair is
-/// destroyed there, so that the ledger keeps no record of it.
+/// epair: the container's end is a loan from the host, which the ledger forgets before the
+/// pair is destroyed in the host.
 fn destroy_loan_peer(ct: &Option<Stack>, rec: &Record) -> Result<(), Error> {
     if let Some(ct) = ct {
         if let Some(i) = find(ct, rec.mark.as_deref(), rec.index, &rec.ifname)? {
-            let key = ct.handle().key().cni()?;
-            ct.host_of().ledger().take(&key, &i).cni()?;
+            forget_loan(ct, &i)?;
         }
     }
+    Ok(())
+}
+
+/// Drops the ledger's record of a loan this plugin made and destroyed in the container (it is
+/// not coming home: it is gone).
+fn forget_loan(ct: &Stack, i: &Interface) -> Result<(), Error> {
+    let key = ct.handle().key().cni()?;
+    ct.host_of().ledger().take(&key, i).cni()?;
     Ok(())
 }
 
