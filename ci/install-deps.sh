@@ -8,6 +8,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 # The C library's tests build C programs through pkg-config (ci/ffi.sh).
 command -v pkg-config >/dev/null || need+=(pkg-config)
+# The CNI plugin's tests delegate IPAM to the reference host-local plugin.
+[ -x /usr/lib/cni/host-local ] || need+=(containernetworking-plugins)
 if ((${#need[@]})); then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}"

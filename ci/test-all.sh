@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of ifclone, as root on a fresh Debian 12 machine: lint, the host suite on the real
-# kernel, the C library installed and run from C, a leftover check, the VM suite (vlan/bond/dummy
-# in a qemu guest), the qemu guest booted on ifclone's taps, the FreeBSD type-check and lint. Exits non-zero on the first failure.
+# kernel, the C library installed and run from C, the CNI plugin under podman, a leftover check,
+# the VM suite (vlan/bond/dummy in a qemu guest), the qemu guest booted on ifclone's taps, the
+# FreeBSD type-check and lint. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # rustup's toolchain, not the Debian cargo-web that ci/freebsd-check.sh installs in /usr/bin.
@@ -23,6 +24,9 @@ cargo test --workspace --doc
 
 step "the C library (installed, built with cc through pkg-config, run; and under ASan)"
 bash ci/ffi.sh
+
+step "the CNI plugin under a real engine (podman, CNI backend)"
+bash ci/cni-e2e.sh
 
 step "leftover check"
 bash ci/leftovers.sh
