@@ -387,3 +387,86 @@ fn status_and_version() {
     let (rc, out) = w.run_raw("STATUS", &bad.to_string(), "", "", "");
     assert_eq!((rc, out["code"].as_u64()), (1, Some(50)), "{out}");
 }
+
+#[test]
+fn a_del_after_an_add_that_died_half_way_finds_what_it_made() {
+    let mut w = World::new("crash");
+    let host = w.name("h");
+    let conf = w.conf(json!({"mode": "epair", "hostName": host}));
+    assert_eq!(w.run("ADD", &conf, "c1", "eth0").0, 0);
+    // The ADD as a crash leaves it: the record written first (the names it was going to make),
+    // nothing of what it learnt afterwards.
+    let path = std::fs::read_dir(w.dir.join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let mut rec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for k in ["index", "mark", "hostIndex", "hostMark", "result"] {
+        rec[k] = Value::Null;
+    }
+    std::fs::write(&path, rec.to_string()).unwrap();
+    let (rc, out) = w.run("DEL", &conf, "c1", "eth0");
+    assert_eq!(rc, 0, "{out}");
+    assert!(!link_exists(&host));
+    assert_eq!(w.records(), 0);
+}
+
+#[test]
+fn a_damaged_record_is_reported_not_taken_for_none() {
+    let mut w = World::new("damaged");
+    let host = w.name("h");
+    let conf = w.conf(json!({"mode": "epair", "hostName": host}));
+    assert_eq!(w.run("ADD", &conf, "c1", "eth0").0, 0);
+    let path = std::fs::read_dir(w.dir.join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let (rc, out) = w.run("DEL", &conf, "c1", "eth0");
+    assert_eq!((rc, out["code"].as_u64()), (1, Some(5)), "{out}");
+    assert!(
+        out["details"].as_str().unwrap().contains("damaged state"),
+        "{out}"
+    );
+    assert!(
+        link_exists(&host),
+        "nothing was destroyed on a damaged record"
+    );
+    std::fs::write(&path, &good).unwrap();
+    assert_eq!(w.run("DEL", &conf, "c1", "eth0").0, 0);
+    assert!(!link_exists(&host));
+}
+
+#[test]
+fn concurrent_plugin_processes_each_get_their_attachment() {
+    let mut w = World::new("conc");
+    let hosts: Vec<String> = (0..6).map(|i| w.name(&format!("c{i}"))).collect();
+    let confs: Vec<Value> = hosts
+        .iter()
+        .map(|h| w.conf(json!({"mode": "epair", "hostName": h})))
+        .collect();
+    std::thread::scope(|s| {
+        for (i, c) in confs.iter().enumerate() {
+            let w = &w;
+            s.spawn(move || {
+                let (rc, out) = w.run("ADD", c, &format!("c{i}"), &format!("eth{i}"));
+                assert_eq!(rc, 0, "{out}");
+            });
+        }
+    });
+    assert_eq!(w.records(), 6);
+    std::thread::scope(|s| {
+        for (i, c) in confs.iter().enumerate() {
+            let w = &w;
+            s.spawn(move || {
+                let (rc, out) = w.run("DEL", c, &format!("c{i}"), &format!("eth{i}"));
+                assert_eq!(rc, 0, "{out}");
+            });
+        }
+    });
+    assert_eq!(w.records(), 0);
+    assert!(hosts.iter().all(|h| !link_exists(h)));
+}
