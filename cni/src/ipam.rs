@@ -32,13 +32,21 @@ pub fn find(args: &Args, ty: &str) -> Result<PathBuf, Error> {
         })
 }
 
-/// Runs the IPAM plugin for `command` with `conf` on stdin. ADD gives its result.
-pub fn exec(
-    bin: &Path,
-    command: &str,
-    args: &Args,
-    conf: &NetConf,
-) -> Result<Option<CNIResult>, Error> {
+/// Runs the IPAM plugin for `command` with `conf` on stdin. ADD gives its result. A plugin that
+/// does not know the configuration's version (code 1) is asked which it knows, and run again in
+/// the newest of those with the same result layout.
+pub fn exec(bin: &Path, command: &str, args: &Args, conf: &NetConf) -> Result<Option<CNIResult>, Error> {
+    match run(bin, command, args, conf) {
+        Err(Error::Custom(1, _, _)) => {
+            let mut conf = conf.clone();
+            conf.cni_version = version_for(bin, &conf.cni_version)?;
+            run(bin, command, args, &conf)
+        }
+        r => r,
+    }
+}
+
+fn run(bin: &Path, command: &str, args: &Args, conf: &NetConf) -> Result<Option<CNIResult>, Error> {
     let mut c = Command::new(bin);
     c.env("CNI_COMMAND", command)
         .stdin(Stdio::piped())
@@ -56,15 +64,9 @@ pub fn exec(
     if let Some(a) = args.args() {
         c.env("CNI_ARGS", a);
     }
-    let path: Vec<String> = args
-        .path()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let path: Vec<String> = args.path().iter().map(|p| p.display().to_string()).collect();
     c.env("CNI_PATH", path.join(":"));
-    let mut conf = conf.clone();
-    conf.cni_version = version_for(bin, &conf.cni_version)?;
-    let input = serde_json::to_vec(&conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
+    let input = serde_json::to_vec(conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
     let mut child = c
         .spawn()
         .map_err(|e| Error::IOFailure(format!("run IPAM plugin {}: {e}", bin.display())))?;
