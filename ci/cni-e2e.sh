@@ -14,16 +14,7 @@ cd "$(dirname "$0")/.."
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "ci/cni-e2e.sh must run as root" >&2; exit 1; }
 
-need=()
-for p in podman runc containernetworking-plugins busybox-static; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  echo "ci/cni-e2e.sh: installing ${need[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
-    --no-install-recommends "${need[@]}"
-fi
+bash ci/apt-need.sh podman runc containernetworking-plugins busybox-static
 
 cargo build -q -p ifclone-cni
 tag=$(($$ % 10000))

@@ -7,17 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(rustc-web rust-web-src cargo-web rust-web-clippy)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "ci/freebsd-check.sh: installing ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
-    --no-install-recommends "${missing[@]}"
-fi
+bash ci/apt-need.sh rustc-web rust-web-src cargo-web rust-web-clippy
 for f in /usr/bin/cargo /usr/bin/rustc /usr/bin/cargo-clippy /usr/bin/clippy-driver; do
   [ -x "$f" ] || { echo "ci/freebsd-check.sh: $f is missing" >&2; exit 1; }
 done

@@ -35,7 +35,12 @@ pub fn find(args: &Args, ty: &str) -> Result<PathBuf, Error> {
 /// Runs the IPAM plugin for `command` with `conf` on stdin. ADD gives its result. A plugin that
 /// does not know the configuration's version (code 1) is asked which it knows, and run again in
 /// the newest of those with the same result layout.
-pub fn exec(bin: &Path, command: &str, args: &Args, conf: &NetConf) -> Result<Option<CNIResult>, Error> {
+pub fn exec(
+    bin: &Path,
+    command: &str,
+    args: &Args,
+    conf: &NetConf,
+) -> Result<Option<CNIResult>, Error> {
     match run(bin, command, args, conf) {
         Err(Error::Custom(1, _, _)) => {
             let mut conf = conf.clone();
@@ -64,7 +69,11 @@ fn run(bin: &Path, command: &str, args: &Args, conf: &NetConf) -> Result<Option<
     if let Some(a) = args.args() {
         c.env("CNI_ARGS", a);
     }
-    let path: Vec<String> = args.path().iter().map(|p| p.display().to_string()).collect();
+    let path: Vec<String> = args
+        .path()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     c.env("CNI_PATH", path.join(":"));
     let input = serde_json::to_vec(conf).map_err(|e| Error::FailedToDecode(e.to_string()))?;
     let mut child = c

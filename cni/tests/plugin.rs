@@ -139,6 +139,15 @@ impl World {
             .unwrap_or(0)
     }
 
+    /// The one attachment record of the state directory.
+    fn record_path(&self) -> PathBuf {
+        std::fs::read_dir(self.dir.join("state"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"))
+            .expect("a record")
+    }
+
     fn in_ns(&self, args: &[&str]) -> (bool, String) {
         let mut a = vec!["-n", self.netns.as_str()];
         a.extend_from_slice(args);
@@ -396,11 +405,7 @@ fn a_del_after_an_add_that_died_half_way_finds_what_it_made() {
     assert_eq!(w.run("ADD", &conf, "c1", "eth0").0, 0);
     // The ADD as a crash leaves it: the record written first (the names it was going to make),
     // nothing of what it learnt afterwards.
-    let path = std::fs::read_dir(w.dir.join("state"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
+    let path = w.record_path();
     let mut rec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     for k in ["index", "mark", "hostIndex", "hostMark", "result"] {
         rec[k] = Value::Null;
@@ -418,11 +423,7 @@ fn a_damaged_record_is_reported_not_taken_for_none() {
     let host = w.name("h");
     let conf = w.conf(json!({"mode": "epair", "hostName": host}));
     assert_eq!(w.run("ADD", &conf, "c1", "eth0").0, 0);
-    let path = std::fs::read_dir(w.dir.join("state"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
+    let path = w.record_path();
     let good = std::fs::read(&path).unwrap();
     std::fs::write(&path, &good[..good.len() / 2]).unwrap();
     let (rc, out) = w.run("DEL", &conf, "c1", "eth0");
