@@ -26,6 +26,12 @@ trap cleanup EXIT
 
 echo "--- install into $work/prefix"
 sh ffi/install.sh --prefix "$work/prefix"
+# Every exported function is declared in the header and every declared one exported (a
+# function cbindgen cannot see — one made by a macro — would break the first).
+nm -D --defined-only "$work/prefix/lib/libifclone.so" | awk '$2 == "T" {print $3}' | sort >"$work/exported"
+grep -oE '\bifclone_[a-z0-9_]+\(' "$work/prefix/include/ifclone/ifclone.h" | tr -d '(' | sort -u >"$work/declared"
+diff "$work/declared" "$work/exported" || { echo "ifclone.h and libifclone.so disagree" >&2; exit 1; }
+echo "$(wc -l <"$work/exported") functions exported, all declared in ifclone.h; nothing else exported"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 export LD_LIBRARY_PATH="$work/prefix/lib"
 flags=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE)
