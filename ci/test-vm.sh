@@ -13,3 +13,5 @@ export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-900}
 echo "VM suite: skipping a_hypervisor_boots_on_ifclones_taps (run on the host by ci/test-all.sh)"
 setsid -w cargo test --lib --tests -- --include-ignored --test-threads=2 \
     --skip a_hypervisor_boots_on_ifclones_taps </dev/null
+echo "VM suite: the CNI plugin's vlan mode (8021q)"
+setsid -w cargo test -p ifclone-cni --test plugin -- --include-ignored vm_ --test-threads=2 </dev/null

@@ -419,10 +419,20 @@ fn add_all(
                 Mode::Macvlan => KindSpec::Macvlan { parent, mode },
                 _ => KindSpec::Macvtap { parent, mode },
             };
+            // Linux refuses a vlan made straight into another stack under a name the host
+            // stack has (EEXIST; a macvlan is not refused): a vlan is made under a name of the
+            // attachment and renamed in the container.
+            let made_as = match c.conf.mode {
+                Mode::Vlan => ifname(&format!("ic{:08x}v", a.id() as u32), "a temporary name")?,
+                _ => want,
+            };
             let mut req = CreateRequest::new(spec);
-            req.name = Some(want);
+            req.name = Some(made_as);
             req.mtu = c.conf.mtu;
             let m = host.create_placed(&req, Some(ct), None).cni()?;
+            if made_as != want {
+                ct.rename(made_as.as_str(), want.as_str()).cni()?;
+            }
             ct.interface_by_index(m.iface.index).cni()?
         }
     };
