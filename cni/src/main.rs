@@ -445,7 +445,9 @@ fn add_all(
     }
     ct.set_up(want.as_str(), true).cni()?;
 
-    let mut result = CNIResult::default();
+    // Chained after other plugins: their result is kept and ours appended (interface indices
+    // count from the end of theirs).
+    let mut result = a.net.prev_result.clone().unwrap_or_default();
     let netns = a.netns();
     if let Some(h) = &host_iface {
         result.interfaces.push(CniIface {
@@ -495,8 +497,17 @@ fn add_all(
             };
             ct.add_route(want.as_str(), route).cni()?;
         }
-        result.routes = got.routes.clone();
-        result.dns = got.dns.clone();
+        result.routes.extend(got.routes.iter().cloned());
+        // host-local answers `"dns": {}`: only DNS settings that say something replace those
+        // of an earlier plugin.
+        if got.dns.as_ref().is_some_and(|d| {
+            !d.nameservers.is_empty()
+                || d.domain.is_some()
+                || d.search.is_some()
+                || d.options.is_some()
+        }) {
+            result.dns = got.dns.clone();
+        }
         // epair: the host end answers for the gateway, and routes to the container's address
         // (ptp's set-up): the container reaches the host and the host the container.
         if let Some(h) = &host_iface {

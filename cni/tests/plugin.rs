@@ -511,3 +511,30 @@ fn vm_vlan_is_made_in_the_container_and_destroyed_on_del() {
     let ct = ifclone::Stack::open(ifclone::StackSel::parse(&w.netns_path())).unwrap();
     assert!(ct.loans().unwrap().is_empty(), "{:?}", ct.loans());
 }
+
+#[test]
+fn chained_after_another_plugin_its_result_is_kept() {
+    let mut w = World::new("chain");
+    let host = w.name("h");
+    let prev = json!({"cniVersion": "1.1.0",
+                      "interfaces": [{"name": "other0", "mac": "02:00:00:00:00:01"}],
+                      "ips": [{"interface": 0, "address": "192.0.2.9/24"}],
+                      "dns": {"nameservers": ["192.0.2.53"]}});
+    let conf = w.conf(
+        json!({"mode": "epair", "hostName": host, "prevResult": prev,
+                             "ipam": w.ipam("10.93.0.0/24", "10.93.0.1")}),
+    );
+    let (rc, res) = w.run("ADD", &conf, "c1", "eth0");
+    assert_eq!(rc, 0, "{res}");
+    let names: Vec<&str> = res["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["other0", host.as_str(), "eth0"], "{res}");
+    assert_eq!(res["ips"][0]["address"], "192.0.2.9/24", "{res}");
+    assert_eq!(res["ips"][1]["interface"], 2, "{res}");
+    assert_eq!(res["dns"]["nameservers"][0], "192.0.2.53", "{res}");
+    assert_eq!(w.run("DEL", &conf, "c1", "eth0").0, 0);
+}
