@@ -115,25 +115,38 @@ static void boundary(ifclone_stack *host) {
     ifclone_strings_free(kinds);
 }
 
-/* The ledger file of a stack (Linux: loans/netns_<inode>_<n>.json under /run/ifclone). */
-static int ledger_path(const char *stack, char *out, size_t len) {
+/* The ledger file of a stack (Linux: loans/netns_<inode>_<n>.json under /run/ifclone) that
+ * records the loan `loan`: netns inodes are reused, so files of stacks long gone may share the
+ * inode; the one that names this test's loan is the one. */
+static int ledger_path(const char *stack, const char *loan, char *out, size_t len) {
     char ns[256];
     struct stat st;
     snprintf(ns, sizeof ns, "/run/netns/%s", stack);
     if (stat(ns, &st) != 0)
         return -1;
-    char prefix[64];
+    char prefix[64], needle[64];
     snprintf(prefix, sizeof prefix, "netns_%lu_", (unsigned long)st.st_ino);
+    snprintf(needle, sizeof needle, "\"name\": \"%s\"", loan);
     DIR *d = opendir("/run/ifclone/loans");
     if (!d)
         return -1;
     struct dirent *e;
     int found = -1;
-    while ((e = readdir(d))) {
+    while (found != 0 && (e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && l > 5 &&
-            strcmp(e->d_name + l - 5, ".json") == 0) {
-            snprintf(out, len, "/run/ifclone/loans/%s", e->d_name);
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || l <= 5 ||
+            strcmp(e->d_name + l - 5, ".json") != 0)
+            continue;
+        char path[512], body[65536];
+        snprintf(path, sizeof path, "/run/ifclone/loans/%s", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(body, 1, sizeof body - 1, f);
+        fclose(f);
+        body[n] = 0;
+        if (strstr(body, needle)) {
+            snprintf(out, len, "%s", path);
             found = 0;
         }
     }
@@ -263,7 +276,7 @@ static void classes(ifclone_stack *host) {
 
     /* CORRUPT: the stack's ledger damaged; nothing is removed. */
     char path[512];
-    if (ledger_path(stack, path, sizeof path) == 0) {
+    if (ledger_path(stack, b, path, sizeof path) == 0) {
         FILE *f = fopen(path, "r");
         char saved[65536];
         size_t len = f ? fread(saved, 1, sizeof saved, f) : 0;
